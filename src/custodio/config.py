@@ -1,0 +1,169 @@
+"""The one place that reads configuration: defaults, ``custodio.toml``, ``CUSTODIO_*``.
+
+Precedence, lowest first: the defaults below, the data directory's ``custodio.toml``, then
+environment variables named ``CUSTODIO_`` + the setting's name in capitals. Every setting
+is listed in ``docs/configuration.md``; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from custodio.errors import ConfigError, NotInitialised
+
+CONFIG_FILE = "custodio.toml"
+ENV_PREFIX = "CUSTODIO_"
+DEFAULT_DATA_DIR = "./custodio-data"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of Custodio, with its default and what it does."""
+
+    catalog_url: str = _setting(
+        "", "SQL catalog: empty for the embedded SQLite file `catalog.sqlite3` in the data "
+        "directory, or `postgresql://user@host:port/db`."
+    )
+    http: str = _setting("127.0.0.1:8480", "HOST:PORT of the HTTP service (health, later the API).")
+    hi2: str = _setting("127.0.0.1:6201", "HOST:PORT of the HI2 (IRI) handover listener.")
+    hi3: str = _setting("127.0.0.1:6202", "HOST:PORT of the HI3 (CC) handover listener.")
+    login_max_failures: int = _setting(
+        5, "Failed logins in a row after which an account is locked."
+    )
+    login_lockout_minutes: int = _setting(
+        15, "Minutes a locked account stays locked (an administrator can unlock it sooner)."
+    )
+    audit_checkpoint_seconds: int = _setting(
+        60, "How often `custodio serve` signs an audit checkpoint when new entries exist."
+    )
+    audit_verify_state: str = _setting(
+        "", "Directory where `custodio audit verify` remembers what it verified; empty for "
+        "`$XDG_STATE_HOME/custodio` (`~/.local/state/custodio`). Keep it off the data "
+        "directory's machine for a verifier the administrator cannot roll back."
+    )
+    catalog_batch_max: int = _setting(
+        256, "Most write transactions the catalog writer commits together (group commit)."
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where the data directory is, and the settings read for it."""
+
+    data_dir: Path
+    settings: Settings
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / CONFIG_FILE
+
+    @property
+    def catalog_url(self) -> str:
+        return self.settings.catalog_url or f"sqlite:///{self.data_dir / 'catalog.sqlite3'}"
+
+    @property
+    def signing_key_file(self) -> Path:
+        return self.data_dir / "audit-signing.key"
+
+    @property
+    def verify_state_dir(self) -> Path:
+        if self.settings.audit_verify_state:
+            return Path(self.settings.audit_verify_state)
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(base) / "custodio"
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(Settings)]
+
+
+def setting_help() -> dict[str, tuple[Any, str]]:
+    """name -> (default, help) for every setting: the table the docs mirror."""
+    return {f.name: (f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)}
+
+
+def data_dir_from(cli_value: str | None, environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(cli_value or env.get(ENV_PREFIX + "DATA") or DEFAULT_DATA_DIR)
+
+
+def load(data_dir: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read the settings of an initialised data directory."""
+    path = data_dir / CONFIG_FILE
+    if not path.is_file():
+        raise NotInitialised(
+            f"{data_dir} is not a Custodio data directory (no {CONFIG_FILE})",
+            hint="run `custodio init` or pass --data DIR",
+        )
+    return Config(data_dir, _settings(read_toml(path), environ))
+
+
+def defaults(data_dir: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Settings before a data directory exists (used by `custodio init`)."""
+    return Config(data_dir, _settings({}, environ))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}", hint="fix the file") from e
+
+
+def _settings(from_file: Mapping[str, Any], environ: Mapping[str, str] | None) -> Settings:
+    env = os.environ if environ is None else environ
+    known = {f.name: f for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(from_file) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) in {CONFIG_FILE}: {', '.join(unknown)}",
+            hint="see docs/configuration.md for the settings Custodio knows",
+        )
+    values: dict[str, Any] = {}
+    for name, f in known.items():
+        raw = env.get(ENV_PREFIX + name.upper(), from_file.get(name, f.default))
+        values[name] = _coerce(name, raw, type(f.default))
+    return Settings(**values)
+
+
+def _coerce(name: str, raw: Any, kind: type) -> Any:
+    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+        return raw
+    if isinstance(raw, str) and kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+    raise ConfigError(
+        f"setting {name} must be {kind.__name__}, got {raw!r}",
+        hint=f"set {ENV_PREFIX}{name.upper()} or `{name}` in {CONFIG_FILE} to a {kind.__name__}",
+    )
+
+
+def render_toml(settings: Mapping[str, Any]) -> str:
+    """A commented custodio.toml holding every setting at its current value."""
+    lines = ["# Custodio settings; see docs/configuration.md.", ""]
+    for name, (default, help_text) in setting_help().items():
+        lines.append(f"# {help_text}")
+        value = settings.get(name, default)
+        lines.append(f"{name} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    return str(value)

@@ -1,0 +1,1 @@
+"""The one importer of the crypto libraries: keep every module here short and obvious."""
