@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -139,8 +140,6 @@ def test_ids_are_keyed_per_case_and_kind() -> None:
 
 
 def test_compression_only_where_it_pays() -> None:
-    import os
-
     random_blob = seal(KEYS, Kind.AUDIO, os.urandom(64))
     assert random_blob[76] & envelope.ZSTD == 0
 
