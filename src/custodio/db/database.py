@@ -11,6 +11,7 @@ a change and the audit entry written in the same function succeed or fail togeth
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -86,7 +87,9 @@ class Database:
             tx.execute("COMMIT")
         except BaseException as e:  # the commit itself failed: nobody's change is stored
             self._rollback()
-            error = e if isinstance(e, CatalogError) else CatalogError(f"catalog commit failed: {e}")
+            error = (
+                e if isinstance(e, CatalogError) else CatalogError(f"catalog commit failed: {e}")
+            )
             for request in batch:
                 request.future.set_exception(error)
             return
@@ -109,10 +112,8 @@ class Database:
         return result, None
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(CatalogError):
             Tx(self._writer_conn, self.dialect).execute("ROLLBACK")
-        except CatalogError:
-            pass
 
     # -- reading -----------------------------------------------------------------------
 

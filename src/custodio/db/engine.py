@@ -128,7 +128,7 @@ class Tx:
                 assert isinstance(self.conn, sqlite3.Connection)
                 return list(self.conn.execute(sql, tuple(params)).fetchall())
             assert isinstance(self.conn, psycopg.Connection)
-            cur = self.conn.execute(_pg_sql(sql), tuple(params))  # type: ignore[arg-type]
+            cur = self.conn.execute(_pg_sql(sql), tuple(params))
             return list(cur.fetchall()) if cur.description else []
 
 

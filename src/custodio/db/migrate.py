@@ -8,6 +8,7 @@ anything is written.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -63,7 +64,7 @@ def upgrade(db: Database) -> list[Migration]:
     """Bring the catalog to the latest schema; return the migrations applied."""
     applied = []
     for migration in migrations():
-        if db.write(lambda tx, m=migration: _apply(tx, m)):
+        if db.write(functools.partial(_apply, migration=migration)):
             applied.append(migration)
     return applied
 
@@ -103,5 +104,8 @@ def _has_table(tx: Tx, name: str) -> bool:
     if tx.dialect == "sqlite":
         sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     else:
-        sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+        sql = (
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_name = ?"
+        )
     return tx.one(sql, (name,)) is not None

@@ -1,0 +1,1 @@
+"""The ``custodio`` command line: thin verbs over the service layer."""

@@ -1,0 +1,88 @@
+"""``custodio audit``: read, verify and checkpoint the audit log."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from custodio.access import auditing
+from custodio.access.cli.context import Context, emit_rows, json_option, pass_context
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(path_type=Path),
+    help="Where the verifier remembers what it saw [default: audit_verify_state].",
+)
+@click.option(
+    "--public-key",
+    metavar="HEX",
+    help="Verify checkpoints with this key instead of the catalog's (court expert).",
+)
+@click.option(
+    "--anonymous",
+    is_flag=True,
+    help="Verify without logging in (needs only read access to the catalog).",
+)
+@pass_context
+def audit_verify(
+    ctx: Context, state_dir: Path | None, public_key: str | None, anonymous: bool
+) -> None:
+    """Check every entry, the hash chain and every signed checkpoint.
+
+    Exits non-zero naming the first bad entry when anything was edited, deleted,
+    reordered or truncated, or when the log shrank or forked since the last verification.
+    """
+    session = None if anonymous else ctx.session()
+    key = bytes.fromhex(public_key) if public_key else None
+    report = auditing.verify_log(ctx.service(), session, state_dir=state_dir, public_key=key)
+    click.echo(
+        f"audit log OK: {report.entries} entries, {report.checkpoints} signed checkpoints, "
+        f"root {report.root}"
+        + (f" (last verified at {report.previous_size} entries)" if report.previous_size else "")
+    )
+
+
+@audit.command("log")
+@click.option("--case", "case_ref", help="Only entries about this case.")
+@click.option("--limit", default=1000, show_default=True, help="Newest entries to show.")
+@json_option
+@pass_context
+def audit_log(ctx: Context, case_ref: str | None, limit: int, as_json: bool) -> None:
+    """Show audit entries of your agency (auditors only)."""
+    found = auditing.entries(ctx.service(), ctx.session(), case_ref=case_ref, limit=limit)
+    rows = [
+        {
+            "seq": e.seq,
+            "time": e.time,
+            "hash": e.hash(),
+            "prev": e.prev_hash,
+            **dataclasses.asdict(e.event),
+        }
+        for e in found
+    ]
+    columns = ["seq", "time", "actor", "action", "outcome", "target", "purpose"]
+    emit_rows(rows, columns, as_json)
+
+
+@audit.command("checkpoint")
+@pass_context
+def audit_checkpoint(ctx: Context) -> None:
+    """Sign a checkpoint now (`custodio serve` does it every audit_checkpoint_seconds)."""
+    cp = auditing.checkpoint(ctx.service())
+    if cp is None:
+        click.echo("no new entries since the last checkpoint")
+    else:
+        click.echo(f"checkpoint signed: {cp.size} entries, root {cp.root}, key {cp.key_id}")
+
+
+COMMANDS = [audit]

@@ -1,0 +1,104 @@
+"""What every CLI verb shares: the data directory, the acting user, output helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from custodio import config
+from custodio.access.service import Service, Session
+from custodio.errors import InvalidInput
+
+F = TypeVar("F", bound=Callable[..., Any])
+PASSWORD_ENV = "CUSTODIO_PASSWORD"  # noqa: S105 (the variable's name)
+
+
+@dataclass
+class Context:
+    data_dir: Path
+    user: str | None
+    debug: bool
+    _service: Service | None = field(default=None, repr=False)
+
+    def service(self) -> Service:
+        if self._service is None:
+            self._service = Service.open(config.load(self.data_dir))
+        return self._service
+
+    def session(self) -> Session:
+        if not self.user:
+            raise InvalidInput(
+                "this command acts as a user", hint="give --user NAME or set CUSTODIO_USER"
+            )
+        return self.service().login(self.user, read_password(f"password for {self.user}"))
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.close()
+            self._service = None
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def read_password(prompt: str) -> str:
+    """The password from CUSTODIO_PASSWORD (for scripts) or from a hidden prompt."""
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env is not None:
+        return from_env
+    return str(click.prompt(prompt, hide_input=True))
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        fn
+    )
+
+
+def purpose_option(fn: F) -> F:
+    return click.option(
+        "--purpose", metavar="TEXT", help="Why you need this (required for content; audited)."
+    )(fn)
+
+
+def emit_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(list(rows), indent=2, ensure_ascii=False, default=str))
+        return
+    if not rows:
+        click.echo("(none)")
+        return
+    table = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in table)) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for r in table:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def emit_object(obj: Mapping[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+        return
+    for key, value in obj.items():
+        if isinstance(value, list) and value and isinstance(value[0], Mapping):
+            click.echo(f"{key}:")
+            for item in value:
+                click.echo("  - " + ", ".join(f"{k}={_cell(v)}" for k, v in item.items()))
+        else:
+            click.echo(f"{key}: {_cell(value)}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return ",".join(_cell(v) for v in value)
+    return str(value)

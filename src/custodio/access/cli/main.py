@@ -1,0 +1,76 @@
+"""``custodio``: the entry point, global options and the one error handler."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from custodio import __version__, config
+from custodio.access.cli import (
+    admin_cmds,
+    audit_cmds,
+    case_cmds,
+    init_cmd,
+    serve_cmd,
+    warrant_cmds,
+)
+from custodio.access.cli.context import Context
+from custodio.errors import CustodioError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="custodio")
+@click.option(
+    "--data",
+    metavar="DIR",
+    envvar="CUSTODIO_DATA",
+    show_envvar=True,
+    help=f"The data directory [default: {config.DEFAULT_DATA_DIR}].",
+)
+@click.option(
+    "--user",
+    metavar="NAME",
+    envvar="CUSTODIO_USER",
+    show_envvar=True,
+    help="Act as this user; the password comes from CUSTODIO_PASSWORD or a prompt.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, data: str | None, user: str | None, debug: bool) -> None:
+    """Custodio: lawful-interception evidence, received, sealed, classified and audited.
+
+    Commands act as a user (--user); every action is checked by the access policy and
+    written to the audit log.
+    """
+    state = Context(data_dir=config.data_dir_from(data), user=user, debug=debug)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+for module in (init_cmd, serve_cmd, admin_cmds, case_cmds, warrant_cmds, audit_cmds):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    try:
+        cli.main(standalone_mode=False)
+    except CustodioError as e:
+        if debug:
+            raise
+        click.echo(f"custodio: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("custodio: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+
+
+if __name__ == "__main__":
+    main()

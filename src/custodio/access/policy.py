@@ -1,0 +1,217 @@
+"""The access policy: the one place that decides who may do what.
+
+``check(actor, action, resource, purpose=...)`` returns only when every condition holds and
+raises :class:`~custodio.errors.Forbidden` otherwise. There is no default-allow path: an
+action without a rule, a role without a grant, another agency's resource, a case the actor
+is not assigned to, evidence outside every warrant window, a sealed item for anyone but a
+judge, content without a stated purpose — each is refused. ``docs/access-policy.md`` is
+this table in words; ``tests/unit/access/test_policy_matrix.py`` walks both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from custodio.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    WARRANT_OFFICER = "warrant_officer"
+    INVESTIGATOR = "investigator"
+    INTERPRETER = "interpreter"
+    JUDGE = "judge"
+    AUDITOR = "auditor"
+
+
+class Action(StrEnum):
+    AGENCY_CREATE = "agency.create"
+    UNIT_CREATE = "unit.create"
+    USER_CREATE = "user.create"
+    USER_LIST = "user.list"
+    USER_UNLOCK = "user.unlock"
+    USER_DISABLE = "user.disable"
+    PASSWORD_CHANGE = "password.change"  # noqa: S105 (an action's name, not a password)
+    CASE_CREATE = "case.create"
+    CASE_LIST = "case.list"
+    CASE_VIEW = "case.view"
+    CASE_ASSIGN = "case.assign"
+    CASE_CLOSE = "case.close"
+    WARRANT_CREATE = "warrant.create"
+    WARRANT_EXTEND = "warrant.extend"
+    WARRANT_REVOKE = "warrant.revoke"
+    WARRANT_VIEW = "warrant.view"
+    PROTECTED_ADD = "protected.add"
+    PROTECTED_REMOVE = "protected.remove"
+    PROTECTED_LIST = "protected.list"
+    TRAFFIC_READ = "traffic.read"
+    LOCATION_READ = "location.read"
+    CONTENT_READ = "content.read"
+    EVIDENCE_ANNOTATE = "evidence.annotate"
+    SEALED_UNSEAL = "sealed.unseal"
+    AUDIT_READ = "audit.read"
+    AUDIT_VERIFY = "audit.verify"
+
+
+class Scope(StrEnum):
+    """How far a role's grant reaches."""
+
+    AGENCY = "agency"  # anything of the actor's own agency
+    CASE = "case"  # cases the actor is assigned to (assignment not ended or expired)
+    CASE_WARRANT = "case+warrant"  # ... and evidence inside a warrant window of its kind
+
+
+class DataKind(StrEnum):
+    """The kinds of intercepted data a warrant may authorise (LECrim 588 ter d)."""
+
+    CONTENT = "content"
+    TRAFFIC = "traffic"
+    LOCATION = "location"
+
+
+@dataclass(frozen=True)
+class Rule:
+    grants: Mapping[Role, Scope]
+    purpose: bool = False  # the actor must say why (content access)
+    data: DataKind | None = None  # evidence of this kind: warrant windows apply
+
+
+R = Role
+_AGENCY, _CASE, _CASE_WARRANT = Scope.AGENCY, Scope.CASE, Scope.CASE_WARRANT
+
+RULES: Mapping[Action, Rule] = {
+    Action.AGENCY_CREATE: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.UNIT_CREATE: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.USER_CREATE: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.USER_LIST: Rule({R.ADMINISTRATOR: _AGENCY, R.AUDITOR: _AGENCY}),
+    Action.USER_UNLOCK: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.USER_DISABLE: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.PASSWORD_CHANGE: Rule({role: _AGENCY for role in Role}),
+    Action.CASE_CREATE: Rule({R.WARRANT_OFFICER: _AGENCY}),
+    # A listing shows each one only the cases he may view (case.view).
+    Action.CASE_LIST: Rule(
+        {
+            R.WARRANT_OFFICER: _AGENCY,
+            R.INVESTIGATOR: _AGENCY,
+            R.INTERPRETER: _AGENCY,
+            R.JUDGE: _AGENCY,
+        }
+    ),
+    Action.CASE_VIEW: Rule(
+        {R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE, R.INTERPRETER: _CASE, R.JUDGE: _CASE}
+    ),
+    Action.CASE_ASSIGN: Rule({R.WARRANT_OFFICER: _AGENCY}),
+    Action.CASE_CLOSE: Rule({R.WARRANT_OFFICER: _AGENCY}),
+    Action.WARRANT_CREATE: Rule({R.WARRANT_OFFICER: _AGENCY}),
+    Action.WARRANT_EXTEND: Rule({R.WARRANT_OFFICER: _AGENCY}),
+    Action.WARRANT_REVOKE: Rule({R.WARRANT_OFFICER: _AGENCY}),
+    Action.WARRANT_VIEW: Rule({R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE, R.JUDGE: _CASE}),
+    Action.PROTECTED_ADD: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
+    Action.PROTECTED_REMOVE: Rule({R.JUDGE: _AGENCY}),
+    Action.PROTECTED_LIST: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
+    Action.TRAFFIC_READ: Rule(
+        {R.INVESTIGATOR: _CASE_WARRANT, R.INTERPRETER: _CASE_WARRANT, R.JUDGE: _CASE},
+        data=DataKind.TRAFFIC,
+    ),
+    Action.LOCATION_READ: Rule(
+        {R.INVESTIGATOR: _CASE_WARRANT, R.JUDGE: _CASE}, purpose=True, data=DataKind.LOCATION
+    ),
+    Action.CONTENT_READ: Rule(
+        {R.INVESTIGATOR: _CASE_WARRANT, R.INTERPRETER: _CASE_WARRANT, R.JUDGE: _CASE},
+        purpose=True,
+        data=DataKind.CONTENT,
+    ),
+    Action.EVIDENCE_ANNOTATE: Rule({R.INVESTIGATOR: _CASE_WARRANT}, data=DataKind.TRAFFIC),
+    Action.SEALED_UNSEAL: Rule({R.JUDGE: _CASE}, purpose=True),
+    Action.AUDIT_READ: Rule({R.AUDITOR: _AGENCY}),
+    Action.AUDIT_VERIFY: Rule({R.AUDITOR: _AGENCY, R.ADMINISTRATOR: _AGENCY}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An authenticated user, as the policy sees him."""
+
+    user_id: int
+    name: str
+    role: Role
+    agency_id: int
+    assignments: Mapping[int, datetime | None] = field(default_factory=dict)  # case -> until
+
+    def assigned_to(self, case_id: int | None, at: datetime) -> bool:
+        if case_id is None or case_id not in self.assignments:
+            return False
+        until = self.assignments[case_id]
+        return until is None or at <= until
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span of time in which a warrant authorises some kinds of data."""
+
+    start: datetime
+    end: datetime
+    kinds: frozenset[DataKind]
+
+    def covers(self, at: datetime, kind: DataKind) -> bool:
+        return self.start <= at <= self.end and kind in self.kinds
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What an action touches: its agency, its case, and for evidence when and how sealed."""
+
+    agency_id: int
+    case_id: int | None = None
+    at: datetime | None = None  # when the communication took place
+    windows: tuple[Window, ...] = ()  # the case's warrant windows
+    sealed: bool = False
+    label: str = ""
+
+
+def allows(
+    actor: Actor, action: Action, resource: Resource, *, now: datetime, purpose: str | None = None
+) -> bool:
+    """True where :func:`check` would return (for filtering lists; nothing is raised)."""
+    try:
+        check(actor, action, resource, now=now, purpose=purpose)
+    except Forbidden:
+        return False
+    return True
+
+
+def check(
+    actor: Actor, action: Action, resource: Resource, *, now: datetime, purpose: str | None = None
+) -> None:
+    """Return if ``actor`` may do ``action`` on ``resource``; raise Forbidden otherwise."""
+    rule = RULES.get(action)
+    if rule is None:
+        raise Forbidden(f"{action} is not an action the policy knows")
+    scope = rule.grants.get(actor.role)
+    if scope is None:
+        raise Forbidden(f"the role {actor.role} may not {action}")
+    if actor.agency_id != resource.agency_id:
+        raise Forbidden(f"{actor.name} may not act on another agency's {resource.label or 'data'}")
+    if scope in (Scope.CASE, Scope.CASE_WARRANT) and not actor.assigned_to(resource.case_id, now):
+        raise Forbidden(
+            f"{actor.name} is not assigned to this case",
+            hint="a warrant officer can assign it with `custodio case assign`",
+        )
+    if scope is Scope.CASE_WARRANT and not _covered(rule, resource):
+        raise Forbidden("no warrant covers this item's time and kind of data")
+    if resource.sealed and actor.role is not Role.JUDGE:
+        raise Forbidden("the item is sealed: only a judge may see it")
+    if rule.purpose and not (purpose and purpose.strip()):
+        raise Forbidden(
+            f"{action} needs a purpose", hint="say why with --purpose TEXT (it is audited)"
+        )
+
+
+def _covered(rule: Rule, resource: Resource) -> bool:
+    if rule.data is None or resource.at is None:
+        return False
+    at, kind = resource.at, rule.data
+    return any(w.covers(at, kind) for w in resource.windows)

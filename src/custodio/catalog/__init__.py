@@ -1,0 +1,1 @@
+"""The catalog: agencies, people, cases, warrants, targets, LIIDs, protected numbers (SQL)."""
