@@ -1,0 +1,207 @@
+"""Byte layout of journal segments, records and consumer positions.
+
+Mirrors ``docs/formats/journal.md`` constant by constant; change both together.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+from custodio.errors import JournalError
+
+VERSION = 1
+
+SEGMENT_MAGIC = b"CJSG"
+SEGMENT_HEADER = struct.Struct(">4sB3xQQ4x")  # magic, version, first_seq, created_ns
+SEGMENT_HEADER_SIZE = SEGMENT_HEADER.size + 4  # + crc
+SEGMENT_SUFFIX = ".seg"
+
+RECORD_MAGIC = b"CJR1"
+RECORD_HEADER = struct.Struct(">4sBBHIQQ")  # magic, version, kind, meta_len, pdu_len, seq, ns
+RECORD_HEADER_SIZE = RECORD_HEADER.size + 4  # + crc
+RECORD_KIND_PDU = 1
+MAX_PDU_LEN = 16 << 20
+
+POSITION_MAGIC = b"CJCP"
+POSITION = struct.Struct(">4sB3xQ4x")  # magic, version, seq
+POSITION_SIZE = POSITION.size + 4
+
+ROUTING_FIXED = struct.Struct(">BBBBBII")  # channel, kind, subkind, direction, flags, pdu_seq, cin
+NONE = 255
+FLAG_CIN = 1
+FLAG_QUIRKS = 2
+
+_CRC = struct.Struct(">I")
+
+
+class JournalCorrupt(JournalError):
+    """A journal file does not verify (and is not a torn tail that may be cut)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """The decoded routing fields kept beside each raw PDU."""
+
+    channel: int  # 2 HI2, 3 HI3, 0 unknown
+    payload_kind: int  # 0 IRI, 1 CC, 2 TRI, ... 255 unknown
+    subkind: int  # IRI type, CC alternative tag, TRI alternative tag; 255 none
+    direction: int  # PayloadDirection 0..4, 255 none
+    pdu_seq: int
+    liid: bytes
+    operator_id: bytes
+    network_element_id: bytes = b""
+    cin: int | None = None
+    quirks: bool = False
+    connection: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One journal record as read back."""
+
+    seq: int
+    received_ns: int
+    routing: Routing
+    pdu: bytes
+
+
+def crc32(*parts: bytes | memoryview) -> int:
+    """CRC-32 (zlib) over the concatenation of ``parts``."""
+    value = 0
+    for part in parts:
+        value = zlib.crc32(part, value)
+    return value
+
+
+def _short(value: bytes, field: str, high: int) -> bytes:
+    if len(value) > high:
+        raise JournalError(f"routing {field}: {len(value)} octets, at most {high}")
+    return bytes((len(value),)) + value
+
+
+def encode_routing(r: Routing) -> bytes:
+    """The routing block."""
+    flags = (FLAG_CIN if r.cin is not None else 0) | (FLAG_QUIRKS if r.quirks else 0)
+    fixed = ROUTING_FIXED.pack(
+        r.channel, r.payload_kind, r.subkind, r.direction, flags, r.pdu_seq, r.cin or 0
+    )
+    return b"".join(
+        (
+            fixed,
+            _short(r.liid, "liid", 25),
+            _short(r.operator_id, "operator_id", 16),
+            _short(r.network_element_id, "network_element_id", 16),
+            _short(r.connection.encode("utf-8"), "connection", 255),
+        )
+    )
+
+
+def decode_routing(block: bytes | memoryview) -> Routing:
+    """Parse a routing block (already covered by the record CRC)."""
+    try:
+        channel, kind, subkind, direction, flags, pdu_seq, cin = ROUTING_FIXED.unpack_from(block)
+        pos = ROUTING_FIXED.size
+        strings = []
+        for _ in range(4):
+            n = block[pos]
+            strings.append(bytes(block[pos + 1 : pos + 1 + n]))
+            pos += 1 + n
+    except (struct.error, IndexError):
+        raise JournalCorrupt("routing block is truncated") from None
+    if pos != len(block):
+        raise JournalCorrupt("routing block has trailing octets")
+    return Routing(
+        channel=channel,
+        payload_kind=kind,
+        subkind=subkind,
+        direction=direction,
+        pdu_seq=pdu_seq,
+        liid=strings[0],
+        operator_id=strings[1],
+        network_element_id=strings[2],
+        cin=cin if flags & FLAG_CIN else None,
+        quirks=bool(flags & FLAG_QUIRKS),
+        connection=strings[3].decode("utf-8", "replace"),
+    )
+
+
+def encode_record(seq: int, received_ns: int, routing: bytes, pdu: bytes | memoryview) -> bytes:
+    """One record: header, routing block (already encoded), raw PDU."""
+    if len(pdu) > MAX_PDU_LEN:
+        raise JournalError(f"PDU of {len(pdu)} octets is above the journal limit {MAX_PDU_LEN}")
+    head = RECORD_HEADER.pack(
+        RECORD_MAGIC, VERSION, RECORD_KIND_PDU, len(routing), len(pdu), seq, received_ns
+    )
+    crc = crc32(head, routing, pdu)
+    return b"".join((head, _CRC.pack(crc), routing, pdu))
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHeader:
+    """The fixed part of a record, parsed."""
+
+    meta_len: int
+    pdu_len: int
+    seq: int
+    received_ns: int
+    crc: int
+
+    @property
+    def size(self) -> int:
+        """Octets of the whole record."""
+        return RECORD_HEADER_SIZE + self.meta_len + self.pdu_len
+
+
+def parse_record_header(raw: bytes | memoryview) -> RecordHeader | None:
+    """The header, or None if these octets cannot start a record of this version."""
+    if len(raw) < RECORD_HEADER_SIZE:
+        return None
+    magic, version, kind, meta_len, pdu_len, seq, ns = RECORD_HEADER.unpack_from(raw)
+    if magic != RECORD_MAGIC or version != VERSION or kind != RECORD_KIND_PDU:
+        return None
+    if pdu_len > MAX_PDU_LEN:
+        return None
+    (crc,) = _CRC.unpack_from(raw, RECORD_HEADER.size)
+    return RecordHeader(meta_len, pdu_len, seq, ns, crc)
+
+
+def record_crc_ok(header: RecordHeader, raw: bytes | memoryview) -> bool:
+    """Whether the record in ``raw`` (exactly ``header.size`` octets) matches its CRC."""
+    view = memoryview(raw)
+    return crc32(view[: RECORD_HEADER.size], view[RECORD_HEADER_SIZE:]) == header.crc
+
+
+def encode_segment_header(first_seq: int, created_ns: int) -> bytes:
+    """The 32-octet segment header."""
+    head = SEGMENT_HEADER.pack(SEGMENT_MAGIC, VERSION, first_seq, created_ns)
+    return head + _CRC.pack(crc32(head))
+
+
+def parse_segment_header(raw: bytes) -> int | None:
+    """``first_seq``, or None when the header is incomplete or does not verify."""
+    if len(raw) < SEGMENT_HEADER_SIZE:
+        return None
+    magic, version, first_seq, _ = SEGMENT_HEADER.unpack_from(raw)
+    (crc,) = _CRC.unpack_from(raw, SEGMENT_HEADER.size)
+    if magic != SEGMENT_MAGIC or version != VERSION or crc != crc32(raw[: SEGMENT_HEADER.size]):
+        return None
+    return int(first_seq)
+
+
+def encode_position(seq: int) -> bytes:
+    """A consumer position file."""
+    head = POSITION.pack(POSITION_MAGIC, VERSION, seq)
+    return head + _CRC.pack(crc32(head))
+
+
+def parse_position(raw: bytes, name: str) -> int:
+    """The position in a consumer file; a damaged one is an error, never a reset to 0."""
+    if len(raw) != POSITION_SIZE:
+        raise JournalCorrupt(f"consumer {name!r}: position file of {len(raw)} octets")
+    magic, version, seq = POSITION.unpack_from(raw)
+    (crc,) = _CRC.unpack_from(raw, POSITION.size)
+    if magic != POSITION_MAGIC or version != VERSION or crc != crc32(raw[: POSITION.size]):
+        raise JournalCorrupt(f"consumer {name!r}: position file does not verify")
+    return int(seq)

@@ -1,0 +1,381 @@
+"""The journal: group commit for many connections, recovery, consumers.
+
+::
+
+    journal = Journal.open(data_dir / "journal")       # recovers; see journal.recovery
+    await journal.start()                              # the group-commit writer task
+    seq = await journal.append(routing, pdu)           # returns once the record is durable
+    consumer = journal.consumer("assemble")
+    for record in consumer.read(1000): ...             # records after its position
+    consumer.commit(record.seq)                        # durable position
+    await journal.close()
+
+Every ``append`` waiting when the writer wakes goes into the same batch: one write and one
+fsync for all of them. At most ``max_pending`` records wait at once; past that ``append``
+itself waits, so a reader of a socket stops reading (TCP backpressure) instead of buffering
+without bound. A full disk (ENOSPC/EDQUOT) does not fail the waiting appends: the batch is
+cut back and retried every ``retry_interval`` seconds until space returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from custodio.errors import JournalError
+from custodio.journal.format import (
+    Record,
+    Routing,
+    encode_position,
+    encode_routing,
+    parse_position,
+)
+from custodio.journal.segments import (
+    RETRYABLE_ERRNOS,
+    Entry,
+    Segment,
+    SegmentWriter,
+    TornTail,
+    fsync_directory,
+    read_records,
+    recover,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SEGMENT_SIZE = 64 << 20
+DEFAULT_MAX_PENDING = 10_000
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@dataclass(slots=True)
+class JournalStats:
+    """Counters for metrics."""
+
+    records: int = 0
+    batches: int = 0
+    fsyncs: int = 0
+    bytes: int = 0
+    write_retries: int = 0
+    largest_batch: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryReport:
+    """What :meth:`Journal.open` found."""
+
+    segments: int
+    last_seq: int
+    torn_tail: TornTail | None
+
+
+@dataclass(slots=True)
+class _Waiter:
+    entry: Entry
+    future: asyncio.Future[int]
+
+
+@dataclass(slots=True)
+class _Queue:
+    waiters: list[_Waiter] = field(default_factory=list)
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Journal:
+    """Append-only, group-committed spool of raw PDUs with their routing fields."""
+
+    def __init__(
+        self,
+        directory: Path,
+        writer: SegmentWriter,
+        recovery: RecoveryReport,
+        *,
+        max_pending: int,
+        retry_interval: float,
+    ) -> None:
+        self.directory = directory
+        self.recovery = recovery
+        self.stats = JournalStats()
+        self.max_pending = max_pending
+        self.retry_interval = retry_interval
+        self._writer = writer
+        self._durable_seq = writer.next_seq - 1
+        self._queue: _Queue | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._failed: JournalError | None = None
+        self._closed = False
+        self._waiting = 0
+        self.on_sealed: Callable[[Segment], None] | None = None
+
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        *,
+        segment_size: int = DEFAULT_SEGMENT_SIZE,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        retry_interval: float = 0.5,
+    ) -> Journal:
+        """Open (creating if needed) and recover: cut a torn tail, verify everything else."""
+        if segment_size < 4096 or max_pending < 1:
+            raise JournalError("segment_size must be >= 4096 and max_pending >= 1")
+        (directory / "segments").mkdir(parents=True, exist_ok=True)
+        (directory / "consumers").mkdir(exist_ok=True)
+        segments, torn = recover(directory / "segments")
+        if torn is not None:
+            log.warning(
+                "journal: cut a torn tail of %d octets from %s at offset %d (%s)",
+                torn.cut_bytes, torn.path.name, torn.offset, torn.reason,
+            )  # fmt: skip
+        writer = SegmentWriter(directory / "segments", segments, segment_size)
+        report = RecoveryReport(len(segments), writer.next_seq - 1, torn)
+        return cls(
+            directory, writer, report, max_pending=max_pending, retry_interval=retry_interval
+        )
+
+    @property
+    def durable_seq(self) -> int:
+        """The number of the last record that is durable (0 when none)."""
+        return self._durable_seq
+
+    @property
+    def waiting(self) -> int:
+        """Appends waiting for their batch to become durable."""
+        return self._waiting
+
+    # --- writing ---------------------------------------------------------------------
+
+    def append_sync(
+        self, items: Iterable[tuple[Routing, bytes | memoryview]], received_ns: int | None = None
+    ) -> list[int]:
+        """Append a batch now, from synchronous code (tests, tools): one fsync.
+
+        Not to be mixed with a running :meth:`start` writer.
+        """
+        if self._task is not None:
+            raise JournalError("append_sync while the asynchronous writer runs")
+        now = received_ns if received_ns is not None else time.time_ns()
+        entries = [Entry(encode_routing(r), pdu, now) for r, pdu in items]
+        if not entries:
+            return []
+        first = self._write(entries)
+        return list(range(first, first + len(entries)))
+
+    def _write(self, entries: Sequence[Entry]) -> int:
+        sealed_before = len(self._writer.sealed)
+        first = self._writer.write_batch(entries)
+        self._account(entries)
+        self._durable_seq = first + len(entries) - 1
+        for segment in self._writer.sealed[sealed_before:]:
+            if self.on_sealed is not None:
+                self.on_sealed(segment)
+        return first
+
+    def _account(self, entries: Sequence[Entry]) -> None:
+        s = self.stats
+        s.records += len(entries)
+        s.batches += 1
+        s.fsyncs = self._writer.fsyncs
+        s.bytes += sum(len(e.pdu) for e in entries)
+        s.largest_batch = max(s.largest_batch, len(entries))
+
+    async def start(self) -> None:
+        """Start the group-commit writer on the running event loop."""
+        if self._task is not None:
+            return
+        self._queue = _Queue()
+        self._slots = asyncio.Semaphore(self.max_pending)
+        self._task = asyncio.create_task(self._run(), name="journal-writer")
+
+    async def append(
+        self, routing: Routing, pdu: bytes | memoryview, received_ns: int | None = None
+    ) -> int:
+        """Append one record; returns its number once it is durable.
+
+        Waits first while ``max_pending`` appends are already waiting (backpressure).
+        """
+        if self._queue is None or self._slots is None:
+            raise JournalError("journal writer not started (call start())")
+        self._check_open()
+        now = received_ns if received_ns is not None else time.time_ns()
+        entry = Entry(encode_routing(routing), pdu, now)
+        await self._slots.acquire()
+        self._waiting += 1
+        try:
+            self._check_open()
+            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._queue.waiters.append(_Waiter(entry, future))
+            self._queue.wakeup.set()
+            return await asyncio.shield(future)
+        finally:
+            self._waiting -= 1
+            self._slots.release()
+
+    def _check_open(self) -> None:
+        if self._failed is not None:
+            raise self._failed
+        if self._closed:
+            raise JournalError("journal is closed")
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            await queue.wakeup.wait()
+            queue.wakeup.clear()
+            batch, queue.waiters = queue.waiters, []
+            if batch:
+                await self._commit(batch)
+            if self._closed and not queue.waiters:
+                return
+
+    async def _commit(self, batch: list[_Waiter]) -> None:
+        entries = [w.entry for w in batch]
+        while True:
+            try:
+                first = await asyncio.to_thread(self._write, entries)
+            except OSError as exc:
+                if exc.errno in RETRYABLE_ERRNOS and not self._closed:
+                    self.stats.write_retries += 1
+                    log.warning("journal: %s; retrying in %.1fs", exc, self.retry_interval)
+                    await asyncio.sleep(self.retry_interval)
+                    continue
+                self._fail(batch, JournalError(f"journal write failed: {exc}"))
+                return
+            except JournalError as exc:
+                self._fail(batch, exc)
+                return
+            break
+        for offset, waiter in enumerate(batch):
+            if not waiter.future.done():
+                waiter.future.set_result(first + offset)
+
+    def _fail(self, batch: list[_Waiter], error: JournalError) -> None:
+        """After a failed fsync the page cache cannot be trusted: stop accepting."""
+        self._failed = error
+        log.error("journal: %s; no further appends accepted", error)
+        for waiter in batch:
+            if not waiter.future.done():
+                waiter.future.set_exception(error)
+
+    async def close(self) -> None:
+        """Let waiting appends finish, stop the writer, close the files."""
+        self._closed = True
+        if self._task is not None and self._queue is not None:
+            self._queue.wakeup.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._writer.close()
+
+    def close_sync(self) -> None:
+        """Close from synchronous code (no writer task running)."""
+        if self._task is not None:
+            raise JournalError("close_sync while the asynchronous writer runs")
+        self._closed = True
+        self._writer.close()
+
+    # --- reading ---------------------------------------------------------------------
+
+    def segments(self) -> list[Segment]:
+        """Sealed segments, then the active one."""
+        return self._writer.segments()
+
+    def read(self, after_seq: int, limit: int) -> list[Record]:
+        """Up to ``limit`` durable records numbered above ``after_seq``."""
+        until = self._durable_seq
+        out: list[Record] = []
+        for segment in self.segments():
+            if segment.last_seq <= after_seq or segment.first_seq > until:
+                continue
+            for record in read_records(segment.path, after_seq, until):
+                out.append(record)
+                if len(out) >= limit:
+                    return out
+        return out
+
+    def consumer(self, name: str) -> Consumer:
+        """The named consumer (registered on first use, at position 0)."""
+        return Consumer(self, name)
+
+    def consumer_positions(self) -> dict[str, int]:
+        """Every registered consumer's durable position."""
+        positions = {}
+        for path in sorted((self.directory / "consumers").glob("*.pos")):
+            positions[path.stem] = parse_position(path.read_bytes(), path.stem)
+        return positions
+
+    def consumed_segments(self) -> list[Segment]:
+        """Sealed segments every registered consumer is past: ready for the vault.
+
+        With no consumer registered nothing is consumed (fail closed).
+        """
+        positions = self.consumer_positions()
+        if not positions:
+            return []
+        low = min(positions.values())
+        return [s for s in self._writer.sealed if s.last_seq <= low]
+
+    def retire(self, segment: Segment) -> None:
+        """Remove a consumed sealed segment — call only once the vault holds it."""
+        if segment not in self.consumed_segments():
+            raise JournalError(f"{segment.path.name} is not a consumed sealed segment")
+        segment.path.unlink()
+        fsync_directory(segment.path.parent)
+        self._writer.sealed.remove(segment)
+
+
+class Consumer:
+    """Reads each record after its saved position once; commits positions durably."""
+
+    def __init__(self, journal: Journal, name: str) -> None:
+        if not name or not set(name) <= _NAME_CHARS or len(name) > 64:
+            raise JournalError(f"consumer name {name!r}: use a-z, 0-9, '-' and '_'")
+        self.journal = journal
+        self.name = name
+        self._path = journal.directory / "consumers" / f"{name}.pos"
+        if self._path.exists():
+            self.position = parse_position(self._path.read_bytes(), name)
+        else:
+            self.position = 0
+            self._persist(0)
+        if self.position > journal.durable_seq:
+            raise JournalError(
+                f"consumer {name!r} is at {self.position}, past the journal's end "
+                f"{journal.durable_seq}: the journal was rolled back"
+            )
+        self._cursor = self.position
+
+    def read(self, limit: int = 1000) -> list[Record]:
+        """The next records not yet handed out by this consumer object."""
+        records = self.journal.read(self._cursor, limit)
+        if records:
+            self._cursor = records[-1].seq
+        return records
+
+    def commit(self, seq: int) -> None:
+        """Everything up to ``seq`` is consumed: store it durably."""
+        if seq < self.position or seq > self._cursor:
+            raise JournalError(
+                f"consumer {self.name!r}: commit {seq} outside {self.position}..{self._cursor}"
+            )
+        self._persist(seq)
+        self.position = seq
+
+    def _persist(self, seq: int) -> None:
+        tmp = self._path.with_suffix(".pos.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, encode_position(seq))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(self._path)
+        fsync_directory(self._path.parent)

@@ -1,0 +1,265 @@
+"""Segment files: scanning and recovery on open, batched appends, reading back.
+
+Everything here is synchronous and single-writer; :mod:`custodio.journal.journal` puts
+the asyncio group commit on top.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from custodio.errors import JournalError
+from custodio.journal.format import (
+    RECORD_HEADER_SIZE,
+    SEGMENT_HEADER_SIZE,
+    SEGMENT_SUFFIX,
+    JournalCorrupt,
+    Record,
+    decode_routing,
+    encode_record,
+    encode_segment_header,
+    parse_record_header,
+    parse_segment_header,
+    record_crc_ok,
+)
+
+RETRYABLE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A segment file: its records are ``first_seq .. last_seq`` (``last_seq < first_seq``
+    when it holds none)."""
+
+    path: Path
+    first_seq: int
+    last_seq: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class TornTail:
+    """What recovery cut from the end of the active segment."""
+
+    path: Path
+    offset: int
+    cut_bytes: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One record to append: the raw PDU and its encoded routing block."""
+
+    routing: bytes
+    pdu: bytes | memoryview
+    received_ns: int
+
+
+def segment_name(first_seq: int) -> str:
+    """The file name of the segment starting at ``first_seq``."""
+    return f"{first_seq:020d}{SEGMENT_SUFFIX}"
+
+
+def fsync_directory(path: Path) -> None:
+    """Make a creation, rename or removal in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _scan(data: bytes, first_seq: int) -> tuple[int, int, str | None]:
+    """Walk the records of one segment image: ``(end_of_good, next_seq, why_stopped)``."""
+    pos = SEGMENT_HEADER_SIZE
+    seq = first_seq
+    view = memoryview(data)
+    while pos < len(data):
+        header = parse_record_header(view[pos : pos + RECORD_HEADER_SIZE])
+        if header is None:
+            return pos, seq, "record header is incomplete or not a record"
+        if pos + header.size > len(data):
+            return pos, seq, f"record {header.seq} is incomplete"
+        if not record_crc_ok(header, view[pos : pos + header.size]):
+            return pos, seq, f"record {header.seq} fails its CRC"
+        if header.seq != seq:
+            raise JournalCorrupt(f"record number {header.seq} where {seq} was expected")
+        pos += header.size
+        seq += 1
+    return pos, seq, None
+
+
+def _good_record_after(data: bytes, start: int) -> bool:
+    """Whether a record that verifies starts anywhere after ``start`` (so not a torn tail)."""
+    view = memoryview(data)
+    pos = data.find(b"CJR1", start + 1)
+    while pos >= 0:
+        header = parse_record_header(view[pos : pos + RECORD_HEADER_SIZE])
+        end = pos + header.size if header else 0
+        if header and end <= len(data) and record_crc_ok(header, view[pos:end]):
+            return True
+        pos = data.find(b"CJR1", pos + 1)
+    return False
+
+
+def list_segments(directory: Path) -> list[Path]:
+    """Segment files in record order."""
+    return sorted(p for p in directory.iterdir() if p.name.endswith(SEGMENT_SUFFIX))
+
+
+def recover(directory: Path) -> tuple[list[Segment], TornTail | None]:
+    """Verify every segment; cut a torn tail of the last one; refuse any other damage."""
+    paths = list_segments(directory)
+    segments: list[Segment] = []
+    torn: TornTail | None = None
+    expected: int | None = None
+    for index, path in enumerate(paths):
+        last = index == len(paths) - 1
+        segment, cut = _recover_one(path, last=last)
+        if segment.size == 0:  # a new segment whose header never became durable
+            path.unlink()
+            fsync_directory(directory)
+            continue
+        if expected is not None and segment.first_seq != expected:
+            raise JournalCorrupt(f"{path.name}: starts at {segment.first_seq}, expected {expected}")
+        segments.append(segment)
+        expected = segment.last_seq + 1
+        torn = cut or torn
+    return segments, torn
+
+
+def _recover_one(path: Path, *, last: bool) -> tuple[Segment, TornTail | None]:
+    data = path.read_bytes()
+    first_seq = parse_segment_header(data)
+    if first_seq is None:
+        if last and len(data) < SEGMENT_HEADER_SIZE:
+            return Segment(path, 0, -1, 0), None
+        raise JournalCorrupt(f"{path.name}: segment header does not verify")
+    end, next_seq, why = _scan(data, first_seq)
+    if why is None:
+        return Segment(path, first_seq, next_seq - 1, end), None
+    if not last:
+        raise JournalCorrupt(f"{path.name}: sealed segment damaged at offset {end}: {why}")
+    if _good_record_after(data, end):
+        raise JournalCorrupt(
+            f"{path.name}: damaged at offset {end} ({why}) with good records after it",
+            hint="not a torn tail; keep the file for inspection and restore from the vault",
+        )
+    with path.open("r+b") as handle:
+        handle.truncate(end)
+        os.fsync(handle.fileno())
+    return Segment(path, first_seq, next_seq - 1, end), TornTail(path, end, len(data) - end, why)
+
+
+class SegmentWriter:
+    """Appends batches to the active segment: one write and one fsync per batch."""
+
+    def __init__(self, directory: Path, segments: list[Segment], segment_size: int) -> None:
+        self.directory = directory
+        self.segment_size = segment_size
+        self.sealed: list[Segment] = segments[:-1]
+        self.fsyncs = 0
+        self.batches = 0
+        if segments:
+            active = segments[-1]
+            self.next_seq = active.last_seq + 1
+        else:
+            active = self._create(1)
+            self.next_seq = 1
+        self.active_first = active.first_seq
+        self.active_path = active.path
+        self.size = active.size
+        self._fd = os.open(active.path, os.O_WRONLY)
+
+    def _create(self, first_seq: int) -> Segment:
+        path = self.directory / segment_name(first_seq)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            _write_all(fd, encode_segment_header(first_seq, time.time_ns()), 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fsync_directory(self.directory)
+        return Segment(path, first_seq, first_seq - 1, SEGMENT_HEADER_SIZE)
+
+    def _rotate(self) -> None:
+        self.sealed.append(
+            Segment(self.active_path, self.active_first, self.next_seq - 1, self.size)
+        )
+        os.close(self._fd)
+        active = self._create(self.next_seq)
+        self.active_first, self.active_path, self.size = active.first_seq, active.path, active.size
+        self._fd = os.open(active.path, os.O_WRONLY)
+
+    def write_batch(self, entries: Sequence[Entry]) -> int:
+        """Write ``entries`` as records, fsync once; returns the number of the first.
+
+        On ENOSPC/EDQUOT the partial write is cut back and the error re-raised (the caller
+        may retry the same batch); the record numbers are not consumed.
+        """
+        if self.size >= self.segment_size and self.next_seq > self.active_first:
+            self._rotate()
+        first = self.next_seq
+        data = b"".join(
+            encode_record(first + i, e.received_ns, e.routing, e.pdu) for i, e in enumerate(entries)
+        )
+        try:
+            _write_all(self._fd, data, self.size)
+            os.fsync(self._fd)
+        except OSError:
+            self._cut_back()
+            raise
+        self.fsyncs += 1
+        self.batches += 1
+        self.size += len(data)
+        self.next_seq = first + len(entries)
+        return first
+
+    def _cut_back(self) -> None:
+        try:
+            os.ftruncate(self._fd, self.size)
+        except OSError as exc:  # the file may now hold a torn tail; recovery will cut it
+            raise JournalError(f"cannot cut back {self.active_path.name}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the active segment's file."""
+        os.close(self._fd)
+
+    def segments(self) -> list[Segment]:
+        """Sealed segments then the active one."""
+        active = Segment(self.active_path, self.active_first, self.next_seq - 1, self.size)
+        return [*self.sealed, active]
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset += written
+
+
+def read_records(path: Path, after_seq: int, until_seq: int) -> Iterator[Record]:
+    """Records of one segment with ``after_seq < seq <= until_seq`` (already verified)."""
+    with path.open("rb") as handle:
+        handle.seek(SEGMENT_HEADER_SIZE)
+        while True:
+            raw = handle.read(RECORD_HEADER_SIZE)
+            header = parse_record_header(raw)
+            if header is None or header.seq > until_seq:
+                return
+            body = handle.read(header.meta_len + header.pdu_len)
+            if header.seq <= after_seq:
+                continue
+            if len(body) != header.meta_len + header.pdu_len or not record_crc_ok(
+                header, raw + body
+            ):
+                raise JournalCorrupt(f"{path.name}: record {header.seq} changed on disk")
+            routing = decode_routing(body[: header.meta_len])
+            yield Record(header.seq, header.received_ns, routing, body[header.meta_len :])

@@ -1,0 +1,254 @@
+"""Journal behaviour: recovery, consumers, group commit, backpressure, disk full, rotation."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from custodio.errors import JournalError
+from custodio.journal import Journal, JournalCorrupt, Routing
+from custodio.journal import segments as segments_module
+
+
+def routing(n: int) -> Routing:
+    return Routing(3, 1, 12, n % 2, n, b"LIID-1", b"OP", b"NE", n, False, "peer#1")
+
+
+def pdu(n: int) -> bytes:
+    return b"\x30\x03\x02\x01" + bytes((n % 256,))
+
+
+def fill(journal: Journal, count: int, start: int = 0) -> list[int]:
+    return journal.append_sync((routing(n), pdu(n)) for n in range(start, start + count))
+
+
+def active_path(tmp_path: Path) -> Path:
+    return sorted((tmp_path / "segments").iterdir())[-1]
+
+
+def test_records_survive_reopen(tmp_path: Path) -> None:
+    j = Journal.open(tmp_path)
+    assert fill(j, 5) == [1, 2, 3, 4, 5]
+    j.close_sync()
+    j = Journal.open(tmp_path)
+    assert j.recovery.torn_tail is None and j.durable_seq == 5
+    records = j.read(0, 100)
+    assert [r.seq for r in records] == [1, 2, 3, 4, 5]
+    assert records[2].routing == routing(2) and records[2].pdu == pdu(2)
+    assert fill(j, 1, 5) == [6]
+
+
+@pytest.mark.parametrize("cut", [1, 10, 31, 33, 40])
+def test_torn_tail_is_cut_and_reported(tmp_path: Path, cut: int) -> None:
+    j = Journal.open(tmp_path)
+    fill(j, 3)
+    j.close_sync()
+    path = active_path(tmp_path)
+    whole = path.stat().st_size
+    with path.open("r+b") as f:
+        f.truncate(whole - cut)
+    j = Journal.open(tmp_path)
+    torn = j.recovery.torn_tail
+    assert torn is not None and torn.cut_bytes == whole - cut - torn.offset
+    assert j.durable_seq == 2
+    assert [r.seq for r in j.read(0, 10)] == [1, 2]
+    assert fill(j, 1) == [3]  # numbering goes on from the cut
+
+
+def test_garbage_tail_is_cut(tmp_path: Path) -> None:
+    j = Journal.open(tmp_path)
+    fill(j, 2)
+    j.close_sync()
+    with active_path(tmp_path).open("ab") as f:
+        f.write(b"CJR1\x01\x01" + b"\xff" * 50)
+    j = Journal.open(tmp_path)
+    assert j.recovery.torn_tail is not None
+    assert j.durable_seq == 2
+
+
+def test_corruption_before_good_records_is_refused(tmp_path: Path) -> None:
+    j = Journal.open(tmp_path)
+    fill(j, 3)
+    j.close_sync()
+    path = active_path(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[32 + 40] ^= 0xFF  # inside the first record
+    path.write_bytes(bytes(data))
+    with pytest.raises(JournalCorrupt, match="good records after it"):
+        Journal.open(tmp_path)
+    assert path.read_bytes() == bytes(data)  # nothing was cut
+
+
+def test_damaged_sealed_segment_is_refused(tmp_path: Path) -> None:
+    j = Journal.open(tmp_path, segment_size=4096)
+    for i in range(60):
+        fill(j, 2, 2 * i)
+    j.close_sync()
+    first = sorted((tmp_path / "segments").iterdir())[0]
+    data = bytearray(first.read_bytes())
+    data[-1] ^= 0xFF
+    first.write_bytes(bytes(data))
+    with pytest.raises(JournalCorrupt, match="sealed segment"):
+        Journal.open(tmp_path)
+
+
+def test_consumer_replays_exactly_once(tmp_path: Path) -> None:
+    j = Journal.open(tmp_path)
+    fill(j, 10)
+    c = j.consumer("assemble")
+    first = c.read(4)
+    assert [r.seq for r in first] == [1, 2, 3, 4]
+    c.commit(4)
+    assert [r.seq for r in c.read(100)] == [5, 6, 7, 8, 9, 10]  # not committed
+    assert c.read(100) == []
+    j.close_sync()
+    # restart: the uncommitted records come back once, the committed never
+    j = Journal.open(tmp_path)
+    c = j.consumer("assemble")
+    assert [r.seq for r in c.read(100)] == [5, 6, 7, 8, 9, 10]
+    c.commit(10)
+    fill(j, 2, 10)
+    assert [r.seq for r in c.read(100)] == [11, 12]
+    assert j.consumer_positions() == {"assemble": 10}
+
+
+def test_consumer_refuses_bad_commit_and_name(tmp_path: Path) -> None:
+    j = Journal.open(tmp_path)
+    fill(j, 3)
+    c = j.consumer("x")
+    with pytest.raises(JournalError):
+        c.commit(2)  # not read yet
+    with pytest.raises(JournalError):
+        j.consumer("../evil")
+
+
+def test_consumer_past_the_end_means_rollback(tmp_path: Path) -> None:
+    j = Journal.open(tmp_path)
+    fill(j, 3)
+    c = j.consumer("x")
+    c.read()
+    c.commit(3)
+    j.close_sync()
+    path = active_path(tmp_path)
+    path.unlink()
+    with pytest.raises(JournalError, match="rolled back"):
+        Journal.open(tmp_path).consumer("x")
+
+
+def test_rotation_and_consumed_segments(tmp_path: Path) -> None:
+    j = Journal.open(tmp_path, segment_size=4096)
+    sealed_seen = []
+    j.on_sealed = sealed_seen.append
+    for i in range(100):
+        fill(j, 3, 3 * i)
+    assert len(j.segments()) > 2 and sealed_seen
+    assert j.consumed_segments() == []  # no consumer registered: nothing is consumed
+    c = j.consumer("a")
+    records = c.read(150)
+    c.commit(records[-1].seq)
+    ready = j.consumed_segments()
+    assert ready and all(s.last_seq <= 150 for s in ready)
+    j.retire(ready[0])
+    assert not ready[0].path.exists()
+    with pytest.raises(JournalError):
+        j.retire(j.segments()[-1])  # the active segment is never retired
+    j.close_sync()
+    j = Journal.open(tmp_path)  # retired segments are gone, numbering stays whole
+    assert j.durable_seq == 300
+    assert j.consumer("a").read(1)[0].seq == 151
+
+
+def test_group_commit_batches_concurrent_appends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(segments_module.os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd)))
+
+    async def main() -> list[int]:
+        j = Journal.open(tmp_path)
+        calls.clear()
+        await j.start()
+        seqs = await asyncio.gather(*(j.append(routing(n), pdu(n)) for n in range(500)))
+        await j.close()
+        assert j.stats.records == 500
+        assert j.stats.batches == len(calls) <= 3
+        assert j.stats.largest_batch >= 250
+        return list(seqs)
+
+    seqs = asyncio.run(main())
+    assert sorted(seqs) == list(range(1, 501))
+    assert len(Journal.open(tmp_path).read(0, 1000)) == 500
+
+
+def test_backpressure_when_queue_is_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = __import__("threading").Event()
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        gate.wait(5)
+        real_fsync(fd)
+
+    async def main() -> None:
+        j = Journal.open(tmp_path, max_pending=4)
+        monkeypatch.setattr(segments_module.os, "fsync", slow_fsync)
+        await j.start()
+        tasks = [asyncio.create_task(j.append(routing(n), pdu(n))) for n in range(10)]
+        await asyncio.sleep(0.05)
+        assert j.waiting == 4  # the other six are held back before entering the queue
+        assert not any(t.done() for t in tasks)
+        gate.set()
+        assert sorted(await asyncio.gather(*tasks)) == list(range(1, 11))
+        await j.close()
+
+    asyncio.run(main())
+
+
+def test_disk_full_retries_without_loss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_pwrite = os.pwrite
+    failures = {"left": 3}
+
+    def flaky_pwrite(fd: int, data: bytes, offset: int) -> int:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            real_pwrite(fd, bytes(data)[:7], offset)  # a partial write, then the error
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_pwrite(fd, data, offset)
+
+    async def main() -> list[int]:
+        j = Journal.open(tmp_path, retry_interval=0.01)
+        monkeypatch.setattr(segments_module.os, "pwrite", flaky_pwrite)
+        await j.start()
+        seqs = await asyncio.gather(*(j.append(routing(n), pdu(n)) for n in range(20)))
+        await j.close()
+        assert j.stats.write_retries == 3
+        return list(seqs)
+
+    assert sorted(asyncio.run(main())) == list(range(1, 21))
+    j = Journal.open(tmp_path)
+    assert j.recovery.torn_tail is None
+    assert [r.pdu for r in j.read(0, 100)] == [pdu(n) for n in range(20)]
+
+
+def test_hard_write_error_fails_appends_and_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_fsync(fd: int) -> None:
+        raise OSError(errno.EIO, "I/O error")
+
+    async def main() -> None:
+        j = Journal.open(tmp_path)
+        monkeypatch.setattr(segments_module.os, "fsync", broken_fsync)
+        await j.start()
+        with pytest.raises(JournalError, match="I/O error"):
+            await j.append(routing(1), pdu(1))
+        with pytest.raises(JournalError):
+            await j.append(routing(2), pdu(2))
+        monkeypatch.undo()
+        await j.close()
+
+    asyncio.run(main())
