@@ -1146,7 +1146,7 @@ class StreamFramer:
 
     def feed(
         self, data: bytes | bytearray | memoryview
-    ) -> tuple[list[memoryview], PDUError | None]:
+    ) -> tuple[list[memoryview], BerError | None]:
         """The whole PDUs now available, and the error that stops the stream, if any.
 
         The PDUs before a framing error are returned: nothing already read is lost. After
@@ -1156,12 +1156,12 @@ class StreamFramer:
         view = memoryview(buf)
         pdus: list[memoryview] = []
         pos = 0
-        error: PDUError | None = None
+        error: BerError | None = None
         try:
             while (length := frame_length(buf, pos, self.limits)) is not None:
                 pdus.append(view[pos : pos + length])
                 pos += length
-        except PDUError as exc:
+        except BerError as exc:
             error = exc
         self._pending = buf[pos:] if error is None else b""
         return pdus, error
