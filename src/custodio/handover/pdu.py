@@ -40,6 +40,7 @@ from custodio.handover.ber import (
     read_uint,
     validate,
 )
+from custodio.journal.format import Routing
 
 UINT32_MAX = 0xFFFFFFFF
 UINT64_MAX = 0xFFFFFFFFFFFFFFFF
@@ -311,7 +312,18 @@ class _Walk:
         buf = self.buf
         pos = start
         while pos < stop:
-            identifier, cstart, cstop, pos = element_end(buf, pos, stop, depth, self.limits)
+            first = buf[pos]
+            if first & 0x1F != 0x1F and pos + 1 < stop and buf[pos + 1] < 0x80:
+                # fast path: low tag number, short definite length (the usual case)
+                cstart = pos + 2
+                cstop = cstart + buf[pos + 1]
+                if cstop > stop:
+                    raise Truncated(f"{describe((first & 0x1F) << 3 | first >> 5)}: length "
+                                    f"{cstop - cstart} runs past its container", pos)  # fmt: skip
+                identifier = ((first & 0x1F) << 3) | (first >> 5)
+                pos = cstop
+            else:
+                identifier, cstart, cstop, pos = element_end(buf, pos, stop, depth, self.limits)
             if identifier == 0:
                 raise PDUError("end-of-contents octets outside an indefinite length", cstart)
             yield identifier, cstart, cstop
@@ -1045,7 +1057,7 @@ def decode(pdu: Buf, limits: Limits = DEFAULT_LIMITS) -> DecodedPDU:
         view = view.cast("B")
     if len(view) > limits.max_pdu_size:
         raise PDUError(f"PDU of {len(view)} octets is above the limit {limits.max_pdu_size}", 0)
-    w = _Walk(view, view, limits)
+    w = _Walk(pdu if isinstance(pdu, bytes) else view, view, limits)
     identifier, start, stop = w.open(0, len(view), 0)
     if identifier != SEQUENCE:
         raise PDUError(f"PS-PDU: expected a SEQUENCE, found {describe(identifier)}", 0)
@@ -1165,3 +1177,31 @@ class StreamFramer:
             error = exc
         self._pending = buf[pos:] if error is None else b""
         return pdus, error
+
+
+def to_routing(pdu: DecodedPDU, channel: int, connection: str) -> Routing:
+    """The journal's routing block for a decoded PDU (``channel`` 2 = HI2, 3 = HI3)."""
+    subkind = 255
+    direction: Direction | None = None
+    if pdu.iri:
+        kind_type = pdu.iri[0].effective_type
+        subkind = 255 if kind_type is None else int(kind_type)
+        direction = pdu.iri[0].direction
+    elif pdu.cc:
+        subkind = pdu.cc[0].contents_tag & 0xFF
+        direction = pdu.cc[0].direction
+    elif pdu.tri is not None:
+        subkind = pdu.tri.tag & 0xFF
+    return Routing(
+        channel=channel,
+        payload_kind=pdu.kind if 0 <= pdu.kind < 255 else 255,
+        subkind=subkind,
+        direction=255 if direction is None or direction < 0 else int(direction),
+        pdu_seq=pdu.sequence_number,
+        liid=pdu.liid,
+        operator_id=pdu.operator_id,
+        network_element_id=pdu.network_element_id or b"",
+        cin=pdu.cin,
+        quirks=bool(pdu.quirks),
+        connection=connection,
+    )

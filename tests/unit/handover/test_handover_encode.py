@@ -122,3 +122,13 @@ def test_integrity_check_round_trip() -> None:
     assert d.tri is not None and d.tri.integrity is not None
     assert d.tri.integrity.sequence_numbers == (1, 2, 3)
     assert bytes(d.tri.integrity.check_value) == b"\x11" * 32
+
+
+def test_routing_block_for_the_journal() -> None:
+    from custodio.handover.pdu import to_routing  # noqa: PLC0415
+    from custodio.journal.format import decode_routing, encode_routing  # noqa: PLC0415
+
+    d = decode(E.cc_ipmm(reference_header(4), b"rtp", direction=Direction.TO_TARGET))
+    r = to_routing(d, 3, "198.51.100.7:4000#2")
+    assert (r.payload_kind, r.subkind, r.direction, r.pdu_seq) == (1, 12, 1, 4)
+    assert decode_routing(encode_routing(r)) == r
