@@ -31,8 +31,9 @@ class Settings:
     """Every setting of Custodio, with its default and what it does."""
 
     catalog_url: str = _setting(
-        "", "SQL catalog: empty for the embedded SQLite file `catalog.sqlite3` in the data "
-        "directory, or `postgresql://user@host:port/db`."
+        "",
+        "SQL catalog: empty for the embedded SQLite file `catalog.sqlite3` in the data "
+        "directory, or `postgresql://user@host:port/db`.",
     )
     http: str = _setting("127.0.0.1:8480", "HOST:PORT of the HTTP service (health, later the API).")
     hi2: str = _setting("127.0.0.1:6201", "HOST:PORT of the HI2 (IRI) handover listener.")
@@ -47,9 +48,10 @@ class Settings:
         60, "How often `custodio serve` signs an audit checkpoint when new entries exist."
     )
     audit_verify_state: str = _setting(
-        "", "Directory where `custodio audit verify` remembers what it verified; empty for "
+        "",
+        "Directory where `custodio audit verify` remembers what it verified; empty for "
         "`$XDG_STATE_HOME/custodio` (`~/.local/state/custodio`). Keep it off the data "
-        "directory's machine for a verifier the administrator cannot roll back."
+        "directory's machine for a verifier the administrator cannot roll back.",
     )
     catalog_batch_max: int = _setting(
         256, "Most write transactions the catalog writer commits together (group commit)."

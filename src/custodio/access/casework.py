@@ -37,7 +37,7 @@ class NewCase:
 def add_case(svc: Service, session: Session, new: NewCase) -> None:
     def perform(tx: Tx, actor: Actor, request: Request) -> None:
         unit = people.unit_id(tx, actor.agency_id, new.unit)
-        cases.create(
+        request.case_id = cases.create(
             tx,
             agency=actor.agency_id,
             unit=unit,

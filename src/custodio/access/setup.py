@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -63,7 +64,9 @@ def _create(cfg: config.Config, request: InitRequest) -> None:
         migrate.upgrade(db)
         db.write(lambda tx: _fill(tx, request, signer, hashed))
         audit.checkpoint(db, signer, db.read(lambda tx: _meta(tx, "audit_log_id")))
-    cfg.config_file.write_text(config.render_toml({}), "utf-8")
+    settings = dataclasses.asdict(cfg.settings)
+    cfg.config_file.write_text(config.render_toml(settings), "utf-8")
+    cfg.config_file.chmod(0o600)
 
 
 def _fill(tx: Tx, request: InitRequest, signer: signing.Signer, hashed: str) -> None:

@@ -69,3 +69,8 @@ def verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def private_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
+    """The Ed25519 key of a 32-byte seed (golden vectors, key ceremonies)."""
+    return Ed25519PrivateKey.from_private_bytes(seed)
