@@ -7,6 +7,7 @@ leaves the token. KEKs are labelled ``<prefix>-<n>``; the highest ``n`` is curre
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 from dataclasses import dataclass
@@ -14,13 +15,14 @@ from typing import Any
 
 import pkcs11
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
-from pkcs11.exceptions import NoSuchToken, PinIncorrect, PKCS11Error
+from pkcs11.exceptions import NoSuchToken, PinIncorrect, PKCS11Error, UserAlreadyLoggedIn
 from pkcs11.mechanisms import GCMParams
 
 from custodio.errors import Conflict, KeyProviderError
 from custodio.vault.providers import WrappedKey, wrap_aad
 
 IV_SIZE = 12
+_LOGGED_IN: dict[tuple[str, str], str] = {}  # PINs this process logged in with
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,14 @@ def _open_session(settings: Pkcs11Settings) -> Any:
     label = settings.token_label
     try:
         token = pkcs11.lib(settings.module).get_token(token_label=label)
-        return token.open(user_pin=settings.pin, rw=True)
+        try:
+            session = token.open(user_pin=settings.pin, rw=True)
+        except UserAlreadyLoggedIn:  # login is per process: another session holds it
+            if not hmac.compare_digest(_LOGGED_IN.get((settings.module, label), ""), settings.pin):
+                raise PinIncorrect from None
+            return token.open(rw=True)
+        _LOGGED_IN[(settings.module, label)] = settings.pin
+        return session
     except NoSuchToken:
         raise KeyProviderError(
             f"PKCS#11 token {label!r} is not present",
