@@ -124,10 +124,14 @@ def checkpoints(db: Database, log_id: str) -> list[Checkpoint]:
 def query(
     db: Database, *, agency_id: int | None, case_id: int | None = None, limit: int = 1000
 ) -> list[Entry]:
-    """The newest ``limit`` entries of an agency (or of one case), oldest first."""
+    """The newest ``limit`` entries of an agency (or of one case), oldest first.
+
+    An agency's entries include the platform's own (no agency: service start and stop,
+    logins under unknown names), which every agency's auditors may see.
+    """
     where, params = ["1 = 1"], []
     if agency_id is not None:
-        where.append("agency_id = ?")
+        where.append("(agency_id = ? OR agency_id IS NULL)")
         params.append(agency_id)
     if case_id is not None:
         where.append("case_id = ?")

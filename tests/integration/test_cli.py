@@ -1,0 +1,247 @@
+"""The `custodio` command as a user runs it: real processes, real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PASSWORD = "correct-horse-battery"
+CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
+
+
+def run(
+    args: list[str], env: dict[str, str], input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CUSTODIO, *args],
+        env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
+    return {
+        **base,
+        "CUSTODIO_DATA": str(tmp_path / "data"),
+        "CUSTODIO_PASSWORD": PASSWORD,
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+
+
+@pytest.fixture
+def initialised(env: dict[str, str]) -> dict[str, str]:
+    done = run(["init"], env)
+    assert done.returncode == 0, done.stderr
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_init_creates_then_refuses_to_run_twice(env: dict[str, str]) -> None:
+    first = run(["init"], env)
+    assert first.returncode == 0, first.stderr
+    assert "initialised" in first.stdout
+    data = Path(env["CUSTODIO_DATA"])
+    files = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    assert {"custodio.toml", "catalog.sqlite3", "audit-signing.key"} <= set(files)
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    assert oct((data / "audit-signing.key").stat().st_mode & 0o777) == "0o600"
+    second = run(["init"], env)
+    assert second.returncode == 3
+    assert second.stderr.strip().startswith("custodio: error:")
+    assert "already a Custodio data directory" in second.stderr
+    assert {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()} == files
+
+
+def test_errors_are_one_line_without_traceback_unless_debug(initialised: dict[str, str]) -> None:
+    bad = run(["--user", "admin", "user", "add", "x", "--role", "chef"], initialised)
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "unknown role 'chef'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    debug = run(["--debug", "--user", "admin", "user", "add", "x", "--role", "chef"], initialised)
+    assert "Traceback" in debug.stderr
+
+
+def test_wrong_password_exits_4(initialised: dict[str, str]) -> None:
+    env = {**initialised, "CUSTODIO_PASSWORD": "wrong-password"}
+    done = run(["--user", "admin", "user", "list"], env)
+    assert done.returncode == 4 and "unknown user or wrong password" in done.stderr
+
+
+def test_not_initialised_says_what_to_do(env: dict[str, str]) -> None:
+    done = run(["--user", "admin", "user", "list"], env)
+    assert done.returncode == 3 and "run `custodio init`" in done.stderr
+
+
+def test_a_warrant_officer_session_end_to_end(initialised: dict[str, str]) -> None:
+    env = initialised
+    assert run(["--user", "admin", "unit", "add", "UDYCO"], env).returncode == 0
+    made = run(
+        [
+            "--user",
+            "admin",
+            "user",
+            "add",
+            "wo",
+            "--role",
+            "warrant_officer",
+            "--unit",
+            "UDYCO",
+            "--password-stdin",
+        ],
+        env,
+        input=PASSWORD + "\n",
+    )
+    assert made.returncode == 0, made.stderr
+    printed = run(["--user", "admin", "user", "add", "inv1", "--role", "investigator"], env)
+    assert "first password (shown once" in printed.stdout
+    wo = ["--user", "wo"]
+    assert (
+        run(
+            [*wo, "case", "add", "DP 1/2026", "--court", "JI 3", "--title", "T", "--unit", "UDYCO"],
+            env,
+        ).returncode
+        == 0
+    )
+    added = run(
+        [
+            *wo,
+            "warrant",
+            "add",
+            "--case",
+            "DP 1/2026",
+            "--court",
+            "JI 3",
+            "--judge",
+            "J",
+            "--reference",
+            "A1",
+            "--from",
+            "2026-11-01",
+            "--until",
+            "2027-01-31",
+            "--scope",
+            "content,traffic",
+            "--target",
+            "e164:600111222",
+            "--liid",
+            "LI1",
+            "--operator",
+            "op",
+        ],
+        env,
+    )
+    assert added.returncode == 0, added.stderr
+    listed = run([*wo, "warrant", "list", "--case", "DP 1/2026", "--json"], env)
+    warrants = json.loads(listed.stdout)
+    assert warrants[0]["targets"] == ["e164:+34600111222"]
+    assert warrants[0]["liids"] == [{"liid": "LI1", "operator": "op"}]
+    assert warrants[0]["valid_until"] == "2027-01-31T23:59:59.999999Z"
+    cases = json.loads(run([*wo, "case", "list", "--json"], env).stdout)
+    assert [c["reference"] for c in cases] == ["DP 1/2026"]
+    denied = run(["--user", "admin", "case", "list"], env)
+    assert denied.returncode == 5 and "may not case.list" in denied.stderr
+
+
+def test_audit_verify_and_log_from_the_command_line(initialised: dict[str, str]) -> None:
+    env = initialised
+    run(
+        ["--user", "admin", "user", "add", "aud", "--role", "auditor", "--password-stdin"],
+        env,
+        input=PASSWORD + "\n",
+    )
+    assert run(["audit", "checkpoint"], env).returncode == 0
+    ok = run(["--user", "aud", "audit", "verify"], env)
+    assert ok.returncode == 0 and "audit log OK" in ok.stdout, ok.stderr
+    entries = json.loads(run(["--user", "aud", "audit", "log", "--json"], env).stdout)
+    assert entries[0]["action"] == "system.init"
+    assert {"user.create", "user.login"} <= {e["action"] for e in entries}
+    catalog = Path(env["CUSTODIO_DATA"]) / "catalog.sqlite3"
+    with sqlite3.connect(catalog) as conn:
+        conn.execute("UPDATE audit_entries SET purpose = 'x' WHERE seq = 2")
+    bad = run(["--user", "aud", "audit", "verify"], env)
+    assert bad.returncode == 9 and "audit entry 2 was altered" in bad.stderr
+
+
+def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c(initialised: dict[str, str]) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*CUSTODIO, "serve", "--http", f"127.0.0.1:{port}"],
+        env=initialised,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert f"serving http://127.0.0.1:{port}/health" in line
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as reply:
+            assert json.loads(reply.read())["status"] == "ok"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "custodio stopped" in out and "Traceback" not in err
+    env = {**initialised}
+    run(
+        ["--user", "admin", "user", "add", "aud", "--role", "auditor", "--password-stdin"],
+        env,
+        input=PASSWORD + "\n",
+    )
+    actions = [
+        e["action"]
+        for e in json.loads(run(["--user", "aud", "audit", "log", "--json"], env).stdout)
+    ]
+    assert actions.index("service.start") < actions.index("service.stop")
+
+
+def test_serve_on_a_taken_port_is_a_clear_error(initialised: dict[str, str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        done = run(["serve", "--http", f"127.0.0.1:{port}"], initialised)
+    assert done.returncode == 3 and "cannot listen on" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["init"],
+        ["serve"],
+        ["user", "add"],
+        ["case", "assign"],
+        ["warrant", "add"],
+        ["warrant", "extend"],
+        ["warrant", "revoke"],
+        ["protected", "add"],
+        ["audit", "verify"],
+        ["audit", "log"],
+    ],
+)
+def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
+    done = run([*command, "--help"], env)
+    assert done.returncode == 0 and "Usage:" in done.stdout

@@ -1,0 +1,63 @@
+"""docs/configuration.md and config.py list the same settings with the same defaults."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from custodio import config
+from custodio.errors import ConfigError, NotInitialised
+
+DOC = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text("utf-8")
+ROW = re.compile(r"^\| `(\w+)` \| `(.*?)` \| (.*) \|$", re.MULTILINE)
+
+
+def documented() -> dict[str, tuple[object, str]]:
+    section = DOC.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    return {m[1]: (json.loads(m[2]), m[3]) for m in ROW.finditer(section)}
+
+
+def test_every_setting_is_documented_with_its_default_and_help() -> None:
+    assert documented() == config.setting_help()
+
+
+def test_file_then_environment_override_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / config.CONFIG_FILE).write_text('http = "0.0.0.0:9000"\nlogin_max_failures = 3\n')
+    cfg = config.load(tmp_path, environ={"CUSTODIO_LOGIN_MAX_FAILURES": "7"})
+    assert cfg.settings.http == "0.0.0.0:9000"
+    assert cfg.settings.login_max_failures == 7
+    assert cfg.settings.hi2 == "127.0.0.1:6201"
+
+
+def test_unknown_setting_is_an_error_not_ignored(tmp_path: Path) -> None:
+    (tmp_path / config.CONFIG_FILE).write_text("htp = 1\n")
+    with pytest.raises(ConfigError, match="unknown setting.*htp"):
+        config.load(tmp_path, environ={})
+
+
+def test_wrong_type_names_the_setting(tmp_path: Path) -> None:
+    (tmp_path / config.CONFIG_FILE).write_text("")
+    with pytest.raises(ConfigError, match="login_max_failures must be int"):
+        config.load(tmp_path, environ={"CUSTODIO_LOGIN_MAX_FAILURES": "many"})
+
+
+def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / config.CONFIG_FILE).write_text("http = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(tmp_path, environ={})
+
+
+def test_missing_data_directory_says_to_run_init(tmp_path: Path) -> None:
+    with pytest.raises(NotInitialised, match="custodio init"):
+        config.load(tmp_path / "nowhere", environ={})
+
+
+def test_the_rendered_file_reads_back_to_the_same_settings(tmp_path: Path) -> None:
+    values = {**config.setting_help(), "http": ("1.2.3.4:5", "")}
+    (tmp_path / config.CONFIG_FILE).write_text(
+        config.render_toml({k: v[0] for k, v in values.items()})
+    )
+    assert config.load(tmp_path, environ={}).settings.http == "1.2.3.4:5"
