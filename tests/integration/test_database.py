@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import re
 import threading
 
 import pytest
@@ -111,7 +112,7 @@ def test_closed_database_refuses_work(db: Database) -> None:
 
 def test_unreachable_postgresql_is_a_clear_error() -> None:
     with pytest.raises(
-        CatalogError, match="cannot open the catalog postgresql://nobody@127.0.0.1:1/x"
+        CatalogError, match=re.escape("cannot open the catalog postgresql://nobody@127.0.0.1:1/x")
     ):
         Database("postgresql://nobody:secret@127.0.0.1:1/x?connect_timeout=2")
 

@@ -85,7 +85,7 @@ def test_unknown_role_is_refused(world: World) -> None:
 def test_warrant_ending_before_it_starts_is_refused(world: World) -> None:
     before = snapshot(world)
     bad = new_warrant("AUTO 46/2026", valid_until=datetime(2026, 10, 1, tzinfo=UTC), liids=())
-    with pytest.raises(InvalidInput, match="ends .* before it starts"):
+    with pytest.raises(InvalidInput, match=r"ends .* before it starts"):
         casework.add_warrant(world.svc, world.as_("wo"), CASE, bad)
     assert snapshot(world) == before
 

@@ -34,7 +34,7 @@ def test_file_then_environment_override_the_defaults(tmp_path: Path) -> None:
 
 def test_unknown_setting_is_an_error_not_ignored(tmp_path: Path) -> None:
     (tmp_path / config.CONFIG_FILE).write_text("htp = 1\n")
-    with pytest.raises(ConfigError, match="unknown setting.*htp"):
+    with pytest.raises(ConfigError, match=r"unknown setting.*htp"):
         config.load(tmp_path, environ={})
 
 
