@@ -1,1 +1,1 @@
-"""access"""
+"""Access: the policy, the service layer (the only way out), the CLI and `custodio serve`."""

@@ -1,0 +1,1 @@
+"""Court bundles, their verification, destruction certificates. Built in the court-workflow issue."""
