@@ -85,13 +85,25 @@ def emit_object(obj: Mapping[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
         return
+    for line in _outline(obj, 0):
+        click.echo(line)
+
+
+def _outline(obj: Mapping[str, Any], depth: int) -> Iterable[str]:
+    """An indented, YAML-like rendering of nested mappings and lists of mappings."""
+    pad = "  " * depth
     for key, value in obj.items():
-        if isinstance(value, list) and value and isinstance(value[0], Mapping):
-            click.echo(f"{key}:")
+        if isinstance(value, Mapping):
+            yield f"{pad}{key}:"
+            yield from _outline(value, depth + 1)
+        elif isinstance(value, list) and value and isinstance(value[0], Mapping):
+            yield f"{pad}{key}:"
             for item in value:
-                click.echo("  - " + ", ".join(f"{k}={_cell(v)}" for k, v in item.items()))
+                lines = list(_outline(item, depth + 2))
+                yield f"{pad}  - " + lines[0].lstrip()
+                yield from lines[1:]
         else:
-            click.echo(f"{key}: {_cell(value)}")
+            yield f"{pad}{key}: {_cell(value)}"
 
 
 def _cell(value: Any) -> str:
