@@ -56,6 +56,36 @@ class Settings:
     catalog_batch_max: int = _setting(
         256, "Most write transactions the catalog writer commits together (group commit)."
     )
+    journal_segment_mib: int = _setting(
+        64, "Size in MiB at which the handover journal starts a new segment file."
+    )
+    journal_max_pending: int = _setting(
+        10000,
+        "Most PDUs waiting for the journal's next fsync; past it the handover listeners "
+        "stop reading their sockets (TCP backpressure).",
+    )
+    handover_max_pdu_octets: int = _setting(
+        1048576, "Largest PS-PDU accepted from an operator; a larger one drops the connection."
+    )
+    handover_tls_cert: str = _setting(
+        "",
+        "PEM certificate (chain) of the handover listeners; empty for plain TCP. A relative "
+        "path is read from the data directory.",
+    )
+    handover_tls_key: str = _setting(
+        "", "PEM private key of `handover_tls_cert` (relative to the data directory)."
+    )
+    handover_tls_ca: str = _setting(
+        "",
+        "PEM CA certificate(s) that sign the operators' client certificates; required with "
+        "`handover_tls_cert` (every operator must present a certificate).",
+    )
+    handover_operators: str = _setting(
+        "",
+        "Which operator each client certificate stands for: comma-separated "
+        "`SUBJECT=OPERATOR`, SUBJECT being a certificate common name or `sha256:` + the hex "
+        "SHA-256 of the DER certificate. Empty: the common name is the operator identifier.",
+    )
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,8 @@ def test_audit_verify_and_log_from_the_command_line(initialised: dict[str, str])
 def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c(initialised: dict[str, str]) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [*CUSTODIO, "serve", "--http", f"127.0.0.1:{port}"],
+        [*CUSTODIO, "serve", "--http", f"127.0.0.1:{port}", "--hi2", "127.0.0.1:0"]
+        + ["--hi3", "127.0.0.1:0"],
         env=initialised,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,9 +1,11 @@
 """``custodio serve``: the long-running service.
 
-For now it serves ``GET /health`` over HTTP and signs an audit checkpoint whenever the
-log has grown, every ``audit_checkpoint_seconds``; the handover listeners join it in the
-handover stage. SIGINT and SIGTERM stop it cleanly: listeners close, a last checkpoint is
-signed, the stop is audited, the catalog is closed.
+It runs the HI2 and HI3 handover listeners (:mod:`custodio.handover.runtime`) over the
+journal in ``DATA_DIR/journal``, serves ``GET /health`` (status and handover counters,
+JSON) and ``GET /metrics`` (the same counters for Prometheus) over HTTP, and signs an
+audit checkpoint whenever the log has grown, every ``audit_checkpoint_seconds``. SIGINT
+and SIGTERM stop it cleanly: the listeners close, what was read becomes durable, the
+journal is flushed and closed, a last checkpoint is signed, the stop is audited.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from custodio import __version__
 from custodio.access import auditing
 from custodio.access.service import Service
 from custodio.errors import ConfigError, InvalidInput
+from custodio.handover.runtime import Bound, Handover
 
 MAX_REQUEST_LINE = 8192
 
@@ -39,41 +42,71 @@ class Endpoint:
         return f"{self.host}:{self.port}"
 
 
+@dataclass(frozen=True)
+class Endpoints:
+    http: Endpoint
+    hi2: Endpoint
+    hi3: Endpoint
+
+
 class Server:
-    def __init__(self, svc: Service, http: Endpoint, announce: Callable[[str], None]) -> None:
+    def __init__(self, svc: Service, endpoints: Endpoints, announce: Callable[[str], None]) -> None:
         self.svc = svc
-        self.http = http
+        self.endpoints = endpoints
+        self.http = endpoints.http
         self.announce = announce
+        self.handover: Handover | None = None
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stopping.set)
+        server = await self._listen_http()
         try:
-            server = await asyncio.start_server(self._http, self.http.host, self.http.port)
-        except OSError as e:
-            raise ConfigError(
-                f"cannot listen on {self.http}: {e.strerror}",
-                hint="choose another --http HOST:PORT",
-            ) from e
+            handover = await self._start_handover()
+        except BaseException:
+            server.close()
+            raise
         bound = server.sockets[0].getsockname()
+        where = {f"{b.name}": str(b) for b in handover}
         await asyncio.to_thread(
             self.svc.system_event,
             "service.start",
             "custodio",
-            {"http": f"{bound[0]}:{bound[1]}", "version": __version__},
+            {"http": f"{bound[0]}:{bound[1]}", **where, "version": __version__},
         )
         self.announce(f"custodio {__version__} serving http://{bound[0]}:{bound[1]}/health")
+        for b in handover:
+            self.announce(f"{b.name} listening on {b}")
         self.announce("press Ctrl-C to stop")
         checkpoints = asyncio.create_task(self._checkpoints())
         async with server:
             await self._stopping.wait()
+            await self._stop_handover()
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoints
         await asyncio.to_thread(self._stop)
         self.announce("custodio stopped")
+
+    async def _listen_http(self) -> asyncio.Server:
+        try:
+            return await asyncio.start_server(self._http, self.http.host, self.http.port)
+        except OSError as e:
+            raise ConfigError(
+                f"cannot listen on {self.http}: {e.strerror}",
+                hint="choose another --http HOST:PORT",
+            ) from e
+
+    async def _start_handover(self) -> list[Bound]:
+        self.handover = await asyncio.to_thread(Handover.open, self.svc.config, self.svc.db)
+        e = self.endpoints
+        return await self.handover.start((e.hi2.host, e.hi2.port), (e.hi3.host, e.hi3.port))
+
+    async def _stop_handover(self) -> None:
+        if self.handover is not None:
+            await self.handover.stop()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -95,10 +128,13 @@ class Server:
             status, body = await self._route(method, path)
         except (TimeoutError, ValueError, ConnectionError):
             status, body = 400, {"error": "bad request"}
-        payload = json.dumps(body).encode()
+        if isinstance(body, str):
+            payload, kind = body.encode(), "text/plain; version=0.0.4"
+        else:
+            payload, kind = json.dumps(body).encode(), "application/json"
         head = (
             f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+            f"Content-Type: {kind}\r\nContent-Length: {len(payload)}\r\n"
             "Connection: close\r\n\r\n"
         )
         with contextlib.suppress(ConnectionError):
@@ -106,10 +142,26 @@ class Server:
             await writer.drain()
         writer.close()
 
-    async def _route(self, method: str, path: str) -> tuple[int, dict[str, object]]:
+    async def _route(self, method: str, path: str) -> tuple[int, dict[str, object] | str]:
         if method == "GET" and path == "/health":
-            return 200, {"status": "ok", "version": __version__}
+            return 200, {"status": "ok", "version": __version__, "handover": self._counters()}
+        if method == "GET" and path == "/metrics":
+            return 200, prometheus(self._counters())
         return 404, {"error": f"no such endpoint: {method} {path}"}
+
+    def _counters(self) -> dict[str, object]:
+        return {} if self.handover is None else self.handover.health()
+
+
+def prometheus(counters: dict[str, object], prefix: str = "custodio_handover") -> str:
+    """The numeric counters in the Prometheus text format (nested dicts flattened)."""
+    lines = []
+    for name, value in counters.items():
+        if isinstance(value, dict):
+            lines.append(prometheus(value, f"{prefix}_{name}").rstrip("\n"))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            lines.append(f"{prefix}_{name} {value}")
+    return "\n".join(line for line in lines if line) + "\n"
 
 
 def _request_line(line: bytes) -> tuple[str, str]:

@@ -8,7 +8,15 @@ from pathlib import Path
 from custodio.access.policy import Action
 
 DOCS = Path(__file__).parents[3] / "docs"
-SYSTEM_EVENTS = {"system.init", "service.start", "service.stop", "user.login", "audit.verified"}
+SYSTEM_EVENTS = {
+    "system.init",
+    "service.start",
+    "service.stop",
+    "user.login",
+    "audit.verified",
+    "handover.operator_mismatch",
+    "handover.peer_refused",
+}
 
 
 def test_every_policy_action_is_in_the_access_policy_page() -> None:

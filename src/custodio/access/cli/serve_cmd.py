@@ -7,7 +7,7 @@ import asyncio
 import click
 
 from custodio.access.cli.context import Context, pass_context
-from custodio.access.server import Endpoint, Server
+from custodio.access.server import Endpoint, Endpoints, Server
 
 
 @click.command()
@@ -18,14 +18,19 @@ from custodio.access.server import Endpoint, Server
 def serve(ctx: Context, hi2: str | None, hi3: str | None, http: str | None) -> None:
     """Run the service on the data directory until Ctrl-C (SIGINT) or SIGTERM.
 
-    The handover listeners (--hi2, --hi3) are accepted and validated now and serve
-    operators once the handover stage is installed.
+    Operators' mediators connect to the HI2 and HI3 listeners (TLS with client
+    certificates when handover_tls_cert is set); every PDU goes into the journal in
+    DATA_DIR/journal. GET /health and GET /metrics on --http report the counters.
+    Port 0 picks a free port; the lines printed at start say where each one listens.
     """
     svc = ctx.service()
     settings = svc.config.settings
-    Endpoint.parse(hi2 or settings.hi2)
-    Endpoint.parse(hi3 or settings.hi3)
-    server = Server(svc, Endpoint.parse(http or settings.http), click.echo)
+    endpoints = Endpoints(
+        http=Endpoint.parse(http or settings.http),
+        hi2=Endpoint.parse(hi2 or settings.hi2),
+        hi3=Endpoint.parse(hi3 or settings.hi3),
+    )
+    server = Server(svc, endpoints, click.echo)
     asyncio.run(server.run())
 
 

@@ -1,0 +1,411 @@
+"""The HI2 and HI3 listeners: operators' mediators connect and push PS-PDUs.
+
+One :class:`Receiver` serves both ports. For each connection it reads the socket in
+chunks, frames PDUs (:func:`custodio.handover.pdu.frame_length`, the framing rule of
+``StreamFramer``), decodes each one and then:
+
+- answers a keep-alive at once with a keep-aliveResponse (before anything is durable);
+- appends every PDU, raw and whole, to the journal (group commit);
+- answers a ``pDUAcknowledgementRequest`` only once it and every PDU read before it on
+  that connection are durable: the operator's proof that the receiver holds them;
+- accounts its sequence number per (LIID, network identifier, CIN, channel);
+- keeps a PDU that frames but does not decode verbatim in the quarantine, durably;
+- drops a peer whose stream cannot be framed, after quarantining the unframeable bytes;
+- refuses (quarantine, audit, disconnect) a PDU whose ``operatorIdentifier`` is not the
+  operator its TLS client certificate stands for.
+
+Backpressure: at most ``max_inflight_chunks`` chunks per connection wait for the journal;
+past that the connection stops reading its socket until the oldest chunk is durable, so
+TCP flow control slows the operator down. Nothing read is ever dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import itertools
+import logging
+import ssl
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from custodio import audit
+from custodio.db import Database
+from custodio.errors import CustodioError, DecodeError
+from custodio.handover import encode
+from custodio.handover.ber import DEFAULT_LIMITS, BerError, Limits
+from custodio.handover.operators import OperatorMap, PeerIdentity
+from custodio.handover.pdu import DecodedPDU, TRIKind, decode, frame_length, to_routing
+from custodio.handover.quarantine import Item, Quarantine
+from custodio.handover.sessions import SequenceTracker, StreamKey
+from custodio.journal import Journal
+
+log = logging.getLogger(__name__)
+
+HI2 = 2
+HI3 = 3
+CHANNEL_NAMES = {HI2: "hi2", HI3: "hi3"}
+READ_SIZE = 256 << 10
+DEFAULT_INFLIGHT_CHUNKS = 4
+DELAY_SAMPLES = 100_000
+
+
+@dataclass(slots=True)
+class ReceiverStats:
+    """Counters of one receiver (exposed on /health and /metrics)."""
+
+    connections: int = 0
+    connections_open: int = 0
+    peers_dropped: int = 0  # unframeable stream
+    peers_refused: int = 0  # TLS certificate that maps to no operator
+    pdus_read: int = 0
+    pdus_durable: int = 0
+    bytes_durable: int = 0
+    keepalives_answered: int = 0
+    acks_answered: int = 0
+    malformed: int = 0
+    operator_refused: int = 0
+    quarantined: int = 0
+    journal_errors: int = 0
+
+
+class _Refused(Exception):
+    """The connection must be closed (wrong operator)."""
+
+
+@dataclass(eq=False)
+class _Connection:
+    channel: int
+    label: str
+    operator: bytes | None  # None: no TLS, any operator
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    pending: bytes = b""
+    inflight: collections.deque[asyncio.Future[Any]] = field(default_factory=collections.deque)
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """The work one read produced."""
+
+    received_ns: int
+    tasks: list[asyncio.Future[object]] = field(default_factory=list)
+    acks: list[DecodedPDU] = field(default_factory=list)
+    durable_bytes: int = 0
+    refused: str | None = None
+
+
+class Receiver:
+    """Both handover listeners over one journal and one quarantine."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        quarantine: Quarantine,
+        *,
+        db: Database | None = None,
+        operators: OperatorMap | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        max_inflight_chunks: int = DEFAULT_INFLIGHT_CHUNKS,
+    ) -> None:
+        self.journal = journal
+        self.quarantine = quarantine
+        self.db = db
+        self.operators = operators or OperatorMap({})
+        self.limits = limits
+        self.max_inflight_chunks = max_inflight_chunks
+        self.stats = ReceiverStats()
+        self.tracker = SequenceTracker()
+        self.delays_ns: collections.deque[int] = collections.deque(maxlen=DELAY_SAMPLES)
+        self._servers: list[asyncio.Server] = []
+        self._handlers: set[asyncio.Task[object]] = set()
+        self._ids = itertools.count(1)
+
+    # --- servers ---------------------------------------------------------------------
+
+    async def listen(
+        self, channel: int, host: str, port: int, tls: ssl.SSLContext | None = None
+    ) -> tuple[str, int]:
+        """Start the listener of ``channel`` (HI2 or HI3); returns the bound address."""
+
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await self._serve(channel, reader, writer, tls is not None)
+
+        server = await asyncio.start_server(
+            on_connect, host, port, ssl=tls, ssl_handshake_timeout=10 if tls else None
+        )
+        self._servers.append(server)
+        bound = server.sockets[0].getsockname()
+        return str(bound[0]), int(bound[1])
+
+    async def close(self) -> None:
+        """Stop listening, end every connection (what was read still becomes durable)."""
+        for server in self._servers:
+            server.close()
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+
+    # --- one connection --------------------------------------------------------------
+
+    async def _serve(
+        self, channel: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tls: bool
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        self.stats.connections += 1
+        self.stats.connections_open += 1
+        try:
+            conn = await self._open(channel, reader, writer, tls)
+            if conn is not None:
+                await self._run(conn)
+        finally:
+            self.stats.connections_open -= 1
+            self._handlers.discard(task)
+            writer.close()
+            with contextlib.suppress(ConnectionError, ssl.SSLError, TimeoutError):
+                await asyncio.wait_for(writer.wait_closed(), 5)
+
+    async def _open(
+        self, channel: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tls: bool
+    ) -> _Connection | None:
+        peer = writer.get_extra_info("peername") or ("?", 0)
+        label = f"{CHANNEL_NAMES[channel]}:{peer[0]}:{peer[1]}#{next(self._ids)}"
+        operator: bytes | None = None
+        if tls:
+            identity = _peer_identity(writer)
+            name = None if identity is None else self.operators.operator_for(identity)
+            if name is None:
+                await self._refuse_peer(label, identity)
+                return None
+            operator = name.encode("utf-8")
+            label += f"@{name}"
+        log.info("handover: %s connected", label)
+        return _Connection(channel, label, operator, reader, writer)
+
+    async def _run(self, conn: _Connection) -> None:
+        try:
+            await self._pump(conn)
+        except (ConnectionError, ssl.SSLError, TimeoutError) as e:
+            log.info("handover: %s: connection lost (%s)", conn.label, e)
+        except _Refused as e:
+            log.warning("handover: %s: %s; disconnected", conn.label, e)
+        except CustodioError as e:  # the journal or the quarantine failed
+            self.stats.journal_errors += 1
+            log.error("handover: %s: %s; disconnected", conn.label, e)
+        finally:
+            await self._settle(conn)
+
+    async def _settle(self, conn: _Connection) -> None:
+        """Wait until everything read on ``conn`` is durable (or failed)."""
+        results = await asyncio.gather(*conn.inflight, return_exceptions=True)
+        conn.inflight.clear()
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("handover: %s: %s", conn.label, result)
+
+    async def _pump(self, conn: _Connection) -> None:
+        while True:
+            data = await conn.reader.read(READ_SIZE)
+            if not data:
+                log.info("handover: %s closed by the peer", conn.label)
+                return
+            chunk = _Chunk(time.time_ns())
+            error = self._frame(conn, data, chunk)
+            self._queue_chunk(conn, chunk)
+            if error is not None or chunk.refused is not None:
+                await self._settle(conn)
+                raise _Refused(chunk.refused or f"unframeable stream ({error})")
+            while conn.inflight and (
+                conn.inflight[0].done() or len(conn.inflight) >= self.max_inflight_chunks
+            ):
+                await conn.inflight.popleft()  # backpressure: stop reading until durable
+
+    def _frame(self, conn: _Connection, data: bytes, chunk: _Chunk) -> BerError | None:
+        buf = conn.pending + data if conn.pending else data
+        view = memoryview(buf)
+        pos = 0
+        try:
+            while (length := frame_length(buf, pos, self.limits)) is not None:
+                self._take(conn, view[pos : pos + length], chunk)
+                pos += length
+                if chunk.refused is not None:
+                    return None
+        except BerError as e:
+            conn.pending = b""
+            self._drop_garbage(conn, buf[pos:], str(e), chunk)
+            return e
+        conn.pending = buf[pos:]
+        return None
+
+    def _take(self, conn: _Connection, raw: memoryview, chunk: _Chunk) -> None:
+        self.stats.pdus_read += 1
+        try:
+            pdu = decode(raw, self.limits)
+        except DecodeError as e:
+            self.stats.malformed += 1
+            chunk.tasks.append(self._quarantine(conn, bytes(raw), f"malformed PDU: {e}", chunk))
+            return
+        if conn.operator is not None and pdu.operator_id != conn.operator:
+            self._refuse_pdu(conn, pdu, chunk)
+            return
+        if pdu.is_keepalive:
+            conn.writer.write(encode.respond_to_keepalive(pdu) or b"")
+            self.stats.keepalives_answered += 1
+        self._account(conn.channel, pdu)
+        routing = to_routing(pdu, conn.channel, conn.label)
+        chunk.tasks.append(
+            asyncio.ensure_future(self.journal.append(routing, raw, chunk.received_ns))
+        )
+        chunk.durable_bytes += len(raw)
+        if pdu.tri is not None and pdu.tri.kind is TRIKind.PDU_ACK_REQUEST:
+            chunk.acks.append(pdu)
+
+    def _account(self, channel: int, pdu: DecodedPDU) -> None:
+        key: StreamKey = (
+            pdu.liid, pdu.operator_id, pdu.network_element_id or b"", pdu.cin, channel
+        )  # fmt: skip
+        if pdu.tri is None:
+            self.tracker.see(key, pdu.sequence_number)
+        elif pdu.tri.kind is TRIKind.CIN_RESET:
+            self.tracker.reset(key)
+
+    def _queue_chunk(self, conn: _Connection, chunk: _Chunk) -> None:
+        if not chunk.tasks:
+            return
+        durable = len(chunk.tasks)
+        gathered = asyncio.gather(*chunk.tasks)
+        gathered.add_done_callback(lambda f: self._on_durable(f, chunk, durable))
+        if chunk.acks:
+            earlier = list(conn.inflight)
+            conn.inflight.append(
+                asyncio.ensure_future(self._answer_acks(conn, [*earlier, gathered], chunk.acks))
+            )
+        else:
+            conn.inflight.append(gathered)
+
+    def _on_durable(self, future: asyncio.Future[list[object]], chunk: _Chunk, n: int) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return
+        self.stats.pdus_durable += n
+        self.stats.bytes_durable += chunk.durable_bytes
+        self.delays_ns.append(time.time_ns() - chunk.received_ns)
+
+    async def _answer_acks(
+        self, conn: _Connection, before: list[asyncio.Future[Any]], acks: list[DecodedPDU]
+    ) -> object:
+        for future in before:
+            await future
+        for pdu in acks:
+            conn.writer.write(ack_response(pdu))
+            self.stats.acks_answered += 1
+        return None
+
+    # --- refusals and quarantine -----------------------------------------------------
+
+    def _quarantine(
+        self, conn: _Connection, raw: bytes, reason: str, chunk: _Chunk
+    ) -> asyncio.Future[object]:
+        self.stats.quarantined += 1
+        item = Item(chunk.received_ns, conn.channel, conn.label, reason, raw)
+        log.warning("handover: %s: quarantined %d octets: %s", conn.label, len(raw), reason)
+        return asyncio.ensure_future(self.quarantine.add(item))
+
+    def _drop_garbage(self, conn: _Connection, garbage: bytes, reason: str, chunk: _Chunk) -> None:
+        self.stats.peers_dropped += 1
+        chunk.tasks.append(self._quarantine(conn, garbage, f"unframeable stream: {reason}", chunk))
+
+    def _refuse_pdu(self, conn: _Connection, pdu: DecodedPDU, chunk: _Chunk) -> None:
+        claimed = pdu.operator_id.decode("utf-8", "replace")
+        own = (conn.operator or b"").decode("utf-8", "replace")
+        reason = f"PDU names operator {claimed!r}, the client certificate is {own!r}"
+        self.stats.operator_refused += 1
+        chunk.refused = reason
+        chunk.tasks.append(self._quarantine(conn, bytes(pdu.raw), f"refused: {reason}", chunk))
+        event = audit.Event(
+            action="handover.operator_mismatch",
+            outcome=audit.DENIED,
+            target=f"liid:{pdu.liid.decode('latin-1')}",
+            actor=f"operator:{own}",
+            details={
+                "connection": conn.label,
+                "claimed_operator": claimed,
+                "sequence_number": pdu.sequence_number,
+            },
+        )
+        chunk.tasks.append(asyncio.ensure_future(self._audit(event)))
+
+    async def _refuse_peer(self, label: str, identity: PeerIdentity | None) -> None:
+        self.stats.peers_refused += 1
+        subject = "no certificate" if identity is None else str(identity.common_name)
+        log.warning("handover: %s: certificate %s maps to no operator; refused", label, subject)
+        event = audit.Event(
+            action="handover.peer_refused",
+            outcome=audit.DENIED,
+            target="handover",
+            actor=f"certificate:{subject}",
+            details={
+                "connection": label,
+                "fingerprint": None if identity is None else identity.fingerprint,
+            },
+        )
+        await self._audit(event)
+
+    async def _audit(self, event: audit.Event) -> None:
+        if self.db is not None:
+            await asyncio.to_thread(audit.record, self.db, event)
+
+    # --- reporting -------------------------------------------------------------------
+
+    def health(self) -> dict[str, object]:
+        """Counters, journal position and socket→durable delays, for /health."""
+        delays = sorted(self.delays_ns)
+        totals = self.tracker.totals()
+        return {
+            **asdict(self.stats),
+            "journal_durable_seq": self.journal.durable_seq,
+            "journal_waiting": self.journal.waiting,
+            "journal_write_retries": self.journal.stats.write_retries,
+            "delay_ms_p50": _percentile(delays, 0.50),
+            "delay_ms_p99": _percentile(delays, 0.99),
+            "sequence": asdict(totals),
+            "streams": len(self.tracker),
+        }
+
+
+def _percentile(sorted_ns: list[int], q: float) -> float | None:
+    if not sorted_ns:
+        return None
+    return round(sorted_ns[min(len(sorted_ns) - 1, int(q * len(sorted_ns)))] / 1e6, 3)
+
+
+def _peer_identity(writer: asyncio.StreamWriter) -> PeerIdentity | None:
+    ssl_object = writer.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    der = ssl_object.getpeercert(binary_form=True)
+    if not der:
+        return None
+    return PeerIdentity.from_ssl(der, ssl_object.getpeercert())
+
+
+def ack_response(pdu: DecodedPDU, now: datetime | None = None) -> bytes:
+    """The pDUAcknowledgementResponse to a request: its header echoed, our time."""
+    h = encode.Header(
+        liid=pdu.liid,
+        operator_id=pdu.operator_id,
+        network_element_id=pdu.network_element_id,
+        cin=pdu.cin,
+        sequence_number=pdu.sequence_number,
+        timestamp=now or datetime.now(UTC),
+        timestamp_qualifier=2,
+    )
+    return encode.tri(h, TRIKind.PDU_ACK_RESPONSE)

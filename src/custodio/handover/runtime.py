@@ -1,0 +1,126 @@
+"""The handover stage as ``custodio serve`` runs it: journal, quarantine, both listeners.
+
+::
+
+    handover = Handover.open(config, db)      # recovers the journal
+    await handover.start(hi2, hi3)            # -> bound addresses
+    ...
+    await handover.stop()                     # listeners closed, journal flushed and closed
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+from custodio.config import Config
+from custodio.db import Database
+from custodio.errors import ConfigError
+from custodio.handover.ber import Limits
+from custodio.handover.listener import HI2, HI3, Receiver
+from custodio.handover.operators import OperatorMap, server_context
+from custodio.handover.quarantine import Quarantine
+from custodio.journal import Journal
+
+log = logging.getLogger(__name__)
+
+JOURNAL_DIR = "journal"
+QUARANTINE_DIR = "quarantine"
+SEQUENCES_FILE = "handover-sequences.json"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Where a listener listens."""
+
+    name: str
+    scheme: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+def tls_context(config: Config) -> ssl.SSLContext | None:
+    """The listeners' TLS context from the settings, or None for plain TCP."""
+    s = config.settings
+    if not (s.handover_tls_cert or s.handover_tls_key or s.handover_tls_ca):
+        return None
+    if not (s.handover_tls_cert and s.handover_tls_key and s.handover_tls_ca):
+        raise ConfigError(
+            "handover TLS needs handover_tls_cert, handover_tls_key and handover_tls_ca",
+            hint="set all three (PEM files) or none of them for plain TCP",
+        )
+    return server_context(
+        _path(config, s.handover_tls_cert),
+        _path(config, s.handover_tls_key),
+        _path(config, s.handover_tls_ca),
+    )
+
+
+def _path(config: Config, value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else config.data_dir / path
+
+
+class Handover:
+    """Owns the journal, the quarantine and the receiver of one ``custodio serve``."""
+
+    def __init__(self, config: Config, receiver: Receiver, tls: ssl.SSLContext | None) -> None:
+        self.config = config
+        self.receiver = receiver
+        self.tls = tls
+
+    @classmethod
+    def open(cls, config: Config, db: Database | None) -> Handover:
+        s = config.settings
+        tls = tls_context(config)
+        operators = OperatorMap.parse(s.handover_operators)
+        journal = Journal.open(
+            config.data_dir / JOURNAL_DIR,
+            segment_size=s.journal_segment_mib << 20,
+            max_pending=s.journal_max_pending,
+        )
+        quarantine = Quarantine(config.data_dir / QUARANTINE_DIR)
+        limits = Limits(max_pdu_size=s.handover_max_pdu_octets)
+        receiver = Receiver(journal, quarantine, db=db, operators=operators, limits=limits)
+        return cls(config, receiver, tls)
+
+    async def start(self, hi2: tuple[str, int], hi3: tuple[str, int]) -> list[Bound]:
+        await self.receiver.journal.start()
+        scheme = "tls" if self.tls else "tcp"
+        bound = []
+        for name, channel, (host, port) in (("hi2", HI2, hi2), ("hi3", HI3, hi3)):
+            try:
+                got = await self.receiver.listen(channel, host, port, self.tls)
+            except OSError as e:
+                await self.stop()
+                raise ConfigError(
+                    f"cannot listen on {host}:{port} for {name}: {e.strerror}",
+                    hint=f"choose another --{name} HOST:PORT",
+                ) from e
+            bound.append(Bound(name, scheme, *got))
+        return bound
+
+    async def stop(self) -> None:
+        """Close the listeners, let what was read become durable, close the files."""
+        await self.receiver.close()
+        await self.receiver.journal.close()
+        await self.receiver.quarantine.close()
+        self._save_sequences()
+
+    def _save_sequences(self) -> None:
+        path = self.config.data_dir / SEQUENCES_FILE
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(self.receiver.tracker.snapshot(), f)
+        tmp.replace(path)
+
+    def health(self) -> dict[str, object]:
+        return self.receiver.health()
