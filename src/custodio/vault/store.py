@@ -98,18 +98,28 @@ class Vault:
     def put_file(
         self, case_id: str, kind: Kind, source: BinaryIO, *, sha256: bool = False
     ) -> ObjectRef:
-        """Store a seekable file from its current position, in two streaming passes.
+        """Store a seekable file from its current position (see :meth:`write_file`)."""
+        return self.index.add_reference(self.write_file(case_id, kind, source, sha256=sha256))
 
-        The first pass computes the object id (and the plaintext SHA-256 when asked: the
-        original digest kept for chain of custody); the second encrypts. A file that
-        changes between the passes is refused (InvalidInput) and nothing is stored.
+    def write_file(
+        self, case_id: str, kind: Kind, source: BinaryIO, *, sha256: bool = False
+    ) -> ObjectRef:
+        """Write a seekable file's object to the backend; the caller records the reference.
+
+        Two streaming passes: the first computes the object id (and the plaintext SHA-256
+        when asked: the original digest kept for chain of custody), the second encrypts.
+        A file that changes between the passes is refused (InvalidInput), nothing stored.
+        The returned reference is not in the index yet: the caller adds it with
+        ``index.add_reference`` in the same transaction as whatever else records the
+        object (an import, its audit entry). Until then the object is unreferenced, which
+        ``verify`` reports and ``cleanup`` removes if that transaction never commits.
         """
         keys = self.case_keys(case_id, create=True)
         start = source.tell()
         object_id, size, digest = _first_pass(keys, kind, source, sha256)
         source.seek(start)
         chunks = _file_chunks(source, self.settings.chunk_size, keys.id_digest(kind), object_id)
-        return self._store(keys, kind, object_id, size, chunks, sha256=digest)
+        return self._write(keys, kind, object_id, size, chunks, sha256=digest)
 
     def _store(
         self,
@@ -121,16 +131,28 @@ class Vault:
         *,
         sha256: str | None,
     ) -> ObjectRef:
-        ref = ObjectRef(keys.case_id, object_id.hex(), kind, size, 0, sha256=sha256)
-        if self.index.find_object(keys.case_id, ref.object_id) is not None:
-            return self.index.add_reference(ref)
+        ref = self._write(keys, kind, object_id, size, chunks, sha256=sha256)
+        return self.index.add_reference(ref)
+
+    def _write(
+        self,
+        keys: CaseKeys,
+        kind: Kind,
+        object_id: bytes,
+        size: int,
+        chunks: Iterator[tuple[memoryview, bool]],
+        *,
+        sha256: str | None,
+    ) -> ObjectRef:
+        """Write the object unless the case already holds it; the unrecorded reference."""
+        existing = self.index.find_object(keys.case_id, object_id.hex())
+        if existing is not None:
+            return existing
         header = Header(kind, self.settings.chunk_size, object_id, random_key(SALT_SIZE))
         pieces = envelope.seal(keys, header, chunks, self.settings.zstd_level)
         stored = self.backend.write(envelope.object_name(object_id), pieces)
-        # written and read back; only now does the catalog learn of it
-        return self.index.add_reference(
-            ObjectRef(keys.case_id, ref.object_id, kind, size, stored, sha256=sha256)
-        )
+        # written and read back: only now may the catalog learn of it
+        return ObjectRef(keys.case_id, object_id.hex(), kind, size, stored, sha256=sha256)
 
     def release(self, case_id: str, object_id: str) -> bool:
         """Drop one reference; delete the object when none is left. True if deleted."""

