@@ -114,7 +114,7 @@ class Quarantine:
     """Append-only, group-committed file of malformed input."""
 
     def __init__(self, directory: Path, *, retry_interval: float = 0.5) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = directory / FILE_NAME
         self.items = _recover(self.path)
         self.retry_interval = retry_interval

@@ -135,7 +135,7 @@ class SequenceTracker:
                     "cin": cin,
                     "channel": channel,
                     "highest": s.highest,
-                    "gaps": [list(r) for r in s.missing],
+                    "gap_ranges": [list(r) for r in s.missing],
                     **asdict(s.counters),
                 }
             )
