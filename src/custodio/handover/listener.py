@@ -132,7 +132,8 @@ class Receiver:
         """Start the listener of ``channel`` (HI2 or HI3); returns the bound address."""
 
         async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await self._serve(channel, reader, writer, tls is not None)
+            with contextlib.suppress(asyncio.CancelledError):  # close() ends connections
+                await self._serve(channel, reader, writer, tls is not None)
 
         server = await asyncio.start_server(
             on_connect, host, port, ssl=tls, ssl_handshake_timeout=10 if tls else None

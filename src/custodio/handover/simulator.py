@@ -257,10 +257,10 @@ class Link:
                 out.append(self._ack_request())
             elif pdu is _KEEPALIVE:
                 out.append(self._keepalive())
-            elif self.sim.rng.random() < self.sim.options.faults.cut:
-                await self._cut(out)
-                out = []
             else:
+                if self.sim.rng.random() < self.sim.options.faults.cut:
+                    await self._cut(out)  # what was before goes out, then the link drops
+                    out = []
                 out.extend(self._with_faults(pdu))
         await self._write(out)
 
