@@ -87,6 +87,43 @@ class Settings:
         "SHA-256 of the DER certificate. Empty: the common name is the operator identifier.",
     )
 
+    vault_backend: str = _setting(
+        "directory", "Where vault objects live: `directory` (local) or `s3` (S3-compatible)."
+    )
+    vault_directory: str = _setting(
+        "", "Directory of the `directory` backend; empty for `objects` in the data directory."
+    )
+    vault_s3_endpoint: str = _setting("", "URL of the S3 service (empty: AWS's default).")
+    vault_s3_bucket: str = _setting("custodio", "S3 bucket of the vault's objects.")
+    vault_s3_access_key: str = _setting(
+        "", "S3 access key id (the secret key comes from CUSTODIO_S3_SECRET_KEY)."
+    )
+    vault_s3_region: str = _setting("us-east-1", "S3 region.")
+    vault_retention_days: int = _setting(
+        0,
+        "Object Lock (COMPLIANCE) retention in days on new S3 objects; 0 for none. Used "
+        "where offered, never relied on alone.",
+    )
+    vault_chunk_kib: int = _setting(
+        1024, "Plaintext KiB per authenticated chunk of a vault object (range reads, streaming)."
+    )
+    vault_zstd_level: int = _setting(
+        1, "zstd level for vault chunks (kept only where it pays); 0 turns compression off."
+    )
+    key_provider: str = _setting(
+        "keyfile",
+        "Who holds the key-encryption key: `keyfile` (passphrase-protected file, the "
+        "embedded default; passphrase from CUSTODIO_VAULT_PASSPHRASE or a prompt) or "
+        "`pkcs11` (an HSM; PIN from CUSTODIO_PKCS11_PIN).",
+    )
+    vault_key_file: str = _setting(
+        "", "The key file of the `keyfile` provider; empty for `vault.key` in the data directory."
+    )
+    pkcs11_module: str = _setting(
+        "/usr/lib/softhsm/libsofthsm2.so", "The PKCS#11 library of the HSM."
+    )
+    pkcs11_token: str = _setting("custodio", "Label of the HSM token that holds the KEKs.")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -108,11 +145,32 @@ class Config:
         return self.data_dir / "audit-signing.key"
 
     @property
+    def vault_directory(self) -> Path:
+        return self._in_data(self.settings.vault_directory or "objects")
+
+    @property
+    def vault_key_file(self) -> Path:
+        return self._in_data(self.settings.vault_key_file or "vault.key")
+
+    def _in_data(self, path: str) -> Path:
+        return self.data_dir / path  # an absolute path stays as it is
+
+    @property
     def verify_state_dir(self) -> Path:
         if self.settings.audit_verify_state:
             return Path(self.settings.audit_verify_state)
         base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         return Path(base) / "custodio"
+
+
+def secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A secret given through the environment (``CUSTODIO_`` + name), never a setting.
+
+    PASSWORD (the acting user's), VAULT_PASSPHRASE, PKCS11_PIN, S3_SECRET_KEY: see
+    docs/configuration.md. They are never written to ``custodio.toml`` nor logged.
+    """
+    env = os.environ if environ is None else environ
+    return env.get(ENV_PREFIX + name)
 
 
 def setting_names() -> list[str]:

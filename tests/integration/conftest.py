@@ -15,6 +15,15 @@ from custodio.access.service import Service, Session
 from custodio.catalog import identifiers, warrants
 
 PASSWORD = "correct-horse-battery"
+PASSPHRASE = "vault-passphrase-for-tests"
+
+
+def secrets(name: str, prompt: str) -> str:
+    """What an operator would type: the vault passphrase (the only secret the tests need)."""
+    assert name == "VAULT_PASSPHRASE", name
+    return PASSPHRASE
+
+
 CASE = "DP 123/2026"
 
 
@@ -55,7 +64,7 @@ def init_data_dir(
     path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch, agency: str = "Policía Nacional"
 ) -> config.Config:
     monkeypatch.setenv("CUSTODIO_CATALOG_URL", catalog_url)
-    cfg = setup.init(setup.InitRequest(path, agency, "admin", PASSWORD))
+    cfg = setup.init(setup.InitRequest(path, agency, "admin", PASSWORD), secrets)
     monkeypatch.delenv("CUSTODIO_CATALOG_URL")
     return cfg
 

@@ -39,6 +39,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         **base,
         "CUSTODIO_DATA": str(tmp_path / "data"),
         "CUSTODIO_PASSWORD": PASSWORD,
+        "CUSTODIO_VAULT_PASSPHRASE": "vault-passphrase-for-tests",
         "XDG_STATE_HOME": str(tmp_path / "state"),
     }
 

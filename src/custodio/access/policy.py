@@ -52,6 +52,10 @@ class Action(StrEnum):
     CONTENT_READ = "content.read"
     EVIDENCE_ANNOTATE = "evidence.annotate"
     SEALED_UNSEAL = "sealed.unseal"
+    EVIDENCE_IMPORT = "evidence.import"
+    VAULT_VERIFY = "vault.verify"
+    VAULT_CLEANUP = "vault.cleanup"
+    VAULT_ROTATE = "vault.rotate"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
 
@@ -126,6 +130,12 @@ RULES: Mapping[Action, Rule] = {
     ),
     Action.EVIDENCE_ANNOTATE: Rule({R.INVESTIGATOR: _CASE_WARRANT}, data=DataKind.TRAFFIC),
     Action.SEALED_UNSEAL: Rule({R.JUDGE: _CASE}, purpose=True),
+    Action.EVIDENCE_IMPORT: Rule(
+        {R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE, R.JUDGE: _CASE}
+    ),
+    Action.VAULT_VERIFY: Rule({R.ADMINISTRATOR: _AGENCY, R.AUDITOR: _AGENCY}),
+    Action.VAULT_CLEANUP: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.VAULT_ROTATE: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.AUDIT_READ: Rule({R.AUDITOR: _AGENCY}),
     Action.AUDIT_VERIFY: Rule({R.AUDITOR: _AGENCY, R.ADMINISTRATOR: _AGENCY}),
 }

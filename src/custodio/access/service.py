@@ -113,6 +113,34 @@ class Service:
             self._record_refusal(session, action, request, purpose, refusal)
             raise
 
+    def authorize(
+        self,
+        session: Session,
+        action: Action,
+        request: Request,
+        resolve: Resolve,
+        *,
+        purpose: str | None = None,
+    ) -> None:
+        """Ask the policy before slow work outside a transaction (a backend upload).
+
+        A refusal is audited and raised as in :meth:`act`. Nothing is written when allowed:
+        the work that follows ends in :meth:`act`, which asks again inside its transaction
+        and writes the entry together with the change.
+        """
+
+        def ask(tx: Tx) -> None:
+            actor = self.actor(tx, session)
+            resource = resolve(tx, actor, request)
+            request.case_id = resource.case_id
+            policy.check(actor, action, resource, now=self.clock(), purpose=purpose)
+
+        try:
+            self.db.read(ask)
+        except Forbidden as refusal:
+            self._record_refusal(session, action, request, purpose, refusal)
+            raise
+
     def actor(self, tx: Tx, session: Session) -> Actor:
         user = people.find_user(tx, session.name)
         if user is None or user.id != session.user_id or user.disabled:
@@ -167,10 +195,18 @@ class Service:
             details=request.details,
         )
 
-    def system_event(self, action: str, target: str, details: dict[str, Any]) -> None:
-        """Record something the service itself did (start, stop, checkpoint, migration)."""
+    def system_event(
+        self, action: str, target: str, details: dict[str, Any], *, case: Any = None
+    ) -> None:
+        """Record something the service itself did (start, stop, shredding...)."""
         event = Event(
-            action=action, outcome=audit.ALLOWED, target=target, actor=SYSTEM, details=details
+            action=action,
+            outcome=audit.ALLOWED,
+            target=target,
+            actor=SYSTEM,
+            agency_id=case.agency_id if case is not None else None,
+            case_id=case.id if case is not None else None,
+            details=details,
         )
         audit.record(self.db, event)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from custodio import audit, config
+from custodio.access import vaults
 from custodio.access.admin import check_password_strength
 from custodio.audit.entry import Event
 from custodio.catalog import people
@@ -29,8 +30,11 @@ class InitRequest:
     unit: str = "headquarters"
 
 
-def init(request: InitRequest) -> config.Config:
-    """Create and fill a data directory; refuse, changing nothing, if one is there."""
+def init(request: InitRequest, secrets: vaults.Secrets) -> config.Config:
+    """Create and fill a data directory; refuse, changing nothing, if one is there.
+
+    ``secrets`` gives the vault's passphrase (or HSM PIN) when the key provider is made.
+    """
     check_password_strength(request.password)
     people.check_user_name(request.admin)
     cfg = config.defaults(request.data_dir)
@@ -39,6 +43,8 @@ def init(request: InitRequest) -> config.Config:
     request.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         _create(cfg, request)
+        vaults.create_vault(cfg, secrets)
+        _write_settings(cfg)
     except BaseException:
         _undo(cfg, created)
         raise
@@ -64,6 +70,10 @@ def _create(cfg: config.Config, request: InitRequest) -> None:
         migrate.upgrade(db)
         db.write(lambda tx: _fill(tx, request, signer, hashed))
         audit.checkpoint(db, signer, db.read(lambda tx: _meta(tx, "audit_log_id")))
+
+
+def _write_settings(cfg: config.Config) -> None:
+    """Last: its presence is what makes the directory initialised."""
     settings = dataclasses.asdict(cfg.settings)
     cfg.config_file.write_text(config.render_toml(settings), "utf-8")
     cfg.config_file.chmod(0o600)

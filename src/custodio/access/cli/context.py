@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +11,12 @@ from typing import Any, TypeVar
 import click
 
 from custodio import config
+from custodio.access import vaults
 from custodio.access.service import Service, Session
 from custodio.errors import InvalidInput
+from custodio.vault.store import Vault
 
 F = TypeVar("F", bound=Callable[..., Any])
-PASSWORD_ENV = "CUSTODIO_PASSWORD"  # noqa: S105 (the variable's name)
 
 
 @dataclass
@@ -25,11 +25,19 @@ class Context:
     user: str | None
     debug: bool
     _service: Service | None = field(default=None, repr=False)
+    _vault: Vault | None = field(default=None, repr=False)
 
     def service(self) -> Service:
         if self._service is None:
             self._service = Service.open(config.load(self.data_dir))
         return self._service
+
+    def vault(self) -> Vault:
+        """The vault, its key provider unlocked (passphrase from the environment or asked)."""
+        if self._vault is None:
+            svc = self.service()
+            self._vault = vaults.open_vault(svc.config, svc.db, read_secret)
+        return self._vault
 
     def session(self) -> Session:
         if not self.user:
@@ -49,10 +57,15 @@ pass_context = click.make_pass_decorator(Context)
 
 def read_password(prompt: str) -> str:
     """The password from CUSTODIO_PASSWORD (for scripts) or from a hidden prompt."""
-    from_env = os.environ.get(PASSWORD_ENV)
+    return read_secret("PASSWORD", prompt)
+
+
+def read_secret(name: str, prompt: str, *, confirm: bool = False) -> str:
+    """A secret from CUSTODIO_<name> (for scripts and services) or from a hidden prompt."""
+    from_env = config.secret(name)
     if from_env is not None:
         return from_env
-    return str(click.prompt(prompt, hide_input=True))
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 
 
 def json_option(fn: F) -> F:

@@ -14,6 +14,7 @@ from custodio.access.cli import (
     init_cmd,
     serve_cmd,
     simulate_cmd,
+    vault_cmds,
     warrant_cmds,
 )
 from custodio.access.cli.context import Context
@@ -49,7 +50,16 @@ def cli(ctx: click.Context, data: str | None, user: str | None, debug: bool) -> 
     ctx.call_on_close(state.close)
 
 
-for module in (init_cmd, serve_cmd, simulate_cmd, admin_cmds, case_cmds, warrant_cmds, audit_cmds):
+for module in (
+    init_cmd,
+    serve_cmd,
+    simulate_cmd,
+    admin_cmds,
+    case_cmds,
+    warrant_cmds,
+    vault_cmds,
+    audit_cmds,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 

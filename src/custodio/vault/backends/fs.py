@@ -6,6 +6,7 @@ directory fsync'd: after a crash an object is either whole under its name or abs
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import os
@@ -32,6 +33,12 @@ def _error(exc: OSError, doing: str) -> BackendError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return BackendError(f"vault directory full while {doing}", hint="free space or add storage")
     return BackendError(f"vault directory failed while {doing}: {exc}", hint="check the disk")
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temporary file; a failure here must not hide the error being raised."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 class DirectoryBackend:
@@ -62,7 +69,7 @@ class DirectoryBackend:
         except OSError as exc:
             raise _error(exc, f"writing object {name}") from exc
         finally:
-            tmp.unlink(missing_ok=True)
+            _discard(tmp)
         return hashing.size
 
     @staticmethod
