@@ -1,1 +1,4 @@
-"""Classification: speech-to-text, language, watch-lists, entities, privilege. Built in the classification issue."""
+"""Classification: speech-to-text, language, watch-lists, entities, privilege.
+
+Built in the classification issue.
+"""

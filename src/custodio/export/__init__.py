@@ -1,1 +1,4 @@
-"""Court bundles, their verification, destruction certificates. Built in the court-workflow issue."""
+"""Court bundles, their verification, destruction certificates.
+
+Built in the court-workflow issue.
+"""

@@ -14,6 +14,7 @@ SYSTEM_EVENTS = {
     "service.stop",
     "user.login",
     "audit.verified",
+    "vault.shredded",
     "handover.operator_mismatch",
     "handover.peer_refused",
 }
