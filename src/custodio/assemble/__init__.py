@@ -1,1 +1,4 @@
-"""Assembly: journal records into communications (calls, messages, sessions). Built in the assembly issue."""
+"""Assembly: journal records into communications (calls, messages, data sessions).
+
+Built in the assembly issue.
+"""
