@@ -28,7 +28,8 @@ from custodio.handover.simulator import Faults, Options, Report, simulate
 def _run(tmp_path: Path, **kw: object) -> tuple[Report, dict[str, object]]:
     async def main() -> tuple[Report, dict[str, object]]:
         async with running(tmp_path) as r:
-            options = Options(hi2=r.hi2, hi3=r.hi3, realtime=False, seed=1, **kw)  # type: ignore[arg-type]
+            settings: dict[str, object] = {"realtime": False, "seed": 1, **kw}
+            options = Options(hi2=r.hi2, hi3=r.hi3, **settings)  # type: ignore[arg-type]
             report = await simulate(options)
             return report, r.receiver.health()
 
@@ -38,7 +39,7 @@ def _run(tmp_path: Path, **kw: object) -> tuple[Report, dict[str, object]]:
 def test_mobile_calls_and_sms(tmp_path: Path) -> None:
     report, health = _run(
         tmp_path, calls=4, sms=3, concurrency=3, connections=2, duration=0.2, ack_every=20,
-        ledger=True, keepalive=0.02,
+        ledger=True, keepalive=0.02, realtime=True,  # 0.2 s: keep-alives go out
     )  # fmt: skip
     assert report.error == "" and report.calls == 4 and report.sms == 3
     per_call = 3 + 2 * 10  # Begin, Continue, End; 10 packets per direction
