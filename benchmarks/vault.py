@@ -72,12 +72,16 @@ def borg_create(borg: str, repo: Path, src: Path, name: str) -> None:
         "BORG_PASSPHRASE": "bench",
         "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes",
     }
-    subprocess.run([borg, "create", f"{repo}::{name}", "."], cwd=src, env=env, check=True)
+    subprocess.run(
+        [borg, "create", f"{repo}::{name}", "."], cwd=src, env=env, check=True, capture_output=True
+    )
 
 
 def borg_init(borg: str, repo: Path) -> None:
     env = {**os.environ, "BORG_PASSPHRASE": "bench"}
-    subprocess.run([borg, "init", "-e", "repokey-blake2", str(repo)], env=env, check=True)
+    subprocess.run(
+        [borg, "init", "-e", "repokey-blake2", str(repo)], env=env, check=True, capture_output=True
+    )
 
 
 def run_rounds(args: argparse.Namespace, work: Path) -> None:
