@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -185,9 +186,9 @@ def test_audit_verify_and_log_from_the_command_line(initialised: dict[str, str])
 
 def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c(initialised: dict[str, str]) -> None:
     port = free_port()
+    listen = ["--http", f"127.0.0.1:{port}", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
     proc = subprocess.Popen(
-        [*CUSTODIO, "serve", "--http", f"127.0.0.1:{port}", "--hi2", "127.0.0.1:0"]
-        + ["--hi3", "127.0.0.1:0"],
+        [*CUSTODIO, "serve", *listen],
         env=initialised,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -247,3 +248,52 @@ def test_serve_on_a_taken_port_is_a_clear_error(initialised: dict[str, str]) -> 
 def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
     done = run([*command, "--help"], env)
     assert done.returncode == 0 and "Usage:" in done.stdout
+
+
+def test_import_and_vault_verify_from_the_command_line(
+    initialised: dict[str, str], tmp_path: Path
+) -> None:
+    env = initialised
+    for args in (
+        ["unit", "add", "UDYCO"],
+        ["user", "add", "wo", "--role", "warrant_officer", "--unit", "UDYCO", "--password-stdin"],
+    ):
+        assert run(["--user", "admin", *args], env, input=PASSWORD + "\n").returncode == 0
+    wo = ["--user", "wo"]
+    run(
+        [*wo, "case", "add", "DP 1/2026", "--court", "JI 3", "--title", "T", "--unit", "UDYCO"], env
+    )
+    seized = tmp_path / "auto.pdf"
+    seized.write_bytes(b"%PDF-1.7 auto de entrada y registro " * 100)
+    done = run(
+        [
+            *wo,
+            "import",
+            str(seized),
+            "--case",
+            "DP 1/2026",
+            "--kind",
+            "document",
+            "--note",
+            "acta 12/2026",
+            "--json",
+        ],
+        env,
+    )
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)
+    assert row["sha256"] == hashlib.sha256(seized.read_bytes()).hexdigest()
+    ok = run(["--user", "admin", "vault", "verify"], env)
+    assert ok.returncode == 0 and "1 objects checked, 0 problems" in ok.stdout, ok.stderr
+    stored = Path(env["CUSTODIO_DATA"]) / "objects" / "objects" / row["object"][:2] / row["object"]
+    blob = bytearray(stored.read_bytes())
+    blob[100] ^= 0xFF
+    stored.write_bytes(bytes(blob))
+    bad = run(["--user", "admin", "vault", "verify"], env)
+    assert bad.returncode == 10
+    assert "corrupt" in bad.stdout and row["object"] in bad.stdout
+    wrong = run(
+        ["--user", "admin", "vault", "verify"],
+        {**env, "CUSTODIO_VAULT_PASSPHRASE": "not-the-passphrase"},
+    )
+    assert wrong.returncode == 11 and "Traceback" not in wrong.stderr
