@@ -297,3 +297,13 @@ def test_import_and_vault_verify_from_the_command_line(
         {**env, "CUSTODIO_VAULT_PASSPHRASE": "not-the-passphrase"},
     )
     assert wrong.returncode == 11 and "Traceback" not in wrong.stderr
+
+
+def test_serve_with_a_wrong_vault_passphrase_stops_at_start(initialised: dict[str, str]) -> None:
+    env = {**initialised, "CUSTODIO_VAULT_PASSPHRASE": "not-the-passphrase"}
+    done = run(
+        ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"], env
+    )
+    assert done.returncode == 11, done.stderr
+    assert done.stderr.startswith("custodio: error:") and "Traceback" not in done.stderr
+    assert "serving" not in done.stdout

@@ -219,7 +219,12 @@ def respond_to_keepalive(pdu: DecodedPDU, now: datetime | None = None) -> bytes 
     """
     if not pdu.is_keepalive:
         return None
-    h = Header(
+    return keepalive_response(echo_header(pdu, now))
+
+
+def echo_header(pdu: DecodedPDU, now: datetime | None = None) -> Header:
+    """The header of a reply to ``pdu``: its identifiers echoed, our time of mediation."""
+    return Header(
         liid=pdu.liid,
         operator_id=pdu.operator_id,
         network_element_id=pdu.network_element_id,
@@ -227,9 +232,7 @@ def respond_to_keepalive(pdu: DecodedPDU, now: datetime | None = None) -> bytes 
         sequence_number=pdu.sequence_number,
         timestamp=now or datetime.now(UTC),
         timestamp_qualifier=2,  # timeOfMediation
-        domain_id=LI_PS_DOMAIN_ID,
     )
-    return keepalive_response(h)
 
 
 # --- CC ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ import logging
 import ssl
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from custodio import audit
@@ -400,13 +400,4 @@ def _peer_identity(writer: asyncio.StreamWriter) -> PeerIdentity | None:
 
 def ack_response(pdu: DecodedPDU, now: datetime | None = None) -> bytes:
     """The pDUAcknowledgementResponse to a request: its header echoed, our time."""
-    h = encode.Header(
-        liid=pdu.liid,
-        operator_id=pdu.operator_id,
-        network_element_id=pdu.network_element_id,
-        cin=pdu.cin,
-        sequence_number=pdu.sequence_number,
-        timestamp=now or datetime.now(UTC),
-        timestamp_qualifier=2,
-    )
-    return encode.tri(h, TRIKind.PDU_ACK_RESPONSE)
+    return encode.tri(encode.echo_header(pdu, now), TRIKind.PDU_ACK_RESPONSE)

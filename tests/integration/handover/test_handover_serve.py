@@ -89,8 +89,10 @@ def serving(env: dict[str, str]) -> Iterator[Served]:
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]
-        assert "serving http://" in lines[0], proc.stderr.read() if proc.stderr else ""
-        assert lines[1].startswith("hi2 listening on ") and lines[2].startswith("hi3 listening")
+        started = "serving http://" in lines[0] and lines[1].startswith("hi2 listening on ")
+        if not (started and lines[2].startswith("hi3 listening")):
+            proc.kill()  # before reading its stderr, which it would otherwise hold open
+            pytest.fail(f"serve did not start: {lines} {proc.communicate(timeout=30)[1]}")
         yield Served(proc, _where(lines[0]), _pair(_where(lines[1])), _pair(_where(lines[2])))
     finally:
         if proc.poll() is None:

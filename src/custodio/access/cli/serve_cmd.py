@@ -22,9 +22,11 @@ def serve(ctx: Context, hi2: str | None, hi3: str | None, http: str | None) -> N
     certificates when handover_tls_cert is set); every PDU goes into the journal in
     DATA_DIR/journal. GET /health and GET /metrics on --http report the counters.
     Port 0 picks a free port; the lines printed at start say where each one listens.
+    The vault's key provider is unlocked at start (CUSTODIO_VAULT_PASSPHRASE or a prompt).
     """
     svc = ctx.service()
     settings = svc.config.settings
+    ctx.vault()  # unlock the key provider now: a wrong passphrase fails here, not mid-request
     endpoints = Endpoints(
         http=Endpoint.parse(http or settings.http),
         hi2=Endpoint.parse(hi2 or settings.hi2),
