@@ -63,7 +63,10 @@ class Seaweed:
 
     def start(self) -> None:
         with (self.directory / "weed.log").open("ab") as log:
-            self.process = subprocess.Popen(self.args, stdout=log, stderr=log, cwd=self.directory)
+            env = {**os.environ, "TMPDIR": str(self.directory)}  # its sockets stay with it
+            self.process = subprocess.Popen(
+                self.args, stdout=log, stderr=log, cwd=self.directory, env=env
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self._ready():
@@ -89,7 +92,9 @@ class Seaweed:
 def seaweed_server(directory: Path) -> Seaweed:
     master, volume, filer, s3 = (free_port() for _ in range(4))
     args = [
-        weed_binary(), "server", f"-dir={directory}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        weed_binary(), f"-logdir={directory}", "server", f"-dir={directory}",
+        f"-filer.localSocket={directory}/filer.sock", f"-s3.localSocket={directory}/s3.sock",
+        "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
         "-s3", f"-s3.port={s3}", "-s3.port.iceberg=0", "-s3.port.lance=0",
         "-volume.max=200", "-master.volumeSizeLimitMB=32",

@@ -1,8 +1,9 @@
 """Every PDU of the reference captures decodes with the fields an independent decoder gives.
 
 The independent decoder is asn1tools compiling the reference ASN.1 modules, read from the
-shared reference folder beside the repository (never copied into it; CI has it beside
-the clone); without that folder those tests fail. The frozen expectations below need it not.
+shared reference folder beside the repository (never copied into it: the modules are not
+ours to redistribute; CI and developers have the folder beside the checkout, elsewhere those
+tests are skipped, saying why). The frozen expectations below run everywhere.
 """
 
 from __future__ import annotations
@@ -135,8 +136,8 @@ def test_two_digit_year_from_the_wild_is_an_error() -> None:
 
 @pytest.fixture(scope="module")
 def spec() -> Any:
-    if not ASN1.is_dir():
-        pytest.fail(f"reference ASN.1 not found at {ASN1}: the shared folder must be beside")
+    if not ASN1.is_dir():  # CI and developers have it; the modules may not be copied in
+        pytest.skip(f"the reference ASN.1 modules are not beside this checkout ({ASN1})")
     return asn1tools.compile_files(sorted(str(p) for p in ASN1.iterdir()), "ber")
 
 
