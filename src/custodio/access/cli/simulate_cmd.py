@@ -80,7 +80,8 @@ def simulate_cmd(**kw: object) -> None:
         click.echo(json.dumps(summary, indent=2))
     else:
         for key, value in summary.items():
-            click.echo(f"{key}: {value}")
+            if key != "error":  # said once, below, as the command's error
+                click.echo(f"{key}: {value}")
     if report.error:
         raise SimulatorError(report.error)
 
