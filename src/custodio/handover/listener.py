@@ -42,6 +42,7 @@ from custodio.handover.pdu import DecodedPDU, TRIKind, decode, frame_length, to_
 from custodio.handover.quarantine import Item, Quarantine
 from custodio.handover.sessions import SequenceTracker, StreamKey
 from custodio.journal import Journal
+from custodio.journal.format import encode_routing
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,11 @@ class _Connection:
 
 @dataclass(slots=True)
 class _Chunk:
-    """The work one read produced."""
+    """The work one read produced: its PDUs go to the journal in one ``append_many``."""
 
     received_ns: int
-    tasks: list[asyncio.Future[object]] = field(default_factory=list)
+    blocks: list[tuple[bytes, memoryview]] = field(default_factory=list)  # routing, PDU
+    tasks: list[asyncio.Future[object]] = field(default_factory=list)  # quarantine, audit
     acks: list[DecodedPDU] = field(default_factory=list)
     durable_bytes: int = 0
     refused: str | None = None
@@ -263,9 +265,7 @@ class Receiver:
             self.stats.keepalives_answered += 1
         self._account(conn.channel, pdu)
         routing = to_routing(pdu, conn.channel, conn.label)
-        chunk.tasks.append(
-            asyncio.ensure_future(self.journal.append(routing, raw, chunk.received_ns))
-        )
+        chunk.blocks.append((encode_routing(routing), raw))
         chunk.durable_bytes += len(raw)
         if pdu.tri is not None and pdu.tri.kind is TRIKind.PDU_ACK_REQUEST:
             chunk.acks.append(pdu)
@@ -280,11 +280,14 @@ class Receiver:
             self.tracker.reset(key)
 
     def _queue_chunk(self, conn: _Connection, chunk: _Chunk) -> None:
-        if not chunk.tasks:
+        tasks = chunk.tasks
+        if chunk.blocks:
+            append = self.journal.append_many(chunk.blocks, chunk.received_ns)
+            tasks = [asyncio.ensure_future(append), *tasks]
+        if not tasks:
             return
-        durable = len(chunk.tasks)
-        gathered = asyncio.gather(*chunk.tasks)
-        gathered.add_done_callback(lambda f: self._on_durable(f, chunk, durable))
+        gathered = tasks[0] if len(tasks) == 1 else asyncio.gather(*tasks)
+        gathered.add_done_callback(lambda f: self._on_durable(f, chunk))
         if chunk.acks:
             earlier = list(conn.inflight)
             conn.inflight.append(
@@ -293,10 +296,10 @@ class Receiver:
         else:
             conn.inflight.append(gathered)
 
-    def _on_durable(self, future: asyncio.Future[list[object]], chunk: _Chunk, n: int) -> None:
+    def _on_durable(self, future: asyncio.Future[Any], chunk: _Chunk) -> None:
         if future.cancelled() or future.exception() is not None:
             return
-        self.stats.pdus_durable += n
+        self.stats.pdus_durable += len(chunk.blocks)
         self.stats.bytes_durable += chunk.durable_bytes
         self.delays_ns.append(time.time_ns() - chunk.received_ns)
 

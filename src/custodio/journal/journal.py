@@ -5,16 +5,18 @@
     journal = Journal.open(data_dir / "journal")       # recovers; see journal.recovery
     await journal.start()                              # the group-commit writer task
     seq = await journal.append(routing, pdu)           # returns once the record is durable
+    last = await journal.append_many(blocks)           # many records, one future: the last
     consumer = journal.consumer("assemble")
     for record in consumer.read(1000): ...             # records after its position
     consumer.commit(record.seq)                        # durable position
     await journal.close()
 
-Every ``append`` waiting when the writer wakes goes into the same batch: one write and one
-fsync for all of them. At most ``max_pending`` records wait at once; past that ``append``
-itself waits, so a reader of a socket stops reading (TCP backpressure) instead of buffering
-without bound. A full disk (ENOSPC/EDQUOT) does not fail the waiting appends: the batch is
-cut back and retried every ``retry_interval`` seconds until space returns.
+Every ``append`` or ``append_many`` waiting when the writer wakes goes into the same batch:
+one write and one fsync for all of them. At most ``max_pending`` records wait at once (a
+larger ``append_many`` is let in alone); past that the caller itself waits, in arrival order,
+so a reader of a socket stops reading (TCP backpressure) instead of buffering without bound.
+A full disk (ENOSPC/EDQUOT) does not fail the waiting appends: the batch is cut back and
+retried every ``retry_interval`` seconds until space returns.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import contextlib
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +80,8 @@ class RecoveryReport:
 
 @dataclass(slots=True)
 class _Waiter:
-    entry: Entry
-    future: asyncio.Future[int]
+    entries: list[Entry]
+    future: asyncio.Future[int]  # the number of the last entry, once durable
 
 
 @dataclass(slots=True)
@@ -107,7 +110,7 @@ class Journal:
         self._writer = writer
         self._durable_seq = writer.next_seq - 1
         self._queue: _Queue | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._admissions: deque[tuple[int, asyncio.Future[None]]] = deque()
         self._task: asyncio.Task[None] | None = None
         self._failed: JournalError | None = None
         self._closed = False
@@ -147,7 +150,7 @@ class Journal:
 
     @property
     def waiting(self) -> int:
-        """Appends waiting for their batch to become durable."""
+        """Records admitted and waiting for their batch to become durable."""
         return self._waiting
 
     # --- writing ---------------------------------------------------------------------
@@ -191,7 +194,6 @@ class Journal:
         if self._task is not None:
             return
         self._queue = _Queue()
-        self._slots = asyncio.Semaphore(self.max_pending)
         self._task = asyncio.create_task(self._run(), name="journal-writer")
 
     async def append(
@@ -199,24 +201,67 @@ class Journal:
     ) -> int:
         """Append one record; returns its number once it is durable.
 
-        Waits first while ``max_pending`` appends are already waiting (backpressure).
+        Waits first while ``max_pending`` records are already waiting (backpressure).
         """
-        if self._queue is None or self._slots is None:
+        return await self.append_many([(encode_routing(routing), pdu)], received_ns)
+
+    async def append_many(
+        self, blocks: Sequence[tuple[bytes, bytes | memoryview]], received_ns: int | None = None
+    ) -> int:
+        """Append records given as ``(routing block, pdu)``, the blocks made by
+        :func:`~custodio.journal.format.encode_routing` (or octet for octet the same);
+        returns the number of the last once all of them are durable (they are numbered
+        consecutively and go into the same batch).
+
+        Waits first while the records would take the waiting ones past ``max_pending``.
+        """
+        if self._queue is None:
             raise JournalError("journal writer not started (call start())")
         self._check_open()
+        if not blocks:
+            raise JournalError("append_many of no records")
         now = received_ns if received_ns is not None else time.time_ns()
-        entry = Entry(encode_routing(routing), pdu, now)
-        await self._slots.acquire()
-        self._waiting += 1
+        entries = [Entry(routing, pdu, now) for routing, pdu in blocks]
+        await self._admit(len(entries))
         try:
             self._check_open()
-            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-            self._queue.waiters.append(_Waiter(entry, future))
-            self._queue.wakeup.set()
-            return await asyncio.shield(future)
-        finally:
-            self._waiting -= 1
-            self._slots.release()
+        except JournalError:
+            self._release(len(entries))
+            raise
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.waiters.append(_Waiter(entries, future))
+        self._queue.wakeup.set()
+        return await asyncio.shield(future)
+
+    async def _admit(self, n: int) -> None:
+        """Reserve ``n`` of the ``max_pending`` places, waiting in arrival order."""
+        if not self._admissions and self._fits(n):
+            self._waiting += n
+            return
+        ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._admissions.append((n, ticket))
+        try:
+            await ticket
+        except asyncio.CancelledError:
+            if ticket.done() and not ticket.cancelled():
+                self._release(n)  # admitted, then cancelled before it could enqueue
+            else:
+                self._admissions.remove((n, ticket))
+                self._admit_waiting()
+            raise
+
+    def _fits(self, n: int) -> bool:
+        return self._waiting == 0 or self._waiting + n <= self.max_pending
+
+    def _release(self, n: int) -> None:
+        self._waiting -= n
+        self._admit_waiting()
+
+    def _admit_waiting(self) -> None:
+        while self._admissions and self._fits(self._admissions[0][0]):
+            n, ticket = self._admissions.popleft()
+            self._waiting += n
+            ticket.set_result(None)
 
     def _check_open(self) -> None:
         if self._failed is not None:
@@ -233,11 +278,12 @@ class Journal:
             batch, queue.waiters = queue.waiters, []
             if batch:
                 await self._commit(batch)
+                self._release(sum(len(w.entries) for w in batch))
             if self._closed and not queue.waiters:
                 return
 
     async def _commit(self, batch: list[_Waiter]) -> None:
-        entries = [w.entry for w in batch]
+        entries = [entry for waiter in batch for entry in waiter.entries]
         while True:
             try:
                 first = await asyncio.to_thread(self._write, entries)
@@ -253,9 +299,11 @@ class Journal:
                 self._fail(batch, exc)
                 return
             break
-        for offset, waiter in enumerate(batch):
+        last = first - 1
+        for waiter in batch:
+            last += len(waiter.entries)
             if not waiter.future.done():
-                waiter.future.set_result(first + offset)
+                waiter.future.set_result(last)
 
     def _fail(self, batch: list[_Waiter], error: JournalError) -> None:
         """After a failed fsync the page cache cannot be trusted: stop accepting."""

@@ -12,6 +12,7 @@ import pytest
 from custodio.errors import JournalError
 from custodio.journal import Journal, JournalCorrupt, Routing
 from custodio.journal import segments as segments_module
+from custodio.journal.format import encode_routing
 
 
 def routing(n: int) -> Routing:
@@ -252,3 +253,76 @@ def test_hard_write_error_fails_appends_and_the_journal(
         await j.close()
 
     asyncio.run(main())
+
+
+def blocks(numbers: range) -> list[tuple[bytes, bytes]]:
+    return [(encode_routing(routing(n)), pdu(n)) for n in numbers]
+
+
+def test_append_many_numbers_a_chunk_consecutively_with_one_future(tmp_path: Path) -> None:
+    async def main() -> list[int]:
+        j = Journal.open(tmp_path)
+        await j.start()
+        lasts = await asyncio.gather(
+            j.append_many(blocks(range(0, 100))),
+            j.append(routing(100), pdu(100)),
+            j.append_many(blocks(range(101, 150))),
+        )
+        await j.close()
+        assert j.stats.batches == 1 and j.waiting == 0
+        return list(lasts)
+
+    assert asyncio.run(main()) == [100, 101, 150]
+    records = Journal.open(tmp_path).read(0, 1000)
+    assert [r.routing for r in records] == [routing(n) for n in range(150)]
+    assert [r.pdu for r in records] == [pdu(n) for n in range(150)]
+
+
+def test_append_many_waits_its_turn_and_a_large_one_goes_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = __import__("threading").Event()
+    real_fsync = os.fsync
+
+    async def main() -> None:
+        j = Journal.open(tmp_path, max_pending=10)
+        monkeypatch.setattr(segments_module.os, "fsync", lambda fd: (gate.wait(5), real_fsync(fd)))
+        await j.start()
+        first = asyncio.create_task(j.append_many(blocks(range(0, 6))))
+        second = asyncio.create_task(j.append_many(blocks(range(6, 12))))  # 12 > 10: waits
+        large = asyncio.create_task(j.append_many(blocks(range(12, 40))))  # > max: alone
+        single = asyncio.create_task(j.append(routing(40), pdu(40)))  # behind, in order
+        await asyncio.sleep(0.05)
+        assert j.waiting == 6 and not any(t.done() for t in (first, second, large, single))
+        gate.set()
+        assert await asyncio.gather(first, second, large, single) == [6, 12, 40, 41]
+        assert j.waiting == 0
+        await j.close()
+
+    asyncio.run(main())
+
+
+def test_an_append_cancelled_while_waiting_gives_its_place_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = __import__("threading").Event()
+    real_fsync = os.fsync
+
+    async def main() -> None:
+        j = Journal.open(tmp_path, max_pending=4)
+        monkeypatch.setattr(segments_module.os, "fsync", lambda fd: (gate.wait(5), real_fsync(fd)))
+        await j.start()
+        first = asyncio.create_task(j.append_many(blocks(range(0, 4))))
+        cancelled = asyncio.create_task(j.append_many(blocks(range(4, 8))))
+        after = asyncio.create_task(j.append_many(blocks(range(8, 10))))
+        await asyncio.sleep(0.05)
+        cancelled.cancel()
+        gate.set()
+        assert await first == 4 and await after == 6
+        assert cancelled.cancelled() and j.waiting == 0
+        await j.close()
+
+    asyncio.run(main())
+    assert [r.pdu for r in Journal.open(tmp_path).read(0, 100)] == [
+        pdu(n) for n in (*range(4), 8, 9)
+    ]
