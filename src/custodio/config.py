@@ -123,6 +123,14 @@ class Settings:
         "/usr/lib/softhsm/libsofthsm2.so", "The PKCS#11 library of the HSM."
     )
     pkcs11_token: str = _setting("custodio", "Label of the HSM token that holds the KEKs.")
+    assembly_inactivity_seconds: int = _setting(
+        120,
+        "Seconds without any record after which assembly closes a communication that had no "
+        "IRI-End (marked `missing-iri-end`).",
+    )
+    assembly_end_grace_seconds: int = _setting(
+        5, "Seconds assembly waits after an IRI-End for the last CC before closing the call."
+    )
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ class Action(StrEnum):
     VAULT_VERIFY = "vault.verify"
     VAULT_CLEANUP = "vault.cleanup"
     VAULT_ROTATE = "vault.rotate"
+    QUARANTINE_LIST = "quarantine.list"
+    QUARANTINE_SHOW = "quarantine.show"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
 
@@ -136,6 +138,8 @@ RULES: Mapping[Action, Rule] = {
     Action.VAULT_VERIFY: Rule({R.ADMINISTRATOR: _AGENCY, R.AUDITOR: _AGENCY}),
     Action.VAULT_CLEANUP: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.VAULT_ROTATE: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.QUARANTINE_LIST: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
+    Action.QUARANTINE_SHOW: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
     Action.AUDIT_READ: Rule({R.AUDITOR: _AGENCY}),
     Action.AUDIT_VERIFY: Rule({R.AUDITOR: _AGENCY, R.ADMINISTRATOR: _AGENCY}),
 }

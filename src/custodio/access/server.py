@@ -1,18 +1,23 @@
 """``custodio serve``: the long-running service.
 
 It runs the HI2 and HI3 handover listeners (:mod:`custodio.handover.runtime`) over the
-journal in ``DATA_DIR/journal``, serves ``GET /health`` (status and handover counters,
-JSON) and ``GET /metrics`` (the same counters for Prometheus) over HTTP, and signs an
-audit checkpoint whenever the log has grown, every ``audit_checkpoint_seconds``. SIGINT
-and SIGTERM stop it cleanly: the listeners close, what was read becomes durable, the
-journal is flushed and closed, a last checkpoint is signed, the stop is audited.
+journal in ``DATA_DIR/journal`` and, when it was given the vault, the assembler
+(:mod:`custodio.assemble.worker`) as a background task consuming that journal. It
+serves ``GET /health`` (status, handover and assembly counters, JSON) and
+``GET /metrics`` (the handover counters for Prometheus) over HTTP, and signs an audit
+checkpoint whenever the log has grown, every ``audit_checkpoint_seconds``. SIGINT and
+SIGTERM stop it cleanly: the assembler finishes its step, the listeners close, what was
+read becomes durable, the journal is flushed and closed, a last checkpoint is signed, the
+stop is audited.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
+import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +25,12 @@ from dataclasses import dataclass
 from custodio import __version__
 from custodio.access import auditing
 from custodio.access.service import Service
-from custodio.errors import ConfigError, InvalidInput
+from custodio.assemble.worker import Assembler, Timing
+from custodio.errors import ConfigError, CustodioError, InvalidInput
 from custodio.handover.runtime import Bound, Handover
+from custodio.vault.store import Vault
+
+log = logging.getLogger(__name__)
 
 MAX_REQUEST_LINE = 8192
 
@@ -50,13 +59,22 @@ class Endpoints:
 
 
 class Server:
-    def __init__(self, svc: Service, endpoints: Endpoints, announce: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        svc: Service,
+        endpoints: Endpoints,
+        announce: Callable[[str], None],
+        vault: Vault | None = None,
+    ) -> None:
         self.svc = svc
         self.endpoints = endpoints
         self.http = endpoints.http
         self.announce = announce
+        self.vault = vault
         self.handover: Handover | None = None
+        self.assembler: Assembler | None = None
         self._stopping = asyncio.Event()
+        self._assembly_stop = asyncio.Event()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -79,10 +97,14 @@ class Server:
         self.announce(f"custodio {__version__} serving http://{bound[0]}:{bound[1]}/health")
         for b in handover:
             self.announce(f"{b.name} listening on {b}")
+        assembling = await self._start_assembly()
         self.announce("press Ctrl-C to stop")
         checkpoints = asyncio.create_task(self._checkpoints())
         async with server:
             await self._stopping.wait()
+            self._assembly_stop.set()
+            if assembling is not None:
+                await assembling
             await self._stop_handover()
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -103,6 +125,33 @@ class Server:
         self.handover = await asyncio.to_thread(Handover.open, self.svc.config, self.svc.db)
         e = self.endpoints
         return await self.handover.start((e.hi2.host, e.hi2.port), (e.hi3.host, e.hi3.port))
+
+    async def _start_assembly(self) -> asyncio.Task[None] | None:
+        if self.vault is None or self.handover is None:
+            return None
+        s = self.svc.config.settings
+        timing = Timing(s.assembly_inactivity_seconds, s.assembly_end_grace_seconds)
+        journal = self.handover.receiver.journal
+        self.assembler = await asyncio.to_thread(
+            Assembler, self.svc.db, self.vault, journal, timing
+        )
+        stats = self.assembler.stats
+        self.announce(
+            f"assembly: {stats.open} open communications, journal position {stats.position}"
+        )
+        return asyncio.create_task(self._assemble(self.assembler), name="assembly")
+
+    async def _assemble(self, assembler: Assembler) -> None:
+        """Apply the journal as it grows; a failed step is logged and retried."""
+        while not self._assembly_stop.is_set():
+            try:
+                report = await asyncio.to_thread(assembler.step)
+            except CustodioError as e:
+                log.error("assembly: %s; retrying in 1 s", e)
+                report = None
+            if report is None or not report.records:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._assembly_stop.wait(), 0.2 if report else 1.0)
 
     async def _stop_handover(self) -> None:
         if self.handover is not None:
@@ -144,7 +193,9 @@ class Server:
 
     async def _route(self, method: str, path: str) -> tuple[int, dict[str, object] | str]:
         if method == "GET" and path == "/health":
-            return 200, {"status": "ok", "version": __version__, "handover": self._counters()}
+            assembly = dataclasses.asdict(self.assembler.stats) if self.assembler else {}
+            body = {"status": "ok", "version": __version__, "handover": self._counters()}
+            return 200, {**body, "assembly": assembly}
         if method == "GET" and path == "/metrics":
             return 200, prometheus(self._counters())
         return 404, {"error": f"no such endpoint: {method} {path}"}

@@ -17,6 +17,9 @@ SYSTEM_EVENTS = {
     "vault.shredded",
     "handover.operator_mismatch",
     "handover.peer_refused",
+    "comm.sealed",
+    "comm.amended",
+    "quarantine.held",
 }
 
 

@@ -11,6 +11,7 @@ from custodio.access.cli import (
     admin_cmds,
     audit_cmds,
     case_cmds,
+    comms_cmds,
     init_cmd,
     serve_cmd,
     simulate_cmd,
@@ -59,6 +60,7 @@ for module in (
     warrant_cmds,
     vault_cmds,
     audit_cmds,
+    comms_cmds,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)

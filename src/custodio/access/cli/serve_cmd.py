@@ -26,13 +26,13 @@ def serve(ctx: Context, hi2: str | None, hi3: str | None, http: str | None) -> N
     """
     svc = ctx.service()
     settings = svc.config.settings
-    ctx.vault()  # unlock the key provider now: a wrong passphrase fails here, not mid-request
+    vault = ctx.vault()  # unlock the key provider now: a wrong passphrase fails here
     endpoints = Endpoints(
         http=Endpoint.parse(http or settings.http),
         hi2=Endpoint.parse(hi2 or settings.hi2),
         hi3=Endpoint.parse(hi3 or settings.hi3),
     )
-    server = Server(svc, endpoints, click.echo)
+    server = Server(svc, endpoints, click.echo, vault)
     asyncio.run(server.run())
 
 

@@ -1,0 +1,154 @@
+"""``custodio comms|quarantine|assemble``: communications, what was held back, assembly."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from custodio.access import comms as service
+from custodio.access.cli.context import (
+    Context,
+    emit_object,
+    emit_rows,
+    json_option,
+    pass_context,
+    purpose_option,
+)
+from custodio.assemble.worker import Assembler, Timing
+from custodio.catalog.comms import Filters
+from custodio.catalog.identifiers import e164
+from custodio.db.times import parse_user_time, to_text
+from custodio.handover.runtime import JOURNAL_DIR
+from custodio.journal import Journal
+
+
+@click.group()
+def comms() -> None:
+    """Communications assembled from the handover: calls, messages."""
+
+
+@comms.command("list")
+@click.option("--case", "case_ref", required=True, help="The case.")
+@click.option("--from", "begin_from", metavar="TIME", help="Begun at or after (ISO 8601).")
+@click.option("--to", "begin_to", metavar="TIME", help="Begun at or before (ISO 8601).")
+@click.option("--party", metavar="NUMBER", help="With this party (any format; E.164 compared).")
+@click.option("--kind", help="voice, sms, data or other.")
+@click.option("--status", help="open, complete, partial or orphan.")
+@json_option
+@pass_context
+def comms_list(
+    ctx: Context,
+    case_ref: str,
+    begin_from: str | None,
+    begin_to: str | None,
+    party: str | None,
+    kind: str | None,
+    status: str | None,
+    as_json: bool,
+) -> None:
+    """The case's communications you may see (inside the warrant, not sealed)."""
+    filters = Filters(
+        begin_from=to_text(parse_user_time(begin_from)) if begin_from else None,
+        begin_to=to_text(parse_user_time(begin_to, end_of_day=True)) if begin_to else None,
+        party=e164(party) if party else None,
+        kind=kind,
+        status=status,
+    )
+    rows = service.list_comms(ctx.service(), ctx.session(), case_ref, filters)
+    columns = ["id", "kind", "direction", "status", "begin_at", "end_at", "outcome"]
+    emit_rows(rows, columns, as_json)
+
+
+@comms.command("show")
+@click.argument("comm_id", type=int)
+@json_option
+@pass_context
+def comms_show(ctx: Context, comm_id: int, as_json: bool) -> None:
+    """One communication: parties, times, status and its reasons, products."""
+    emit_object(service.show_comm(ctx.service(), ctx.session(), comm_id), as_json)
+
+
+@comms.command("audio")
+@click.argument("comm_id", type=int)
+@click.option(
+    "--direction", type=click.Choice(service.DIRECTIONS), default="both", show_default=True,
+    help="target: what the target said; other: the other party; both: a stereo copy.",
+)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="WAV file.")
+@purpose_option
+@pass_context
+def comms_audio(
+    ctx: Context, comm_id: int, direction: str, output: Path, purpose: str | None
+) -> None:
+    """Write a communication's audio to a WAV file (audited, with your purpose)."""
+    data = service.audio(ctx.service(), ctx.session(), ctx.vault(), comm_id, direction, purpose)
+    output.write_bytes(data)
+    click.echo(f"wrote {len(data)} bytes to {output}")
+
+
+@click.group()
+def quarantine() -> None:
+    """What assembly held back: no valid warrant, or data the warrant does not cover."""
+
+
+@quarantine.command("list")
+@json_option
+@pass_context
+def quarantine_list(ctx: Context, as_json: bool) -> None:
+    """Items held for your agency, and those of LIIDs nobody registered."""
+    rows = service.quarantine_list(ctx.service(), ctx.session())
+    emit_rows(rows, ["id", "reason", "data_kind", "liid", "operator", "records", "created_at"],
+              as_json)  # fmt: skip
+
+
+@quarantine.command("show")
+@click.argument("item_id", type=int)
+@json_option
+@pass_context
+def quarantine_show(ctx: Context, item_id: int, as_json: bool) -> None:
+    """One held item: why, what, and where its encrypted copy lies."""
+    emit_object(service.quarantine_show(ctx.service(), ctx.session(), item_id), as_json)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Catch up with the journal, then stop.")
+@pass_context
+def assemble(ctx: Context, once: bool) -> None:
+    """Turn the journal's records into communications (what `custodio serve` also does).
+
+    For tests and batch catch-up; do not run it beside a `custodio serve` on the same
+    data directory. With --once it applies every record, closes the calls whose IRI-End
+    arrived, and stops; without it, it goes on until Ctrl-C.
+    """
+    svc = ctx.service()
+    journal = Journal.open(svc.config.data_dir / JOURNAL_DIR)
+    try:
+        assembler = Assembler(svc.db, ctx.vault(), journal, timing(ctx))
+        while True:
+            report = assembler.step()
+            if report.records:
+                continue
+            if once:
+                assembler.step(final=True)
+                break
+            time.sleep(0.5)
+        s = assembler.stats
+        click.echo(
+            f"assembled: {s.records} records, {s.communications_opened} communications opened, "
+            f"{s.communications_closed} closed, {s.open} open; journal position {s.position}"
+        )
+    finally:
+        journal.close_sync()
+
+
+def timing(ctx: Context) -> Timing:
+    s = ctx.service().config.settings
+    return Timing(
+        inactivity_seconds=s.assembly_inactivity_seconds,
+        end_grace_seconds=s.assembly_end_grace_seconds,
+    )
+
+
+COMMANDS = [comms, quarantine, assemble]

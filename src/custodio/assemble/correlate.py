@@ -1,0 +1,282 @@
+"""Journal records into communications: one :class:`Comm` per (operator, LIID, CIN).
+
+:meth:`Comm.apply` takes one decoded PDU of the communication: IRI (TS 101 671 records,
+or TS 102 232-5 IPMMIRI carrying SIP) gives the kind, the parties, the times, the cells
+and the outcome; CC gives the media streams. Nothing here touches the catalog or the
+vault: :mod:`custodio.assemble.worker` decides when to close and persists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from custodio.assemble import iri, sip
+from custodio.assemble.attribution import Attribution
+from custodio.assemble.media import Stream
+from custodio.assemble.rtp import RTPPacket, parse_ip, parse_rtp, parse_udp
+from custodio.assemble.sip import MediaAddress
+from custodio.assemble.status import SeqTracker
+from custodio.handover.pdu import (
+    CCContentsKind,
+    CCItem,
+    DecodedPDU,
+    Direction,
+    FrameType,
+    IRIContentsKind,
+    IRIItem,
+    IRIType,
+)
+
+Key = tuple[str, str, int | None]  # operator, LIID, CIN
+LABELS = {Direction.FROM_TARGET: "target", Direction.TO_TARGET: "other"}
+_OUTCOMES = {486: "busy", 600: "busy", 480: "no-answer", 408: "no-answer", 487: "cancelled"}
+
+
+@dataclass
+class Episode:
+    """The records applied since the communication (re)opened: what its seal covers."""
+
+    first_seq: int | None = None
+    last_seq: int | None = None
+    records: int = 0
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+
+    def add(self, seq: int, pdu: bytes) -> None:
+        self.first_seq = seq if self.first_seq is None else self.first_seq
+        self.last_seq = seq
+        self.records += 1
+        self.digest.update(pdu)
+
+
+@dataclass
+class Held:
+    """Raw PDUs (back to back, as received) held for the quarantine."""
+
+    episode: Episode = field(default_factory=Episode)
+    data: bytearray = field(default_factory=bytearray)
+
+    def add(self, seq: int, pdu: bytes) -> None:
+        self.episode.add(seq, pdu)
+        self.data += pdu
+
+
+@dataclass
+class SipState:
+    inviter: str | None = None  # IP address the first INVITE came from
+    invitee: str | None = None
+    media: dict[str, MediaAddress] = field(default_factory=dict)  # sender IP -> SDP
+
+
+@dataclass(frozen=True)
+class PartyKey:
+    role: str
+    delivered: str
+    source: str
+
+
+def pdu_time(pdu: DecodedPDU, received_ns: int) -> datetime:
+    """When the PDU's content happened: its header time, else when it was received."""
+    if pdu.micro_timestamp is not None:
+        micro = pdu.micro_timestamp
+        return datetime.fromtimestamp(micro.seconds, UTC).replace(microsecond=micro.microseconds)
+    if pdu.timestamp is not None and pdu.timestamp.tzinfo is not None:
+        return pdu.timestamp.astimezone(UTC)
+    return datetime.fromtimestamp(received_ns / 1e9, UTC)
+
+
+@dataclass(eq=False)  # identity: the same call under several keys (a SIP dialog)
+class Comm:
+    """One communication being assembled."""
+
+    key: Key
+    attribution: Attribution
+    open_seq: int
+    id: int | None = None
+    kind: str = "other"
+    iri_direction: str | None = None
+    call_id: str | None = None
+    begin_at: datetime | None = None
+    answer_at: datetime | None = None
+    end_at: datetime | None = None
+    outcome: str | None = None
+    closed_by: str | None = None
+    parties: dict[PartyKey, None] = field(default_factory=dict)
+    cells: list[tuple[str, datetime]] = field(default_factory=list)
+    cells_saved: int = 0
+    sms: bytes | None = None
+    iri: bool = False
+    cc: bool = False
+    end_seen_ns: int | None = None
+    cin_reset: bool = False
+    last_activity_ns: int = 0
+    last_seq: int = 0
+    sequences: dict[str, SeqTracker] = field(default_factory=dict)
+    streams: dict[tuple[object, ...], Stream] = field(default_factory=dict)
+    undecoded_cc: int = 0
+    dialog: SipState = field(default_factory=SipState)
+    episode: Episode = field(default_factory=Episode)
+    held: dict[str, Held] = field(default_factory=dict)  # data kind -> held PDUs
+    previous_reasons: list[dict[str, object]] = field(default_factory=list)
+    amendments: int = 0
+    sealed: bool = False
+    dirty: bool = True
+
+    # --- applying records ------------------------------------------------------------
+
+    def apply(self, seq: int, received_ns: int, channel: int, pdu: DecodedPDU) -> None:
+        raw = bytes(pdu.raw)
+        at = pdu_time(pdu, received_ns)
+        self.last_seq = max(self.last_seq, seq)
+        self.last_activity_ns = max(self.last_activity_ns, received_ns)
+        self.episode.add(seq, raw)
+        if pdu.tri is None:
+            name = "hi2" if channel == 2 else "hi3" if channel == 3 else f"channel-{channel}"
+            self.sequences.setdefault(name, SeqTracker()).see(pdu.sequence_number)
+        whole = self.attribution.quarantine_reason("traffic")
+        if whole is not None:
+            self._hold("all", seq, raw)
+        for item in pdu.iri:
+            self._apply_iri(item, at, received_ns)
+        if pdu.cc:
+            self._apply_cc(pdu, at, seq, raw, quarantined=whole is not None)
+
+    def _hold(self, data_kind: str, seq: int, raw: bytes) -> None:
+        self.held.setdefault(data_kind, Held()).add(seq, raw)
+
+    def _apply_iri(self, item: IRIItem, at: datetime, received_ns: int) -> None:
+        self.iri = True
+        self.dirty = True
+        kind = item.effective_type
+        if kind is IRIType.BEGIN and (self.begin_at is None or at < self.begin_at):
+            self.begin_at = at
+        if item.contents_kind is IRIContentsKind.IPMM and item.sip is not None:
+            self._apply_sip(item, at)
+        elif item.contents_kind is IRIContentsKind.ETSI671:
+            self._apply_etsi671(item, at)
+        if kind is IRIType.END:
+            self.end_at = at
+            self.end_seen_ns = received_ns
+        if kind is IRIType.REPORT and self.kind == "sms":
+            self.end_at = at
+            self.end_seen_ns = received_ns
+        if self.begin_at is None:
+            self.begin_at = at
+
+    def _apply_etsi671(self, item: IRIItem, at: datetime) -> None:
+        facts = iri.parse_etsi671(item.contents)
+        if facts.sms is not None:
+            self.kind, self.sms = "sms", facts.sms
+        elif self.kind == "other" and item.effective_type is not IRIType.REPORT:
+            self.kind = "voice"
+        self.iri_direction = facts.direction or self.iri_direction
+        for p in facts.parties:
+            self._party(p.role, p.delivered, p.source)
+        if facts.cell and (not self.cells or self.cells[-1][0] != facts.cell):
+            self.cells.append((facts.cell, at))
+
+    def _party(self, role: str, delivered: str, source: str) -> None:
+        self.parties.setdefault(PartyKey(role, delivered, source), None)
+
+    def _apply_sip(self, item: IRIItem, at: datetime) -> None:
+        message = item.sip
+        assert message is not None
+        info = sip.parse(message.content)
+        self.call_id = self.call_id or info.call_id
+        if info.method == "INVITE" and self.dialog.inviter is None:
+            self.kind = "voice"
+            self.dialog.inviter, self.dialog.invitee = message.source, message.destination
+            self.begin_at = self.begin_at or at
+        for user, role, source in (
+            (info.from_user, "originating", "sip-from"),
+            (info.to_user, "terminating", "sip-to"),
+            (info.asserted_user, "originating", "sip-pai"),
+        ):
+            if user and info.method == "INVITE":
+                self._party(role, user, source)
+        if info.media is not None:
+            self.dialog.media[message.source] = info.media
+        if info.status is not None and info.cseq_method == "INVITE":
+            self._sip_response(info.status, at)
+
+    def _sip_response(self, status: int, at: datetime) -> None:
+        if 200 <= status < 300 and self.answer_at is None:
+            self.answer_at = at
+            self.outcome = "answered"
+        elif status >= 300 and self.answer_at is None:
+            self.outcome = _OUTCOMES.get(status, "failed")
+
+    def _apply_cc(self, pdu: DecodedPDU, at: datetime, seq: int, raw: bytes, *,
+                  quarantined: bool) -> None:  # fmt: skip
+        self.cc = True
+        if quarantined:
+            return
+        if self.attribution.quarantine_reason("content") is not None:
+            self._hold("content", seq, raw)
+            return
+        if self.answer_at is None and self.kind != "sms":
+            self.answer_at = at
+            self.outcome = self.outcome or "answered"
+            self.dirty = True
+        for item in pdu.cc:
+            self._media(item, pdu.sequence_number, at)
+
+    def _media(self, item: CCItem, pdu_seq: int, at: datetime) -> None:
+        label = LABELS.get(
+            Direction.UNKNOWN if item.direction is None else item.direction, "unknown"
+        )
+        if item.contents_kind is CCContentsKind.PSTN_ISDN:
+            key: tuple[object, ...] = ("pstn", item.cc_link_id, label)
+            stream = self.streams.setdefault(key, Stream(key))
+            stream.add_frame(pdu_seq, bytes(item.content), label, at)
+            return
+        packet = _packet(item)
+        if packet is None:
+            self.undecoded_cc += 1
+            return
+        key = ("rtp", packet.source, packet.destination, packet.ssrc)
+        stream = self.streams.setdefault(key, Stream(key, packet.source, packet.destination))
+        stream.add_rtp(packet, label, at)
+
+    # --- facts for closing -----------------------------------------------------------
+
+    def target_side(self) -> tuple[str, str]:
+        """``(direction, basis)``: is the target the originating or terminating party?"""
+        targets = self.attribution.targets
+        for p in self.parties:
+            named = p.delivered in targets or _e164_like(p.delivered) in targets
+            if named and p.role in ("originating", "terminating"):
+                return p.role, "warrant target identity"
+        if self.iri_direction is not None:
+            return self.iri_direction, "IRI call direction"
+        if self.dialog.inviter is not None:
+            return "originating", "assumed: the INVITE's sender"
+        return "unknown", "none"
+
+    def media_addresses(self) -> tuple[MediaAddress | None, MediaAddress | None]:
+        """The SDP audio addresses of the target and of the other party, where offered."""
+        direction, _ = self.target_side()
+        inviter, invitee = self.dialog.inviter, self.dialog.invitee
+        target_ip, other_ip = (
+            (inviter, invitee) if direction == "originating" else (invitee, inviter)
+        )
+        get = self.dialog.media.get
+        return (get(target_ip) if target_ip else None), (get(other_ip) if other_ip else None)
+
+
+def _e164_like(text: str) -> str:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return f"+{digits}" if digits else text
+
+
+def _packet(item: CCItem) -> RTPPacket | None:
+    if item.contents_kind is not CCContentsKind.IPMM:
+        return None
+    if item.frame_type is FrameType.IP:
+        return parse_ip(item.content)
+    if item.frame_type is FrameType.UDP:
+        return parse_udp(item.content)
+    if item.frame_type in (FrameType.RTP, FrameType.ARTIFICIAL_RTP, None):
+        return parse_rtp(item.content)
+    return None

@@ -1,0 +1,301 @@
+"""The assembler: a journal consumer that applies each record exactly once.
+
+::
+
+    assembler = Assembler.open(db, vault, journal, settings)   # rebuilds open calls
+    while ...:
+        report = assembler.step()          # read, apply, close what is due, commit
+    assembler.step(final=True)             # --once: also close what has its IRI-End
+
+Exactly once across restarts: every catalog transaction records the last journal seq it
+applied (``assembly_positions``). The journal consumer's own position is kept at the
+low-water mark (just before the first record of the oldest open communication), so that
+after a restart the records of open communications are read again: those at or below the
+catalog's position rebuild their state in memory without writing anything; those above
+it are applied. A failed step drops the memory and rebuilds it the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+from custodio.assemble import sip
+from custodio.assemble.attribution import Attribution, attribute
+from custodio.assemble.closing import Closing, finish
+from custodio.assemble.correlate import Comm, Key, PartyKey, pdu_time
+from custodio.assemble.store import save_closing, save_comm, write_blobs
+from custodio.catalog import comms
+from custodio.db import Database, Row, Tx
+from custodio.db.times import from_text
+from custodio.errors import CustodioError, DecodeError
+from custodio.handover.pdu import DecodedPDU, IRIContentsKind, PayloadKind, TRIKind, decode
+from custodio.journal import Journal, Record
+from custodio.vault.store import Vault
+
+log = logging.getLogger(__name__)
+CONSUMER = "assemble"
+
+
+class AssemblyError(CustodioError):
+    """Assembly cannot go on without losing or repeating records."""
+
+    exit_code = 14
+
+
+@dataclass(frozen=True)
+class Timing:
+    inactivity_seconds: float = 120.0
+    end_grace_seconds: float = 5.0
+    batch_records: int = 2000
+
+
+@dataclass
+class StepReport:
+    records: int = 0
+    applied: int = 0
+    replayed: int = 0
+    skipped: int = 0
+    opened: int = 0
+    closed: int = 0
+    position: int = 0
+
+
+@dataclass
+class Stats:
+    """Counters since start, for /health."""
+
+    records: int = 0
+    communications_opened: int = 0
+    communications_closed: int = 0
+    amended: int = 0
+    undecodable: int = 0
+    rebuilds: int = 0
+    open: int = 0
+    position: int = 0
+
+
+@dataclass
+class _State:
+    comms: dict[Key, Comm] = field(default_factory=dict)
+    dialogs: dict[tuple[str, str, str], Comm] = field(default_factory=dict)  # Call-ID
+    applied_until: int = 0  # the catalog's position: records at or below are replayed
+
+
+class Assembler:
+    def __init__(self, db: Database, vault: Vault, journal: Journal, timing: Timing) -> None:
+        self.db = db
+        self.vault = vault
+        self.journal = journal
+        self.timing = timing
+        self.stats = Stats()
+        self.consumer = journal.consumer(CONSUMER)
+        self.state = _State()
+        self._rebuild()
+
+    # --- start and rebuild -----------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        """Memory from the catalog: open communications, and the position to replay to."""
+        self.consumer = self.journal.consumer(CONSUMER)
+        last, rows = self.db.read(lambda tx: (comms.position(tx, CONSUMER), comms.open_comms(tx)))
+        if self.consumer.position > last:
+            raise AssemblyError(
+                f"the journal consumer {CONSUMER!r} is at {self.consumer.position}, past the "
+                f"catalog's assembly position {last}: records in between were never applied",
+                hint="was the catalog restored from an older backup? restore the matching "
+                "journal, or reset the consumer position file to the catalog's position",
+            )
+        state = _State(applied_until=last)
+        for row in rows:
+            comm = self.db.read(functools.partial(_comm_from_row, row=row))
+            state.comms[comm.key] = comm
+        self.state = state
+        self.stats.position = last
+        self.stats.open = len(state.comms)
+
+    # --- one step --------------------------------------------------------------------
+
+    def step(self, *, final: bool = False, now_ns: int | None = None) -> StepReport:
+        """Read a batch, apply it, close what is due, commit; memory rebuilt on failure."""
+        try:
+            return self._step(final, now_ns)
+        except Exception:
+            self.stats.rebuilds += 1
+            self._rebuild()
+            raise
+
+    def _step(self, final: bool, now_ns: int | None) -> StepReport:
+        report = StepReport()
+        records = self.consumer.read(self.timing.batch_records)
+        opened: list[Comm] = []
+        for record in records:
+            self._apply(record, report, opened)
+        report.records = len(records)
+        now = time.time_ns() if now_ns is None else now_ns
+        closings = [finish(c, why) for c, why in self._due(now, final and not records)]
+        refs = write_blobs(self.vault, closings)
+        last = records[-1].seq if records else self.state.applied_until
+        position = max(last, self.state.applied_until)
+        closing_ids = {id(c.comm) for c in closings}
+        dirty = [c for c in set(self.state.comms.values()) if c.dirty and id(c) not in closing_ids]
+
+        def commit(tx: Tx) -> None:
+            for comm in dirty:
+                save_comm(tx, comm, None)
+            for closing in closings:
+                save_closing(tx, closing, refs)
+            comms.set_position(tx, CONSUMER, position)
+
+        if records or closings or dirty:
+            self.db.write(commit)
+        self._after_commit(closings, position, report)
+        return report
+
+    def _after_commit(self, closings: list[Closing], position: int, report: StepReport) -> None:
+        for closing in closings:
+            self._forget(closing.comm)
+        self.state.applied_until = position
+        low = min([c.open_seq for c in self.state.comms.values()] + [position + 1]) - 1
+        if low > self.consumer.position:
+            self.consumer.commit(low)
+        report.closed = len(closings)
+        report.position = position
+        self.stats.records += report.records
+        self.stats.communications_closed += len(closings)
+        self.stats.open = len(self.state.comms)
+        self.stats.position = position
+
+    def _forget(self, comm: Comm) -> None:
+        self.state.comms.pop(comm.key, None)
+        for key in [k for k, c in self.state.dialogs.items() if c is comm]:
+            del self.state.dialogs[key]
+
+    # --- applying one record ---------------------------------------------------------
+
+    def _apply(self, record: Record, report: StepReport, opened: list[Comm]) -> None:
+        try:
+            pdu = decode(record.pdu)
+        except DecodeError:
+            self.stats.undecodable += 1
+            report.skipped += 1
+            return
+        if pdu.kind not in (PayloadKind.IRI, PayloadKind.CC, PayloadKind.TRI):
+            report.skipped += 1
+            return
+        replay = record.seq <= self.state.applied_until
+        comm = self._comm_for(record, pdu, replay, opened)
+        if comm is None or (replay and record.seq < comm.open_seq):
+            report.skipped += 1
+            return
+        if pdu.tri is not None:
+            if pdu.tri.kind is TRIKind.CIN_RESET:
+                comm.cin_reset = True
+            return
+        comm.apply(record.seq, record.received_ns, record.routing.channel, pdu)
+        if replay:
+            comm.dirty = False
+            report.replayed += 1
+        else:
+            report.applied += 1
+
+    def _comm_for(
+        self, record: Record, pdu: DecodedPDU, replay: bool, opened: list[Comm]
+    ) -> Comm | None:
+        key: Key = (_text(pdu.operator_id), _text(pdu.liid), pdu.cin)
+        comm = self.state.comms.get(key) or self._by_dialog(key, pdu)
+        if comm is not None or replay or pdu.tri is not None:
+            return comm
+        comm = self._open(key, record, pdu)
+        self.state.comms[key] = comm
+        opened.append(comm)
+        self.stats.communications_opened += 1
+        return comm
+
+    def _by_dialog(self, key: Key, pdu: DecodedPDU) -> Comm | None:
+        """A SIP message of a dialog already known under another CIN joins that call."""
+        call_id = _call_id(pdu)
+        if call_id is None:
+            return None
+        dialog = (key[0], key[1], call_id)
+        comm = self.state.dialogs.get(dialog)
+        if comm is None:
+            return None
+        self.state.comms[key] = comm
+        return comm
+
+    def _open(self, key: Key, record: Record, pdu: DecodedPDU) -> Comm:
+        at = pdu_time(pdu, record.received_ns)
+        previous, attribution = self.db.read(
+            lambda tx: (
+                comms.latest_for_key(tx, key[0], key[1], key[2]),
+                attribute(tx, key[1], key[0], at),
+            )
+        )
+        comm = Comm(key=key, attribution=attribution, open_seq=record.seq)
+        if previous is not None:  # a late record: re-open and amend, never a second one
+            comm = self.db.read(lambda tx: _comm_from_row(tx, previous, reopen_at=record.seq))
+            self.stats.amended += 1
+        call_id = _call_id(pdu)
+        if call_id is not None:
+            self.state.dialogs[(key[0], key[1], call_id)] = comm
+        return comm
+
+    # --- closing ---------------------------------------------------------------------
+
+    def _due(self, now_ns: int, final: bool) -> list[tuple[Comm, str]]:
+        grace = int(self.timing.end_grace_seconds * 1e9)
+        idle = int(self.timing.inactivity_seconds * 1e9)
+        due: list[tuple[Comm, str]] = []
+        for comm in set(self.state.comms.values()):
+            ended = "report" if comm.kind == "sms" else "iri-end"
+            if comm.end_seen_ns is not None and (final or now_ns - comm.end_seen_ns >= grace):
+                due.append((comm, ended))
+            elif now_ns - comm.last_activity_ns >= idle:
+                due.append((comm, ended if comm.end_seen_ns is not None else "timeout"))
+        return sorted(due, key=lambda item: item[0].open_seq)
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def _call_id(pdu: DecodedPDU) -> str | None:
+    for item in pdu.iri:
+        if item.contents_kind is IRIContentsKind.IPMM and item.sip is not None:
+            return sip.parse(item.sip.content).call_id
+    return None
+
+
+def _comm_from_row(tx: Tx, row: Row, *, reopen_at: int | None = None) -> Comm:
+    """A communication as the catalog has it, to rebuild (or re-open) in memory."""
+    begin = from_text(row["begin_at"]) if row["begin_at"] else None
+    at = begin or from_text(row["created_at"])
+    attribution: Attribution = attribute(tx, row["liid"], row["operator"], at)
+    key: Key = (row["operator"], row["liid"], row["cin"])
+    comm_id = int(row["id"])
+    comm = Comm(key=key, attribution=attribution, open_seq=int(row["open_seq"]), id=comm_id)
+    comm.kind, comm.call_id = row["kind"], row["call_id"]
+    comm.begin_at = begin
+    comm.answer_at = from_text(row["answer_at"]) if row["answer_at"] else None
+    comm.outcome, comm.sealed = row["outcome"], bool(row["sealed"])
+    comm.amendments = int(row["amendments"])
+    comm.last_seq = int(row["last_seq"])
+    for p in comms.parties_of(tx, comm_id):
+        comm.parties[PartyKey(p["role"], p["delivered"], p["source"])] = None
+    if reopen_at is not None:
+        comm.open_seq = reopen_at
+        comm.amendments += 1
+        comm.end_at = from_text(row["end_at"]) if row["end_at"] else None
+        comm.previous_reasons = list(_json_list(row["reasons"]))
+        comm.iri = True
+    comm.dirty = reopen_at is not None
+    return comm
+
+
+def _json_list(text: str) -> list[dict[str, object]]:
+    value = json.loads(text)
+    return value if isinstance(value, list) else []

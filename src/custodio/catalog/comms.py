@@ -1,0 +1,277 @@
+"""Communications in the catalog: the rows assembly writes and the queries access reads.
+
+Schema in ``db/migrations/0003_communications.sql``; what each column means in
+``docs/assembly.md``. Writing is assembly's (one transaction per batch of journal records,
+together with :func:`set_position`); reading goes through the service layer's policy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from custodio.db import Row, Tx
+from custodio.db.times import now_text
+from custodio.errors import InvalidInput, NotFound
+
+COMM_COLUMNS = (
+    "agency_id", "case_id", "warrant_id", "liid", "operator", "cin", "call_id", "kind",
+    "direction", "status", "reasons", "notes", "begin_at", "answer_at", "end_at",
+    "closed_by", "outcome", "target_basis", "sealed", "quarantined", "amendments",
+    "open_seq", "last_seq",
+)  # fmt: skip
+KINDS = ("voice", "sms", "data", "other")
+STATUSES = ("open", "complete", "partial", "orphan")
+
+
+@dataclass(frozen=True)
+class Party:
+    role: str
+    delivered: str
+    e164: str | None
+    is_target: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Product:
+    kind: str  # pdus, audio, message
+    sha256: str
+    size: int
+    direction: str | None = None
+    first_seq: int | None = None
+    last_seq: int | None = None
+    records: int = 0
+    vault_case: str | None = None
+    object_id: str | None = None
+    details: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class QuarantineItem:
+    agency_id: int | None
+    case_id: int | None
+    warrant_id: int | None
+    communication_id: int | None
+    liid: str
+    operator: str
+    cin: int | None
+    reason: str
+    data_kind: str
+    first_seq: int | None
+    last_seq: int | None
+    records: int
+    vault_case: str
+    object_id: str
+    sha256: str
+    size: int
+
+
+# --- assembly's writes ---------------------------------------------------------------
+
+
+def warrants_for_liid(tx: Tx, liid: str, operator: str) -> list[int]:
+    rows = tx.all(
+        "SELECT DISTINCT warrant_id FROM liids WHERE liid = ? AND operator = ? ORDER BY warrant_id",
+        (liid, operator),
+    )
+    return [int(r["warrant_id"]) for r in rows]
+
+
+def position(tx: Tx, consumer: str) -> int:
+    value = tx.scalar("SELECT last_seq FROM assembly_positions WHERE consumer = ?", (consumer,))
+    return 0 if value is None else int(value)
+
+
+def set_position(tx: Tx, consumer: str, seq: int) -> None:
+    if tx.one("SELECT 1 FROM assembly_positions WHERE consumer = ?", (consumer,)) is None:
+        tx.execute(
+            "INSERT INTO assembly_positions (consumer, last_seq, updated_at) VALUES (?, ?, ?)",
+            (consumer, seq, now_text()),
+        )
+    else:
+        tx.execute(
+            "UPDATE assembly_positions SET last_seq = ?, updated_at = ? WHERE consumer = ?",
+            (seq, now_text(), consumer),
+        )
+
+
+def _values(values: Mapping[str, Any]) -> list[Any]:
+    unknown = set(values) - set(COMM_COLUMNS)
+    assert not unknown, unknown
+    return [
+        json.dumps(v) if k in ("reasons", "notes") else v
+        for k, v in ((k, values[k]) for k in COMM_COLUMNS if k in values)
+    ]
+
+
+def insert_comm(tx: Tx, values: Mapping[str, Any]) -> int:
+    names = [k for k in COMM_COLUMNS if k in values]
+    now = now_text()
+    return tx.insert(
+        f"INSERT INTO communications ({', '.join(names)}, created_at, updated_at) "
+        f"VALUES ({', '.join('?' for _ in names)}, ?, ?)",
+        (*_values(values), now, now),
+    )
+
+
+def update_comm(tx: Tx, comm_id: int, values: Mapping[str, Any]) -> None:
+    names = [k for k in COMM_COLUMNS if k in values]
+    sets = ", ".join(f"{k} = ?" for k in names)
+    tx.execute(
+        f"UPDATE communications SET {sets}, updated_at = ? WHERE id = ?",
+        (*_values(values), now_text(), comm_id),
+    )
+
+
+def replace_parties(tx: Tx, comm_id: int, parties: Sequence[Party]) -> None:
+    tx.execute("DELETE FROM comm_parties WHERE communication_id = ?", (comm_id,))
+    for p in parties:
+        tx.execute(
+            "INSERT INTO comm_parties (communication_id, role, delivered, e164, is_target, "
+            "source) VALUES (?, ?, ?, ?, ?, ?)",
+            (comm_id, p.role, p.delivered, p.e164, int(p.is_target), p.source),
+        )
+
+
+def add_location(tx: Tx, comm_id: int, cell: str, at: str) -> None:
+    """Record a cell (once: applying the same record again adds nothing)."""
+    if tx.one(
+        "SELECT 1 FROM comm_locations WHERE communication_id = ? AND cell = ? AND at = ?",
+        (comm_id, cell, at),
+    ):
+        return
+    tx.execute(
+        "INSERT INTO comm_locations (communication_id, cell, at) VALUES (?, ?, ?)",
+        (comm_id, cell, at),
+    )
+
+
+def add_product(tx: Tx, comm_id: int, p: Product) -> None:
+    tx.execute(
+        "INSERT INTO comm_products (communication_id, kind, direction, first_seq, last_seq, "
+        "records, vault_case, object_id, sha256, size, details, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            comm_id, p.kind, p.direction, p.first_seq, p.last_seq, p.records, p.vault_case,
+            p.object_id, p.sha256, p.size, json.dumps(dict(p.details or {})), now_text(),
+        ),
+    )  # fmt: skip
+
+
+def add_quarantine(tx: Tx, q: QuarantineItem) -> int:
+    return tx.insert(
+        "INSERT INTO quarantine_items (agency_id, case_id, warrant_id, communication_id, liid, "
+        "operator, cin, reason, data_kind, first_seq, last_seq, records, vault_case, "
+        "object_id, sha256, size, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            q.agency_id, q.case_id, q.warrant_id, q.communication_id, q.liid, q.operator, q.cin,
+            q.reason, q.data_kind, q.first_seq, q.last_seq, q.records, q.vault_case,
+            q.object_id, q.sha256, q.size, now_text(),
+        ),
+    )  # fmt: skip
+
+
+def latest_for_key(tx: Tx, operator: str, liid: str, cin: int | None) -> Row | None:
+    """The newest communication of this (operator, LIID, CIN)."""
+    if cin is None:
+        sql = "SELECT * FROM communications WHERE operator = ? AND liid = ? AND cin IS NULL"
+        params: tuple[Any, ...] = (operator, liid)
+    else:
+        sql = "SELECT * FROM communications WHERE operator = ? AND liid = ? AND cin = ?"
+        params = (operator, liid, cin)
+    return tx.one(sql + " ORDER BY id DESC LIMIT 1", params)
+
+
+def open_comms(tx: Tx) -> list[Row]:
+    return tx.all("SELECT * FROM communications WHERE status = 'open' ORDER BY open_seq")
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    begin_from: str | None = None
+    begin_to: str | None = None
+    party: str | None = None  # E.164
+    kind: str | None = None
+    status: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in KINDS:
+            raise InvalidInput(f"--kind {self.kind!r}: use one of {', '.join(KINDS)}")
+        if self.status is not None and self.status not in STATUSES:
+            raise InvalidInput(f"--status {self.status!r}: use one of {', '.join(STATUSES)}")
+
+
+def of_case(tx: Tx, case_id: int, f: Filters) -> list[Row]:
+    """The case's communications (quarantined ones excluded), oldest first."""
+    sql = "SELECT * FROM communications c WHERE c.case_id = ? AND c.quarantined = 0"
+    params: list[Any] = [case_id]
+    for clause, value in (
+        (" AND c.begin_at >= ?", f.begin_from),
+        (" AND c.begin_at <= ?", f.begin_to),
+        (" AND c.kind = ?", f.kind),
+        (" AND c.status = ?", f.status),
+    ):
+        if value is not None:
+            sql += clause
+            params.append(value)
+    if f.party is not None:
+        sql += (
+            " AND EXISTS (SELECT 1 FROM comm_parties p "
+            "WHERE p.communication_id = c.id AND p.e164 = ?)"
+        )
+        params.append(f.party)
+    return tx.all(sql + " ORDER BY c.begin_at, c.id", params)
+
+
+def get(tx: Tx, comm_id: int) -> Row:
+    row = tx.one("SELECT * FROM communications WHERE id = ?", (comm_id,))
+    if row is None:
+        raise NotFound(f"no communication {comm_id}", hint="`custodio comms list --case REF`")
+    return row
+
+
+def parties_of(tx: Tx, comm_id: int) -> list[Row]:
+    return tx.all(
+        "SELECT role, delivered, e164, is_target, source FROM comm_parties "
+        "WHERE communication_id = ? ORDER BY id",
+        (comm_id,),
+    )
+
+
+def locations_of(tx: Tx, comm_id: int) -> list[Row]:
+    return tx.all(
+        "SELECT cell, at FROM comm_locations WHERE communication_id = ? ORDER BY at, id",
+        (comm_id,),
+    )
+
+
+def products_of(tx: Tx, comm_id: int) -> list[Row]:
+    rows = tx.all(
+        "SELECT kind, direction, first_seq, last_seq, records, vault_case, object_id, sha256, "
+        "size, details FROM comm_products WHERE communication_id = ? ORDER BY id",
+        (comm_id,),
+    )
+    return [{**r, "details": json.loads(r["details"])} for r in rows]
+
+
+def quarantine_of_agency(tx: Tx, agency_id: int) -> list[Row]:
+    """The agency's held items and those no agency can be named for (unknown LIIDs)."""
+    return tx.all(
+        "SELECT * FROM quarantine_items WHERE (agency_id = ? OR agency_id IS NULL) "
+        "AND released_at IS NULL AND destroyed_at IS NULL ORDER BY id",
+        (agency_id,),
+    )
+
+
+def quarantine_item(tx: Tx, item_id: int) -> Row:
+    row = tx.one("SELECT * FROM quarantine_items WHERE id = ?", (item_id,))
+    if row is None:
+        raise NotFound(f"no quarantine item {item_id}", hint="`custodio quarantine list`")
+    return row
