@@ -73,11 +73,10 @@ def decide(facts: Facts) -> tuple[str, list[Reason]]:
         reasons.append({"reason": "missing-iri-end"})
     if facts.cin_reset:
         reasons.append({"reason": "cin-reset"})
-    if facts.kind == "voice" and facts.answered and not facts.cc:
-        if facts.content_quarantined:
-            reasons.append({"reason": "content-quarantined"})
-        else:
-            reasons.append({"reason": "missing-cc"})
+    if facts.content_quarantined:
+        reasons.append({"reason": "content-quarantined"})
+    elif facts.kind == "voice" and facts.answered and not facts.cc:
+        reasons.append({"reason": "missing-cc"})
     for direction, samples in sorted(facts.audio_gaps.items()):
         if samples:
             reasons.append({"reason": "audio-gap", "direction": direction, "samples": samples})

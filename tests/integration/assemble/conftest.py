@@ -99,14 +99,14 @@ def line(world: World, tmp_path: Path) -> Iterator[Line]:
 
 def add_warrant(line: Line, reference: str, liid: str, **changes: Any) -> None:
     """Another warrant of the case binding ``liid`` (its own target: the 18-month rule)."""
-    target = (identifiers.parse(f"e164:+3460011{random.randrange(1000, 9999)}"),)  # noqa: S311
+    target = (identifiers.parse(f"e164:+3460011{random.randrange(1000, 9999)}"),)
     new = new_warrant(reference, liids=((liid, OPERATOR),), targets=target, **changes)
     casework.add_warrant(line.world.svc, line.world.as_("wo"), CASE, new)
 
 
 def phones(index: int) -> tuple[str, str]:
     """The calling and called numbers the simulator gives call ``index``."""
-    rng = random.Random(index)  # noqa: S311 (the simulator's own generator)
+    rng = random.Random(index)
     a = "346" + "".join(str(rng.randrange(10)) for _ in range(8))
     b = "346" + "".join(str(rng.randrange(10)) for _ in range(8))
     return f"+{a}", f"+{b}"
