@@ -37,12 +37,13 @@ from custodio.db import Database
 from custodio.errors import CustodioError, DecodeError
 from custodio.handover import encode
 from custodio.handover.ber import DEFAULT_LIMITS, BerError, Limits
+from custodio.handover.layout import Layout, Recognizer
 from custodio.handover.operators import OperatorMap, PeerIdentity
-from custodio.handover.pdu import DecodedPDU, TRIKind, decode, frame_length, to_routing
+from custodio.handover.pdu import DecodedPDU, Mark, TRIKind, decode, frame_length, to_routing
 from custodio.handover.quarantine import Item, Quarantine
 from custodio.handover.sessions import SequenceTracker, StreamKey
 from custodio.journal import Journal
-from custodio.journal.format import encode_routing
+from custodio.journal.format import encode_connection, encode_routing
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class _Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     pending: bytes = b""
+    routing_tail: bytes = b""  # the connection's field of the journal's routing block
     inflight: collections.deque[asyncio.Future[Any]] = field(default_factory=collections.deque)
 
 
@@ -125,6 +127,7 @@ class Receiver:
         self._servers: list[asyncio.Server] = []
         self._handlers: set[asyncio.Task[object]] = set()
         self._ids = itertools.count(1)
+        self._recognizers = {HI2: Recognizer(HI2), HI3: Recognizer(HI3)}
 
     # --- servers ---------------------------------------------------------------------
 
@@ -196,6 +199,7 @@ class Receiver:
 
     async def _run(self, conn: _Connection) -> None:
         try:
+            conn.routing_tail = encode_connection(conn.label)
             await self._pump(conn)
         except (ConnectionError, ssl.SSLError, TimeoutError) as e:
             log.info("handover: %s: connection lost (%s)", conn.label, e)
@@ -235,11 +239,16 @@ class Receiver:
     def _frame(self, conn: _Connection, data: bytes, chunk: _Chunk) -> BerError | None:
         buf = conn.pending + data if conn.pending else data
         view = memoryview(buf)
+        recognizer = self._recognizers[conn.channel]
         pos = 0
         try:
             while (length := frame_length(buf, pos, self.limits)) is not None:
-                self._take(conn, view[pos : pos + length], chunk)
-                pos += length
+                end = pos + length
+                self.stats.pdus_read += 1
+                known = recognizer.match(buf, pos, end)
+                if known is None or not self._take_known(conn, known, view[pos:end], chunk):
+                    self._take(conn, (buf, pos, end), view[pos:end], chunk)
+                pos = end
                 if chunk.refused is not None:
                     return None
         except BerError as e:
@@ -249,10 +258,25 @@ class Receiver:
         conn.pending = buf[pos:]
         return None
 
-    def _take(self, conn: _Connection, raw: memoryview, chunk: _Chunk) -> None:
-        self.stats.pdus_read += 1
+    def _take_known(
+        self, conn: _Connection, known: tuple[Layout, int, bytes], raw: memoryview, chunk: _Chunk
+    ) -> bool:
+        """A PDU of a recognised layout (a CC PDU): account and route it without the walk."""
+        layout, seq, head = known
+        if conn.operator is not None and layout.operator_id != conn.operator:
+            return False  # the full walk refuses it
+        self.tracker.see(layout.stream_key, seq)
+        routing = head + seq.to_bytes(4, "big") + layout.tail + conn.routing_tail
+        chunk.blocks.append((routing, raw))
+        chunk.durable_bytes += len(raw)
+        return True
+
+    def _take(
+        self, conn: _Connection, where: tuple[bytes, int, int], raw: memoryview, chunk: _Chunk
+    ) -> None:
+        marks: list[Mark] = []
         try:
-            pdu = decode(raw, self.limits)
+            pdu = decode(raw, self.limits, marks=marks)
         except DecodeError as e:
             self.stats.malformed += 1
             chunk.tasks.append(self._quarantine(conn, bytes(raw), f"malformed PDU: {e}", chunk))
@@ -267,6 +291,7 @@ class Receiver:
         routing = to_routing(pdu, conn.channel, conn.label)
         chunk.blocks.append((encode_routing(routing), raw))
         chunk.durable_bytes += len(raw)
+        self._recognizers[conn.channel].learn(*where, pdu, marks)
         if pdu.tri is not None and pdu.tri.kind is TRIKind.PDU_ACK_REQUEST:
             chunk.acks.append(pdu)
 

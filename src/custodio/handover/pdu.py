@@ -183,6 +183,19 @@ class Quirk(enum.IntFlag):
     IRI_TYPE_MISMATCH = 32  # iRIType disagrees with the TS 101 671 record carried
 
 
+class Leaf(enum.IntEnum):
+    """The fields that change from one PDU to the next of a stream (see ``decode(marks=)``)."""
+
+    SEQUENCE_NUMBER = 0  # PSHeader sequenceNumber
+    UINT = 1  # an INTEGER of a microSecondTimeStamp
+    TIME = 2  # a GeneralizedTime
+    DIRECTION = 3  # a CCPayload/IRIPayload payloadDirection
+    OCTETS = 4  # the media of an IPMMCC or PSTN/ISDN CC
+
+
+Mark = tuple[Leaf, int, int, int]  # leaf, content start, content stop, maximum (integers)
+
+
 @dataclass(frozen=True, slots=True)
 class MicroTime:
     """``MicroSecondTimeStamp``: seconds since the Unix epoch and microseconds."""
@@ -297,13 +310,21 @@ _Element = tuple[int, int, int]  # identifier, content start, content stop
 class _Walk:
     """The state of one decode: the buffer, limits and the quirks seen so far."""
 
-    __slots__ = ("buf", "limits", "quirks", "view")
+    __slots__ = ("buf", "limits", "marks", "quirks", "view")
 
-    def __init__(self, buf: Buf, view: memoryview, limits: Limits) -> None:
+    def __init__(
+        self, buf: Buf, view: memoryview, limits: Limits, marks: list[Mark] | None = None
+    ) -> None:
         self.buf = buf
         self.view = view
         self.limits = limits
         self.quirks = Quirk.NONE
+        self.marks = marks
+
+    def mark(self, leaf: Leaf, start: int, stop: int, maximum: int = 0) -> None:
+        """Note where a changing field lies (when the caller asked for marks)."""
+        if self.marks is not None:
+            self.marks.append((leaf, start, stop, maximum))
 
     def children(self, start: int, stop: int, depth: int) -> Iterator[tuple[int, int, int]]:
         """``(identifier, content_start, content_stop)`` of each element in a container."""
@@ -386,6 +407,7 @@ class _Walk:
                 _once(found, number, cstart, "microSecondTimeStamp")
                 limit = UINT64_MAX if number == 0 else 999_999
                 found[number] = self.uint(identifier, cstart, cstop, "microSecondTimeStamp", limit)
+                self.mark(Leaf.UINT, cstart, cstop, limit)
             else:
                 self.skip_unknown("microSecondTimeStamp", identifier, cstart, cstop, depth)
         if 0 not in found or 1 not in found:
@@ -532,8 +554,10 @@ def _header_field(w: _Walk, h: _Header, number: int, element: _Element, depth: i
         _read_communication_identifier(w, h, start, stop, depth + 1)
     elif number == 4:
         h.seq = w.uint(identifier, start, stop, "sequenceNumber", UINT32_MAX)
+        w.mark(Leaf.SEQUENCE_NUMBER, start, stop, UINT32_MAX)
     elif number == 5:
         h.timestamp = w.time(identifier, start, stop, "pSHeader.timeStamp")
+        w.mark(Leaf.TIME, start, stop)
     elif number == 6:
         h.ipid = w.printable(identifier, start, stop, "interceptionPointID", 8)
     elif number == 7:
@@ -699,8 +723,10 @@ def _common_field(w: _Walk, c: _Common, role: int, element: _Element, depth: int
     identifier, start, stop = element
     if role == 0:
         c.direction = w.direction(identifier, start, stop, "payloadDirection")
+        w.mark(Leaf.DIRECTION, start, stop, Direction.NOT_APPLICABLE)
     elif role == 1:
         c.timestamp = w.time(identifier, start, stop, "payload timeStamp")
+        w.mark(Leaf.TIME, start, stop)
     elif role == 3:
         _expect_constructed(identifier, start, "payload microSecondTimeStamp")
         c.micro = w.micro_time(start, stop, depth + 1)
@@ -939,6 +965,7 @@ def _read_ipmmcc(w: _Walk, f: _CCFields, start: int, stop: int, depth: int) -> N
         elif number == 1:
             expect_primitive(identifier, cstart, "mMCCContents")
             f.content = w.view[cstart:cstop]
+            w.mark(Leaf.OCTETS, cstart, cstop)
         elif number == 2:
             value = w.enum(identifier, cstart, cstop, "frameType", FrameType.MSRP)
             f.frame_type = _enum_or_unknown(FrameType, value)
@@ -966,6 +993,7 @@ def _read_pstn_cc(w: _Walk, f: _CCFields, start: int, stop: int, depth: int) -> 
         elif number == 1:
             expect_primitive(identifier, cstart, "pstnIsdnCCContents")
             f.content = w.view[cstart:cstop]
+            w.mark(Leaf.OCTETS, cstart, cstop)
         elif number == 2:
             f.cc_link_id = w.uint(identifier, cstart, cstop, "cCLinkID", 65535)
         elif number == 3:
@@ -1050,14 +1078,20 @@ def _read_sequence_numbers(w: _Walk, start: int, stop: int, depth: int) -> tuple
 # --- decode and framing --------------------------------------------------------------
 
 
-def decode(pdu: Buf, limits: Limits = DEFAULT_LIMITS) -> DecodedPDU:
-    """Decode one whole PS-PDU (exactly one, nothing after it)."""
+def decode(
+    pdu: Buf, limits: Limits = DEFAULT_LIMITS, *, marks: list[Mark] | None = None
+) -> DecodedPDU:
+    """Decode one whole PS-PDU (exactly one, nothing after it).
+
+    With ``marks``, the changing fields walked (:class:`Leaf`) are appended to it, in the
+    order walked: what :mod:`custodio.handover.layout` needs to learn the PDU's layout.
+    """
     view = memoryview(pdu)
     if view.format != "B" or view.ndim != 1:
         view = view.cast("B")
     if len(view) > limits.max_pdu_size:
         raise PDUError(f"PDU of {len(view)} octets is above the limit {limits.max_pdu_size}", 0)
-    w = _Walk(pdu if isinstance(pdu, bytes) else view, view, limits)
+    w = _Walk(pdu if isinstance(pdu, bytes) else view, view, limits, marks)
     identifier, start, stop = w.open(0, len(view), 0)
     if identifier != SEQUENCE:
         raise PDUError(f"PS-PDU: expected a SEQUENCE, found {describe(identifier)}", 0)

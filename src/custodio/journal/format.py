@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from custodio.errors import JournalError
 
@@ -29,6 +29,7 @@ POSITION = struct.Struct(">4sB3xQ4x")  # magic, version, seq
 POSITION_SIZE = POSITION.size + 4
 
 ROUTING_FIXED = struct.Struct(">BBBBBII")  # channel, kind, subkind, direction, flags, pdu_seq, cin
+ROUTING_SEQ_OFFSET = 5  # pdu_seq follows channel, kind, subkind, direction and flags
 NONE = 255
 FLAG_CIN = 1
 FLAG_QUIRKS = 2
@@ -205,3 +206,15 @@ def parse_position(raw: bytes, name: str) -> int:
     if magic != POSITION_MAGIC or version != VERSION or crc != crc32(raw[: POSITION.size]):
         raise JournalCorrupt(f"consumer {name!r}: position file does not verify")
     return int(seq)
+
+
+def encode_connection(connection: str) -> bytes:
+    """The last field of a routing block: the connection label, length first."""
+    return _short(connection.encode("utf-8"), "connection", 255)
+
+
+def split_routing(r: Routing) -> tuple[bytes, bytes]:
+    """``(head, tail)`` with ``encode_routing(r) == head + pdu_seq (4 octets, big-endian) +
+    tail + encode_connection(r.connection)``: the parts that stay the same for a stream."""
+    block = encode_routing(replace(r, pdu_seq=0, connection=""))
+    return block[:ROUTING_SEQ_OFFSET], block[ROUTING_SEQ_OFFSET + 4 : -1]
