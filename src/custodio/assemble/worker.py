@@ -136,7 +136,9 @@ class Assembler:
             self._apply(record, report, opened)
         report.records = len(records)
         now = time.time_ns() if now_ns is None else now_ns
-        closings = [finish(c, why) for c, why in self._due(now, final and not records)]
+        replaying = bool(records) and records[-1].seq < self.state.applied_until
+        due = [] if replaying else self._due(now, final and not records)
+        closings = [finish(c, why) for c, why in due]
         refs = write_blobs(self.vault, closings)
         last = records[-1].seq if records else self.state.applied_until
         position = max(last, self.state.applied_until)
@@ -150,7 +152,7 @@ class Assembler:
                 save_closing(tx, closing, refs)
             comms.set_position(tx, CONSUMER, position)
 
-        if records or closings or dirty:
+        if closings or dirty or (records and not replaying):
             self.db.write(commit)
         self._after_commit(closings, position, report)
         return report

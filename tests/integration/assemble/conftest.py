@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,9 @@ class Line:
         t = Timing(**{**self.timing.__dict__, **timing})
         return Assembler(self.world.svc.db, self.vault, journal, t)
 
-    def assemble(self, *, final: bool = True, **timing: Any) -> Assembler:
-        """Apply the whole journal, then close what has its IRI-End (``--once``)."""
+    def assemble(self, *, final: bool = True, idle: bool = False, **timing: Any) -> Assembler:
+        """Apply the whole journal, then close what has its IRI-End (``--once``); with
+        ``idle`` also what an hour of silence would close (no IRI-End: a timeout)."""
         journal = Journal.open(self.directory / "journal")
         try:
             assembler = self.assembler(journal, **timing)
@@ -56,6 +57,8 @@ class Line:
                 pass
             if final:
                 assembler.step(final=True)
+            if idle:
+                assembler.step(now_ns=time.time_ns() + 7200 * 10**9)
             return assembler
         finally:
             journal.close_sync()
@@ -119,5 +122,27 @@ def sent_audio(index: int, duration: float, language: str) -> bytes:
     return b"".join(frames[(n + index) % len(frames)] for n in range(ticks))
 
 
-def long_ago() -> datetime:
-    return datetime(2026, 1, 1, tzinfo=UTC)
+def journal_sequences(directory: Path) -> dict[tuple[int | None, int], set[int]]:
+    """(CIN, channel) -> the PS-PDU sequence numbers the journal holds (TRI left out)."""
+    journal = Journal.open(directory / "journal")
+    try:
+        seen: dict[tuple[int | None, int], set[int]] = {}
+        for record in journal.read(0, 10**9):
+            if record.routing.payload_kind in (0, 1):
+                key = (record.routing.cin, record.routing.channel)
+                seen.setdefault(key, set()).add(record.routing.pdu_seq)
+        return seen
+    finally:
+        journal.close_sync()
+
+
+def missing_ranges(seen: set[int]) -> list[list[int]]:
+    """Numbers missing from 0 to the highest seen, as ``[first, last]`` ranges."""
+    missing = sorted(set(range(max(seen) + 1)) - seen)
+    ranges: list[list[int]] = []
+    for n in missing:
+        if ranges and ranges[-1][1] == n - 1:
+            ranges[-1][1] = n
+        else:
+            ranges.append([n, n])
+    return ranges
