@@ -64,6 +64,7 @@ class ReceiverStats:
     peers_dropped: int = 0  # unframeable stream
     peers_refused: int = 0  # TLS certificate that maps to no operator
     pdus_read: int = 0
+    pdus_recognised: int = 0  # of a learnt layout: validated without the full walk
     pdus_durable: int = 0
     bytes_durable: int = 0
     keepalives_answered: int = 0
@@ -265,6 +266,7 @@ class Receiver:
         layout, seq, head = known
         if conn.operator is not None and layout.operator_id != conn.operator:
             return False  # the full walk refuses it
+        self.stats.pdus_recognised += 1
         self.tracker.see(layout.stream_key, seq)
         routing = head + seq.to_bytes(4, "big") + layout.tail + conn.routing_tail
         chunk.blocks.append((routing, raw))

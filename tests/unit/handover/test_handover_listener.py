@@ -20,8 +20,9 @@ from tests.unit.handover.handover_net import (
     wait_for,
 )
 
-from custodio.handover.pdu import StreamFramer, TRIKind, decode
+from custodio.handover.pdu import StreamFramer, TRIKind, decode, to_routing
 from custodio.handover.quarantine import read_items
+from custodio.journal import Journal
 
 MUTATIONS = int(os.environ.get("CUSTODIO_FUZZ_MUTATIONS", "2000"))
 
@@ -139,6 +140,35 @@ def test_malformed_pdu_is_quarantined_and_the_stream_goes_on(tmp_path: Path) -> 
     assert len(journal_pdus(tmp_path)) == 3
     (item,) = read_items(tmp_path / "quarantine" / "quarantine.log")
     assert item.raw == bytes(broken) and item.reason.startswith("malformed PDU")
+
+
+def test_recognised_layouts_route_as_the_walk_and_still_refuse_malformed_pdus(
+    tmp_path: Path,
+) -> None:
+    good = [cc(1000 + n // 3, liid=b"L-%d" % (n % 3), cin=n % 3) for n in range(300)]
+    stamp = b"20261129103105.123Z"
+    sibling = cc(1070, liid=b"L-1", cin=1)  # the layout of the second stream, learnt by then
+    broken = sibling.replace(stamp, stamp.replace(b"1031", b"2431"))  # hour 24
+    assert len(broken) == len(sibling) and stamp in sibling
+
+    async def main() -> None:
+        async with running(tmp_path) as r:
+            reader, writer = await _connect(r.hi3)
+            writer.write(b"".join(good[:200]) + broken + b"".join(good[200:]) + ack_request(0))
+            await read_pdus(reader, 1)
+            assert r.receiver.stats.malformed == 1
+            assert r.receiver.stats.pdus_recognised > 250
+            assert r.receiver.tracker.totals().in_order == len(good)
+            await _close(writer)
+
+    asyncio.run(main())
+    records = Journal.open(tmp_path / "journal").read(0, 10**6)
+    assert [r.pdu for r in records][:-1] == good
+    for record in records:
+        walked = to_routing(decode(record.pdu), 3, record.routing.connection)
+        assert record.routing == walked
+    (item,) = read_items(tmp_path / "quarantine" / "quarantine.log")
+    assert item.raw == broken and "timeStamp" in item.reason
 
 
 def _mutate(rng: random.Random, stream: bytes) -> bytes:

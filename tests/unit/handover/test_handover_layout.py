@@ -1,0 +1,261 @@
+"""Recognised layouts: the fast path agrees with the full walk on every input, mutated too.
+
+The property: for any PDU, :meth:`Recognizer.match` either returns nothing (the full walk
+decides) or exactly the routing block, stream and operator that the full walk gives — and
+never accepts a PDU that the full walk refuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from handover_berforms import reform
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from custodio.errors import DecodeError
+from custodio.handover import encode as E
+from custodio.handover import layout as layout_module
+from custodio.handover.layout import Recognizer, header_key
+from custodio.handover.pdu import (
+    DecodedPDU,
+    Direction,
+    FrameType,
+    Leaf,
+    Mark,
+    MicroTime,
+    PayloadKind,
+    StreamFramer,
+    decode,
+    to_routing,
+)
+from custodio.journal.format import encode_connection, encode_routing
+
+ASSETS = Path(__file__).parents[2] / "assets" / "captures"
+CHANNEL = 3
+CONNECTION = "hi3:192.0.2.7:4100#3"
+CAPTURED_CC = [
+    bytes(p)
+    for name in ("etsi_file.test", "etsi_10_pings_HI3.raw_tcp")
+    for p in StreamFramer().feed((ASSETS / name).read_bytes())[0][:12]
+    if decode(p).kind is PayloadKind.CC
+]
+CAPTURED = [*CAPTURED_CC[:12], (ASSETS / "cc_iPMMCC_pycrate.ber").read_bytes()]
+LONG_LENGTHS = [reform(p, long_lengths=True) for p in CAPTURED[:3]]
+INDEFINITE = [reform(p, indefinite=True) for p in CAPTURED[:3]]  # not learnt: walked each time
+T0 = datetime(2026, 11, 29, 10, 31, 5, 123456, tzinfo=UTC)
+
+PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def header(seq: int, when: datetime, micro: bool = True, cin: int = 305419896) -> E.Header:
+    return E.Header(
+        liid=b"ES-LIID-0001",
+        operator_id=b"OPERADOR-ES",
+        network_element_id=b"MSC-MAD-01",
+        cin=cin,
+        sequence_number=seq,
+        timestamp=when,
+        micro_timestamp=MicroTime(int(when.timestamp()), when.microsecond) if micro else None,
+        timestamp_qualifier=1,
+        authorization_country="ES",
+        delivery_country="ES",
+    )
+
+
+def cc(seq: int, when: datetime, direction: Direction, media: bytes, pstn: bool = False) -> bytes:
+    h = header(seq, when)
+    if pstn:
+        return E.cc_pstn(h, media, direction=direction, cc_link_id=1, timestamp=when)
+    return E.cc_ipmm(h, media, direction=direction, frame_type=FrameType.RTP, timestamp=when)
+
+
+GENERATED = [
+    cc(300, T0, Direction.FROM_TARGET, bytes(range(160))),
+    cc(70_000, T0, Direction.TO_TARGET, b"\xd5" * 160, pstn=True),
+]
+LEARNT = CAPTURED + LONG_LENGTHS + GENERATED
+TEMPLATES = LEARNT + INDEFINITE
+
+
+def learnt(template: bytes) -> tuple[Recognizer, DecodedPDU, list[Mark]]:
+    recognizer = Recognizer(CHANNEL)
+    marks: list[Mark] = []
+    decoded = decode(template, marks=marks)
+    recognizer.learn(template, 0, len(template), decoded, marks)
+    return recognizer, decoded, marks
+
+
+def full_walk(raw: bytes) -> DecodedPDU | None:
+    with contextlib.suppress(DecodeError):
+        return decode(raw)
+    return None
+
+
+def agrees(recognizer: Recognizer, raw: bytes, pos: int = 0) -> bool:
+    """Whether the fast path took ``raw``; fails if it took it differently from the walk."""
+    known = recognizer.match(raw, pos, len(raw))
+    if known is None:
+        return False
+    full = full_walk(raw[pos:])
+    assert full is not None, "the fast path accepted a PDU the full walk refuses"
+    layout, seq, head = known
+    fast = head + seq.to_bytes(4, "big") + layout.tail + encode_connection(CONNECTION)
+    assert fast == encode_routing(to_routing(full, CHANNEL, CONNECTION))
+    stream = (full.liid, full.operator_id, full.network_element_id or b"", full.cin, CHANNEL)
+    assert layout.stream_key == stream and layout.operator_id == full.operator_id
+    return True
+
+
+@pytest.mark.parametrize("template", LEARNT, ids=range(len(LEARNT)))
+def test_every_cc_template_is_learnt_and_recognises_itself(template: bytes) -> None:
+    recognizer, decoded, _ = learnt(template)
+    assert decoded.kind is PayloadKind.CC and len(recognizer) == 1
+    assert agrees(recognizer, template)
+    assert agrees(recognizer, b"\x00" * 5 + template, 5)  # at an offset of a read buffer
+
+
+def test_siblings_of_a_call_are_recognised() -> None:
+    recognizer, _, _ = learnt(GENERATED[0])
+    later = T0 + timedelta(hours=3, minutes=7, seconds=41, microseconds=111_111)
+    siblings = [
+        cc(301, T0, Direction.FROM_TARGET, bytes(range(160))),
+        cc(16_000, later, Direction.TO_TARGET, b"\x55" * 160),
+        cc(200, T0.replace(second=59, microsecond=999_999), Direction.COMBINED, b"x" * 160),
+    ]
+    for sibling in siblings:
+        assert len(sibling) == len(GENERATED[0])
+        assert agrees(recognizer, sibling)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda pdu: pdu.replace(b"20261129103105.123456Z", b"20261129243105.123456Z"),  # 24 h
+        lambda pdu: pdu.replace(b"20261129103105.123456Z", b"20261129106105.123456Z"),  # :61
+        lambda pdu: pdu.replace(b"20261129103105.123456Z", b"20261129103161.123456Z"),  # :61 s
+        lambda pdu: pdu.replace(b"20261129103105.123456Z", b"2026112910310a.123456Z"),
+        lambda pdu: pdu.replace(b"\x84\x02\x01\x2c", b"\x84\x02\x81\x2c"),  # negative seq
+        lambda pdu: pdu.replace(b"\x81\x03\x01\xe2\x40", b"\x81\x03\x0f\x42\x40"),  # 1e6 µs
+        lambda pdu: pdu.replace(b"\xa2\x81", b"\xa3\x81"),  # another tag
+    ],
+)
+def test_what_the_walk_refuses_is_never_recognised(change: object) -> None:
+    template = GENERATED[0]
+    bad = change(template)  # type: ignore[operator]
+    assert bad != template and len(bad) == len(template)
+    recognizer, _, _ = learnt(template)
+    assert recognizer.match(bad, 0, len(bad)) is None
+    assert full_walk(bad) is None or full_walk(bad) is not None  # the walk decides either way
+
+
+def test_indefinite_lengths_before_the_sequence_number_are_not_learnt() -> None:
+    for template in INDEFINITE:
+        assert header_key(template, 0, len(template)) is None
+        assert len(learnt(template)[0]) == 0
+
+
+def test_an_unknown_direction_is_left_to_the_walk() -> None:
+    recognizer, _, marks = learnt(GENERATED[0])
+    (where,) = [start for leaf, start, _, _ in marks if leaf is Leaf.DIRECTION]
+    odd = bytearray(GENERATED[0])
+    odd[where] = 7
+    odd = bytes(odd)
+    walked = full_walk(odd)
+    assert walked is not None and walked.quirks  # accepted by the walk, as a quirk
+    assert recognizer.match(odd, 0, len(odd)) is None
+
+
+edits = st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), min_size=1, max_size=4)
+
+
+@PROPERTY
+@given(st.sampled_from(TEMPLATES), edits, st.booleans())
+def test_mutations_anywhere_agree_with_the_walk(
+    template: bytes, changes: list[tuple[int, int]], in_leaves: bool
+) -> None:
+    recognizer, _, marks = learnt(template)
+    raw = bytearray(template)
+    spans = [(start, stop) for _, start, stop, _ in marks if stop > start]
+    for where, value in changes:
+        if in_leaves and spans:  # most often where the fast path looks: the changing fields
+            start, stop = spans[where % len(spans)]
+            raw[start + where % (stop - start)] = value
+        else:
+            raw[where % len(raw)] = value
+    agrees(recognizer, bytes(raw))
+
+
+@PROPERTY
+@given(
+    st.integers(0, 2**32 - 1),
+    st.datetimes(datetime(1990, 1, 1), datetime(2090, 1, 1), timezones=st.just(UTC)),
+    st.sampled_from(list(Direction)[1:]),
+    st.binary(min_size=160, max_size=160),
+    st.booleans(),
+)
+def test_generated_siblings_agree_with_the_walk(
+    seq: int, when: datetime, direction: Direction, media: bytes, pstn: bool
+) -> None:
+    template = GENERATED[1] if pstn else GENERATED[0]
+    recognizer, _, _ = learnt(template)
+    agrees(recognizer, cc(seq, when, direction, media, pstn))
+
+
+def test_a_stream_of_many_calls_is_routed_as_the_walk_routes_it() -> None:
+    recognizer = Recognizer(CHANNEL)
+    recognised = 0
+    for n in range(600):
+        call = n % 7
+        when = T0 + timedelta(milliseconds=20 * n)
+        raw = E.cc_ipmm(
+            header(n // 7, when, micro=call % 2 == 0, cin=1000 + call),
+            bytes((n % 256,)) * 172,
+            direction=Direction(n % 2),
+        )
+        if agrees(recognizer, raw):
+            recognised += 1
+            continue
+        marks: list[Mark] = []
+        recognizer.learn(raw, 0, len(raw), decode(raw, marks=marks), marks)
+    assert recognised > 500
+
+
+def test_a_key_whose_layout_keeps_changing_is_relearnt_rarely(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built = []
+    real = layout_module.Layout
+    monkeypatch.setattr(
+        layout_module,
+        "Layout",
+        lambda *a: built.append(1) or real(*a),  # type: ignore[func-returns-value]
+    )
+    recognizer = Recognizer(CHANNEL)
+    for n in range(300):  # the stream identifier (a fixed field) differs in every PDU
+        h = header(5, T0)
+        raw = E.cc_ipmm(h, b"x" * 160, stream_identifier=n.to_bytes(2, "big"))
+        assert recognizer.match(raw, 0, len(raw)) is None
+        marks: list[Mark] = []
+        recognizer.learn(raw, 0, len(raw), decode(raw, marks=marks), marks)
+    assert len(built) <= 12  # after 1, 2, 4, 8, ... misses in a row
+
+
+def test_iri_and_tri_are_never_learnt() -> None:
+    recognizer = Recognizer(2)
+    for raw in (
+        E.iri_sip(header(1, T0), E.IRIType.BEGIN, "192.0.2.1", "192.0.2.2", b"INVITE"),
+        E.keepalive(header(2, T0)),
+    ):
+        marks: list[Mark] = []
+        recognizer.learn(raw, 0, len(raw), decode(raw, marks=marks), marks)
+    assert len(recognizer) == 0
+
+
+@given(st.binary(max_size=120))
+def test_header_key_never_raises(raw: bytes) -> None:
+    key = header_key(b"\x30" + raw, 0, len(raw) + 1)
+    assert key is None or (b"\x30" + raw).startswith(key)
