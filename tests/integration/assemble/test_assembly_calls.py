@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from custodio.catalog.comms import Filters
 from tests.integration.assemble.conftest import Line, phones, sent_audio
 
 
-def _voice(line: Line) -> list[dict[str, object]]:
+def _voice(line: Line) -> list[dict[str, Any]]:
     return line.rows("SELECT * FROM communications WHERE kind = 'voice' ORDER BY cin")
 
 
