@@ -10,17 +10,21 @@ responses), so nearly all of one core is left to the receiver.
 
 from __future__ import annotations
 
+import itertools
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from custodio.handover.pdu import frame_length
 from custodio.journal import Journal
 
 _STREAM = struct.Struct(">BQ")  # channel, octets
 SEND_SIZE = 256 << 10
+TICK = 0.01  # seconds of traffic per send when paced
 
 
 @dataclass(frozen=True)
@@ -78,35 +82,59 @@ def _drain(sock: socket.socket) -> None:
         pass
 
 
-def _play(stream: Stream, address: tuple[str, int], started: threading.Barrier) -> None:
+def _play(
+    stream: Stream, address: tuple[str, int], started: threading.Barrier, rate: float | None
+) -> None:
     sock = socket.create_connection(address)
     drain = threading.Thread(target=_drain, args=(sock,), daemon=True)
     drain.start()
+    pieces = _pieces(stream, rate)
     started.wait()
     view = memoryview(stream.data)
-    for pos in range(0, len(view), SEND_SIZE):
-        sock.sendall(view[pos : pos + SEND_SIZE])
+    begin = time.monotonic()
+    for n, (start, stop) in enumerate(pieces):
+        if rate is not None:
+            time.sleep(max(0.0, begin + n * TICK - time.monotonic()))
+        sock.sendall(view[start:stop])
     sock.shutdown(socket.SHUT_WR)
     drain.join()
     sock.close()
 
 
-def replay(streams: list[Stream], hi2: tuple[str, int], hi3: tuple[str, int]) -> threading.Event:
-    """Start playing every stream on its own connection; the event is set when all sent."""
+def _pieces(stream: Stream, rate: float | None) -> list[tuple[int, int]]:
+    """Where to cut the stream: big pieces, or one tick's worth of whole PDUs when paced."""
+    if rate is None:
+        return [
+            (p, min(p + SEND_SIZE, len(stream.data))) for p in range(0, len(stream.data), SEND_SIZE)
+        ]
+    per_tick = max(1, round(rate * TICK))
+    cuts = [0]
+    pos = count = 0
+    while (length := frame_length(stream.data, pos)) is not None:
+        pos += length
+        count += 1
+        if count % per_tick == 0:
+            cuts.append(pos)
+    if cuts[-1] != len(stream.data):
+        cuts.append(len(stream.data))
+    return list(itertools.pairwise(cuts))
+
+
+def replay(
+    streams: list[Stream], hi2: tuple[str, int], hi3: tuple[str, int], rate: float | None = None
+) -> None:
+    """Play every stream on its own connection at once; ``rate``: PDUs/s for all together
+    (shared in proportion to the streams' PDUs), or as fast as the receiver takes them."""
     started = threading.Barrier(len(streams) + 1)
+    total = sum(s.pdus for s in streams)
     threads = [
-        threading.Thread(target=_play, args=(s, hi2 if s.channel == 2 else hi3, started))
+        threading.Thread(
+            target=_play,
+            args=(s, hi2 if s.channel == 2 else hi3, started, rate and rate * s.pdus / total),
+            daemon=True,
+        )
         for s in streams
     ]
     for t in threads:
         t.start()
-    done = threading.Event()
-
-    def wait_all() -> None:
-        for t in threads:
-            t.join()
-        done.set()
-
-    threading.Thread(target=wait_all, daemon=True).start()
     started.wait()
-    return done

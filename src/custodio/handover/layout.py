@@ -39,6 +39,7 @@ from custodio.journal.format import split_routing
 
 DEFAULT_CAPACITY = 8192  # keys (communications and their layouts) per channel
 PER_KEY = 2
+MAX_KEY_LENGTHS = 8
 SEQUENCE_TAG = 0x84  # [4] sequenceNumber, primitive
 _CLOCK = rb"(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9]|60)"  # HHMMSS, a leap second too
 _ANY = rb"[\x00-\xff]"
@@ -79,15 +80,20 @@ class Layout:
 
     def match(self, buf: bytes, pos: int, end: int) -> tuple[int, bytes] | None:
         """``(sequence number, routing head)`` when ``buf[pos:end]`` has this layout."""
-        if self.pattern.fullmatch(buf, pos, end) is None:
+        if self.pattern.fullmatch(buf, pos, end) is None or (
+            self.checks and not self._in_range(buf, pos)
+        ):
             return None
-        for start, stop, maximum in self.checks:
-            if int.from_bytes(buf[pos + start : pos + stop], "big") > maximum:
-                return None
         start, stop = self.sequence_at
         seq = int.from_bytes(buf[pos + start : pos + stop], "big")
         d = self.direction_at
         return seq, self.heads[buf[pos + d] if d >= 0 else 0]
+
+    def _in_range(self, buf: bytes, pos: int) -> bool:
+        return all(
+            int.from_bytes(buf[pos + start : pos + stop], "big") <= maximum
+            for start, stop, maximum in self.checks
+        )
 
 
 class _Plan:
@@ -154,15 +160,13 @@ def header_key(buf: bytes, pos: int, end: int) -> bytes | None:
     """The octets from a PDU's start up to its sequenceNumber: the same for all the PDUs of
     one communication while its layout holds (they hold the LIID, network identifier, CIN
     and the lengths of the PDU and its header), so they find its :class:`Layout`."""
-    if buf[pos] != 0x30:
+    if end - pos < 4 or buf[pos] != 0x30:
         return None
     p = _content(buf, pos, end)
-    if p < 0 or p >= end or buf[p] != 0xA1:
+    if p < 0 or p + 1 >= end or buf[p] != 0xA1:
         return None
     p = _content(buf, p, end)
-    for _ in range(8):
-        if p < 0 or p >= end:
-            return None
+    while 0 <= p < end:
         if buf[p] == SEQUENCE_TAG:
             return buf[pos:p]
         p = _skip(buf, p, end)
@@ -201,7 +205,12 @@ class _Slot:
 
 
 class Recognizer:
-    """The layouts learnt on one channel, found by :func:`header_key`.
+    """The layouts learnt on one channel, found by their :func:`header_key`.
+
+    To find a PDU's key without parsing its header, the recognizer keeps the lengths of the
+    keys it learnt (a few: the header fields before the sequence number rarely change
+    length) and looks up the PDU's first octets of each such length, the one that last
+    matched first. A prefix found is only a candidate: its layouts' patterns decide.
 
     A key whose layouts keep missing is relearnt after 1, 2, 4, 8, … misses in a row only,
     so a stream whose fixed fields do change costs the full walk, not a compile per PDU.
@@ -211,22 +220,26 @@ class Recognizer:
         self.channel = channel
         self.capacity = capacity
         self._slots: dict[bytes, _Slot] = {}
+        self._lengths: list[int] = []  # of the keys learnt, the last one matched first
 
     def __len__(self) -> int:
         return sum(len(slot.layouts) for slot in self._slots.values())
 
     def match(self, buf: bytes, pos: int, end: int) -> tuple[Layout, int, bytes] | None:
         """``(layout, sequence number, routing head)`` of a recognised PDU, else None."""
-        key = header_key(buf, pos, end)
-        slot = None if key is None else self._slots.get(key)
-        if slot is None:
-            return None
-        for layout in slot.layouts:
-            found = layout.match(buf, pos, end)
-            if found is not None:
-                slot.streak = 0
-                return layout, found[0], found[1]
-        slot.streak += 1
+        for length in self._lengths:
+            slot = self._slots.get(buf[pos : pos + length])
+            if slot is None:
+                continue
+            for layout in slot.layouts:
+                found = layout.match(buf, pos, end)
+                if found is not None:
+                    slot.streak = 0
+                    if length != self._lengths[0]:
+                        self._lengths.remove(length)
+                        self._lengths.insert(0, length)
+                    return layout, found[0], found[1]
+            slot.streak += 1
         return None
 
     def learn(self, buf: bytes, pos: int, end: int, decoded: DecodedPDU, marks: list[Mark]) -> None:
@@ -241,6 +254,14 @@ class Recognizer:
             if len(self._slots) >= self.capacity:
                 del self._slots[next(iter(self._slots))]  # the oldest key learnt
             slot = self._slots[key] = _Slot()
+            self._remember_length(len(key))
         elif slot.streak & (slot.streak - 1):
             return  # not a power of two: back off
         slot.layouts = [Layout(decoded, marks, self.channel), *slot.layouts[: PER_KEY - 1]]
+
+    def _remember_length(self, length: int) -> None:
+        if length in self._lengths:
+            return
+        self._lengths.append(length)
+        if len(self._lengths) > MAX_KEY_LENGTHS:
+            del self._lengths[-2]  # the least recently matched but the one just learnt

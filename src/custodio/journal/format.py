@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from custodio.errors import JournalError
@@ -130,13 +131,27 @@ def decode_routing(block: bytes | memoryview) -> Routing:
 
 def encode_record(seq: int, received_ns: int, routing: bytes, pdu: bytes | memoryview) -> bytes:
     """One record: header, routing block (already encoded), raw PDU."""
-    if len(pdu) > MAX_PDU_LEN:
-        raise JournalError(f"PDU of {len(pdu)} octets is above the journal limit {MAX_PDU_LEN}")
-    head = RECORD_HEADER.pack(
-        RECORD_MAGIC, VERSION, RECORD_KIND_PDU, len(routing), len(pdu), seq, received_ns
-    )
-    crc = crc32(head, routing, pdu)
-    return b"".join((head, _CRC.pack(crc), routing, pdu))
+    return b"".join(record_parts(seq, [(routing, pdu)], received_ns))
+
+
+def record_parts(
+    first_seq: int, blocks: Iterable[tuple[bytes, bytes | memoryview]], received_ns: int
+) -> list[bytes | memoryview]:
+    """Consecutive records numbered from ``first_seq``, one per ``(routing block, pdu)``,
+    as the parts to join: header, CRC, routing block, PDU for each."""
+    pack = RECORD_HEADER.pack
+    crc = zlib.crc32
+    parts: list[bytes | memoryview] = []
+    seq = first_seq
+    for routing, pdu in blocks:
+        if len(pdu) > MAX_PDU_LEN:
+            raise JournalError(f"PDU of {len(pdu)} octets is above the journal limit {MAX_PDU_LEN}")
+        head = pack(
+            RECORD_MAGIC, VERSION, RECORD_KIND_PDU, len(routing), len(pdu), seq, received_ns
+        )
+        parts += (head, crc(pdu, crc(routing, crc(head))).to_bytes(4, "big"), routing, pdu)
+        seq += 1
+    return parts
 
 
 @dataclass(frozen=True, slots=True)

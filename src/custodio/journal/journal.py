@@ -41,7 +41,7 @@ from custodio.journal.format import (
 )
 from custodio.journal.segments import (
     RETRYABLE_ERRNOS,
-    Entry,
+    Group,
     Segment,
     SegmentWriter,
     TornTail,
@@ -80,7 +80,7 @@ class RecoveryReport:
 
 @dataclass(slots=True)
 class _Waiter:
-    entries: list[Entry]
+    group: Group
     future: asyncio.Future[int]  # the number of the last entry, once durable
 
 
@@ -165,29 +165,31 @@ class Journal:
         if self._task is not None:
             raise JournalError("append_sync while the asynchronous writer runs")
         now = received_ns if received_ns is not None else time.time_ns()
-        entries = [Entry(encode_routing(r), pdu, now) for r, pdu in items]
-        if not entries:
+        group = Group([(encode_routing(r), pdu) for r, pdu in items], now)
+        if not group.blocks:
             return []
-        first = self._write(entries)
-        return list(range(first, first + len(entries)))
+        first = self._write([group])
+        return list(range(first, first + len(group.blocks)))
 
-    def _write(self, entries: Sequence[Entry]) -> int:
+    def _write(self, groups: Sequence[Group]) -> int:
         sealed_before = len(self._writer.sealed)
-        first = self._writer.write_batch(entries)
-        self._account(entries)
-        self._durable_seq = first + len(entries) - 1
+        first = self._writer.write_batch(groups)
+        count = self._account(groups)
+        self._durable_seq = first + count - 1
         for segment in self._writer.sealed[sealed_before:]:
             if self.on_sealed is not None:
                 self.on_sealed(segment)
         return first
 
-    def _account(self, entries: Sequence[Entry]) -> None:
+    def _account(self, groups: Sequence[Group]) -> int:
+        count = sum(len(g.blocks) for g in groups)
         s = self.stats
-        s.records += len(entries)
+        s.records += count
         s.batches += 1
         s.fsyncs = self._writer.fsyncs
-        s.bytes += sum(len(e.pdu) for e in entries)
-        s.largest_batch = max(s.largest_batch, len(entries))
+        s.bytes += sum(len(pdu) for g in groups for _, pdu in g.blocks)
+        s.largest_batch = max(s.largest_batch, count)
+        return count
 
     async def start(self) -> None:
         """Start the group-commit writer on the running event loop."""
@@ -220,16 +222,15 @@ class Journal:
         self._check_open()
         if not blocks:
             raise JournalError("append_many of no records")
-        now = received_ns if received_ns is not None else time.time_ns()
-        entries = [Entry(routing, pdu, now) for routing, pdu in blocks]
-        await self._admit(len(entries))
+        group = Group(blocks, received_ns if received_ns is not None else time.time_ns())
+        await self._admit(len(blocks))
         try:
             self._check_open()
         except JournalError:
-            self._release(len(entries))
+            self._release(len(blocks))
             raise
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.waiters.append(_Waiter(entries, future))
+        self._queue.waiters.append(_Waiter(group, future))
         self._queue.wakeup.set()
         return await asyncio.shield(future)
 
@@ -278,15 +279,15 @@ class Journal:
             batch, queue.waiters = queue.waiters, []
             if batch:
                 await self._commit(batch)
-                self._release(sum(len(w.entries) for w in batch))
+                self._release(sum(len(w.group.blocks) for w in batch))
             if self._closed and not queue.waiters:
                 return
 
     async def _commit(self, batch: list[_Waiter]) -> None:
-        entries = [entry for waiter in batch for entry in waiter.entries]
+        groups = [waiter.group for waiter in batch]
         while True:
             try:
-                first = await asyncio.to_thread(self._write, entries)
+                first = await asyncio.to_thread(self._write, groups)
             except OSError as exc:
                 if exc.errno in RETRYABLE_ERRNOS and not self._closed:
                     self.stats.write_retries += 1
@@ -301,7 +302,7 @@ class Journal:
             break
         last = first - 1
         for waiter in batch:
-            last += len(waiter.entries)
+            last += len(waiter.group.blocks)
             if not waiter.future.done():
                 waiter.future.set_result(last)
 

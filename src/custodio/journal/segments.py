@@ -21,11 +21,11 @@ from custodio.journal.format import (
     JournalCorrupt,
     Record,
     decode_routing,
-    encode_record,
     encode_segment_header,
     parse_record_header,
     parse_segment_header,
     record_crc_ok,
+    record_parts,
 )
 
 RETRYABLE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -53,11 +53,10 @@ class TornTail:
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """One record to append: the raw PDU and its encoded routing block."""
+class Group:
+    """Records appended together: ``(routing block, raw PDU)`` each, one arrival time."""
 
-    routing: bytes
-    pdu: bytes | memoryview
+    blocks: Sequence[tuple[bytes, bytes | memoryview]]
     received_ns: int
 
 
@@ -197,18 +196,20 @@ class SegmentWriter:
         self.active_first, self.active_path, self.size = active.first_seq, active.path, active.size
         self._fd = os.open(active.path, os.O_WRONLY)
 
-    def write_batch(self, entries: Sequence[Entry]) -> int:
-        """Write ``entries`` as records, fsync once; returns the number of the first.
+    def write_batch(self, groups: Sequence[Group]) -> int:
+        """Write the records of ``groups``, in order, fsync once; returns the first's number.
 
         On ENOSPC/EDQUOT the partial write is cut back and the error re-raised (the caller
         may retry the same batch); the record numbers are not consumed.
         """
         if self.size >= self.segment_size and self.next_seq > self.active_first:
             self._rotate()
-        first = self.next_seq
-        data = b"".join(
-            encode_record(first + i, e.received_ns, e.routing, e.pdu) for i, e in enumerate(entries)
-        )
+        first = seq = self.next_seq
+        parts: list[bytes | memoryview] = []
+        for group in groups:
+            parts += record_parts(seq, group.blocks, group.received_ns)
+            seq += len(group.blocks)
+        data = b"".join(parts)
         try:
             _write_all(self._fd, data, self.size)
             os.fsync(self._fd)
@@ -218,7 +219,7 @@ class SegmentWriter:
         self.fsyncs += 1
         self.batches += 1
         self.size += len(data)
-        self.next_seq = first + len(entries)
+        self.next_seq = seq
         return first
 
     def _cut_back(self) -> None:
