@@ -90,8 +90,8 @@ class Server:
         return cpu_seconds(self.proc.pid)
 
     def wait_durable(self, total: int) -> dict[str, float]:
-        while (h := self.health())["pdus_durable"] < total:
-            time.sleep(0.005)
+        while (h := self.health())["pdus_durable"] < total:  # health is not free: not too often
+            time.sleep(0.05)
         return h
 
     def stop(self) -> None:

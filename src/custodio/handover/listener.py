@@ -14,9 +14,11 @@ chunks, frames PDUs (:func:`custodio.handover.pdu.frame_length`, the framing rul
 - refuses (quarantine, audit, disconnect) a PDU whose ``operatorIdentifier`` is not the
   operator its TLS client certificate stands for.
 
-Backpressure: at most ``max_inflight_chunks`` chunks per connection wait for the journal;
-past that the connection stops reading its socket until the oldest chunk is durable, so
-TCP flow control slows the operator down. Nothing read is ever dropped.
+Backpressure: at most ``max_inflight_chunks`` chunks per connection wait for the journal,
+and only one while the journal is backlogged (appends wait for room); past that the
+connection stops reading its socket until its oldest chunk is durable, so TCP flow control
+slows the operator down and the delay from socket to durable stays bounded. Nothing read
+is ever dropped.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ log = logging.getLogger(__name__)
 HI2 = 2
 HI3 = 3
 CHANNEL_NAMES = {HI2: "hi2", HI3: "hi3"}
-READ_SIZE = 256 << 10
+READ_SIZE = 64 << 10  # ≈ 200 CC PDUs: the unit of an append, and of the delay it adds
 DEFAULT_INFLIGHT_CHUNKS = 4
 DELAY_SAMPLES = 100_000
 
@@ -233,7 +235,9 @@ class Receiver:
                 await self._settle(conn)
                 raise _Refused(chunk.refused or f"unframeable stream ({error})")
             while conn.inflight and (
-                conn.inflight[0].done() or len(conn.inflight) >= self.max_inflight_chunks
+                conn.inflight[0].done()
+                or len(conn.inflight) >= self.max_inflight_chunks
+                or self.journal.backlogged
             ):
                 await conn.inflight.popleft()  # backpressure: stop reading until durable
 

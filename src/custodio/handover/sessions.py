@@ -18,7 +18,7 @@ the totals).
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 StreamKey = tuple[bytes, bytes, bytes, int | None, int]  # liid, operator, element, cin, channel
 
@@ -50,8 +50,11 @@ class Counters:
     abandoned: int = 0  # missing numbers given up because too many ranges were open
 
     def add(self, other: Counters) -> None:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
+        for name in _COUNTER_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+_COUNTER_FIELDS = tuple(f.name for f in fields(Counters))
 
 
 @dataclass(slots=True)

@@ -149,6 +149,11 @@ class Journal:
         return self._durable_seq
 
     @property
+    def backlogged(self) -> bool:
+        """Whether appends are waiting for room (``max_pending`` records already wait)."""
+        return bool(self._admissions)
+
+    @property
     def waiting(self) -> int:
         """Records admitted and waiting for their batch to become durable."""
         return self._waiting

@@ -294,9 +294,10 @@ def test_append_many_waits_its_turn_and_a_large_one_goes_alone(
         single = asyncio.create_task(j.append(routing(40), pdu(40)))  # behind, in order
         await asyncio.sleep(0.05)
         assert j.waiting == 6 and not any(t.done() for t in (first, second, large, single))
+        assert j.backlogged  # readers of sockets hold back
         gate.set()
         assert await asyncio.gather(first, second, large, single) == [6, 12, 40, 41]
-        assert j.waiting == 0
+        assert j.waiting == 0 and not j.backlogged
         await j.close()
 
     asyncio.run(main())
