@@ -93,7 +93,8 @@ class Vault:
         view = memoryview(data).cast("B")
         object_id = keys.object_id(kind, view)
         chunks = envelope.split(view, self.settings.chunk_size)
-        return self._store(keys, kind, object_id, view.nbytes, chunks, sha256=None)
+        ref = self._write(keys, kind, object_id, view.nbytes, chunks, sha256=None)
+        return self.index.add_reference(ref)
 
     def put_file(
         self, case_id: str, kind: Kind, source: BinaryIO, *, sha256: bool = False
@@ -120,19 +121,6 @@ class Vault:
         source.seek(start)
         chunks = _file_chunks(source, self.settings.chunk_size, keys.id_digest(kind), object_id)
         return self._write(keys, kind, object_id, size, chunks, sha256=digest)
-
-    def _store(
-        self,
-        keys: CaseKeys,
-        kind: Kind,
-        object_id: bytes,
-        size: int,
-        chunks: Iterator[tuple[memoryview, bool]],
-        *,
-        sha256: str | None,
-    ) -> ObjectRef:
-        ref = self._write(keys, kind, object_id, size, chunks, sha256=sha256)
-        return self.index.add_reference(ref)
 
     def _write(
         self,
