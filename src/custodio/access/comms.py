@@ -7,10 +7,14 @@
 - ``audio``: the audio of a communication (``content.read`` with a purpose); the entry
   is committed before any byte is read from the vault.
 - ``quarantine_list`` / ``quarantine_show``: what assembly held back (warrant officers).
+- ``quarantine_release`` / ``quarantine_approve`` / ``quarantine_destroy``: four-eyes
+  release (warrant officer asks, judge approves) and a judge's destruction order.
+- ``seal_check``: the per-communication seal recomputed and proven against a checkpoint.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,12 +23,17 @@ from typing import Any
 from custodio.access import policy
 from custodio.access.casework import case_resource
 from custodio.access.policy import Action, Actor, DataKind, Resource, Window
-from custodio.access.service import Request, Resolve, Service, Session, own_agency
-from custodio.assemble import wav
+from custodio.access.service import Request, Resolve, Service, Session, meta, own_agency
+from custodio.assemble import seal, wav
+from custodio.assemble.attribution import attribute
+from custodio.audit import log
+from custodio.audit.entry import Checkpoint, Entry
 from custodio.catalog import cases, comms, warrants
+from custodio.catalog.vault_index import TxIndex
 from custodio.db import Row, Tx
 from custodio.db.times import from_text
-from custodio.errors import InvalidInput, NotFound
+from custodio.errors import Conflict, CustodioError, Forbidden, InvalidInput, NotFound
+from custodio.vault import envelope
 from custodio.vault.store import Vault
 
 DIRECTIONS = ("target", "other", "both")
@@ -210,3 +219,232 @@ def quarantine_show(svc: Service, session: Session, item_id: int) -> dict[str, A
 
     request = Request(f"quarantine:{item_id}")
     return svc.act(session, Action.QUARANTINE_SHOW, request, resolve, perform)
+
+
+# --- the per-communication seal ------------------------------------------------------
+
+
+@dataclass
+class SealFacts:
+    """What the catalog holds about a seal, gathered inside the audited transaction."""
+
+    products: list[Row]
+    entry: Entry | None
+    stored_hash: str | None
+    checkpoint: Checkpoint | None
+    inclusion: seal.Inclusion | None
+    public_key: bytes
+
+
+def seal_check(svc: Service, session: Session, vault: Vault, comm_id: int) -> dict[str, Any]:
+    """Recompute a communication's seal from what is stored and prove its audit entry.
+
+    Checked: the digest of the stored products equals the one in the newest ``comm.closed``
+    entry; each vault object's plaintext has its recorded SHA-256; the entry is unchanged;
+    and it lies under the newest signed checkpoint (RFC 6962 inclusion proof). Allowed as
+    ``traffic.read``: only digests leave, never content.
+    """
+
+    def perform(tx: Tx, actor: Actor, request: Request) -> SealFacts:
+        facts = _seal_facts(tx, comm_id)
+        request.details.update(check="seal", entry=facts.entry.seq if facts.entry else None)
+        return facts
+
+    request = Request(f"communication:{comm_id}")
+    facts = svc.act(session, Action.TRAFFIC_READ, request, _comm(comm_id), perform)
+    return _seal_report(comm_id, facts, _object_checks(vault, facts.products))
+
+
+def _seal_facts(tx: Tx, comm_id: int) -> SealFacts:
+    products = comms.products_of(tx, comm_id)
+    row = comms.seal_entry(tx, comm_id, seal.SEAL_EVENT)
+    entry = log.entry_from_row(row) if row is not None else None
+    cp_row = comms.latest_checkpoint(tx)
+    cp = None if cp_row is None else Checkpoint(
+        meta(tx, "audit_log_id"), int(cp_row["size"]), cp_row["root"], cp_row["time"],
+        cp_row["key_id"], cp_row["signature"],
+    )  # fmt: skip
+    proof = None
+    if entry is not None and cp is not None and entry.seq <= cp.size:
+        proof = seal.inclusion(entry, comms.leaf_hashes(tx, cp.size))
+    key = bytes.fromhex(meta(tx, "audit_public_key"))
+    stored = None if row is None else str(row["entry_hash"])
+    return SealFacts(products, entry, stored, cp, proof, key)
+
+
+def _object_checks(vault: Vault, products: list[Row]) -> list[dict[str, Any]]:
+    out = []
+    for p in products:
+        if p["kind"] == "pdus":
+            continue
+        found = _stored_digest(vault, p["vault_case"], p["object_id"])
+        out.append({"kind": p["kind"], "direction": p["direction"],
+                    "object_id": p["object_id"], "recorded": p["sha256"], "stored": found,
+                    "ok": found == p["sha256"]})  # fmt: skip
+    return out
+
+
+def _stored_digest(vault: Vault, case: str, object_id: str) -> str | None:
+    """SHA-256 of the object's plaintext; None when it is missing or fails authentication."""
+    try:
+        return hashlib.sha256(vault.get(case, object_id)).hexdigest()
+    except CustodioError:
+        return None
+
+
+def _seal_report(comm_id: int, f: SealFacts, objects: list[dict[str, Any]]) -> dict[str, Any]:
+    recomputed = seal.digest(comm_id, f.products)
+    recorded = f.entry.event.details.get("seal") if f.entry else None
+    problems = [f"object {o['object_id']} ({o['kind']}) does not match its recorded SHA-256"
+                for o in objects if not o["ok"]]  # fmt: skip
+    if f.entry is None:
+        problems.append("no seal entry in the audit log (still open?)")
+    elif recorded != recomputed:
+        problems.append("the stored products do not match the sealed digest")
+    if f.entry is not None and f.entry.hash() != f.stored_hash:
+        problems.append(f"audit entry {f.entry.seq} was altered after it was written")
+    proof = _proof_report(f, problems)
+    return {"communication": comm_id, "ok": not problems, "seal": recorded,
+            "recomputed": recomputed, "entry": f.entry.seq if f.entry else None,
+            "objects": objects, **proof, "problems": problems}  # fmt: skip
+
+
+def _proof_report(f: SealFacts, problems: list[str]) -> dict[str, Any]:
+    if f.checkpoint is None or f.inclusion is None:
+        return {"checkpoint": None, "inclusion": None, "proven": False}
+    cp = f.checkpoint
+    signed = seal.checkpoint_ok(cp, f.public_key)
+    if not signed:
+        problems.append(f"the checkpoint at size {cp.size} has a bad signature")
+    if f.inclusion.root != cp.root:
+        problems.append(f"the seal entry is not in the log checkpointed at size {cp.size}")
+    checkpoint = {"size": cp.size, "root": cp.root, "time": cp.time, "key_id": cp.key_id,
+                  "signature": cp.signature, "signature_ok": signed}  # fmt: skip
+    proven = signed and f.inclusion.root == cp.root
+    return {"checkpoint": checkpoint, "inclusion": f.inclusion.to_json(), "proven": proven}
+
+
+# --- releasing and destroying quarantined items --------------------------------------
+
+
+def _item_resource(item_id: int) -> Resolve:
+    def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
+        row = comms.quarantine_item(tx, item_id)
+        agency = row["agency_id"]
+        # an item no agency can be named for (unknown LIID) is every warrant officer's
+        return Resource(agency_id=actor.agency_id if agency is None else int(agency),
+                        case_id=row["case_id"], label=request.target)  # fmt: skip
+
+    return resolve
+
+
+def _pending(row: Row) -> None:
+    if row["destroyed_at"] is not None:
+        raise Conflict(f"quarantine item {row['id']} was destroyed on {row['destroyed_at']}")
+    if row["released_at"] is not None:
+        raise Conflict(f"quarantine item {row['id']} was released on {row['released_at']}")
+
+
+def _order(order: str) -> str:
+    if not order.strip():
+        raise InvalidInput("--order is empty", hint="cite the court's order (it is audited)")
+    return order.strip()
+
+
+def _digests(row: Row) -> dict[str, Any]:
+    keys = ("reason", "data_kind", "liid", "operator", "vault_case", "object_id", "sha256", "size")
+    return {k: row[k] for k in keys}
+
+
+def quarantine_release(svc: Service, session: Session, item_id: int, order: str) -> None:
+    """A warrant officer asks for an item's release, citing the court's order."""
+    text = _order(order)
+
+    def perform(tx: Tx, actor: Actor, request: Request) -> None:
+        row = comms.quarantine_item(tx, item_id)
+        _pending(row)
+        comms.request_release(tx, item_id, actor.user_id, text)
+        request.details.update(order=text, step="requested", **_digests(row))
+
+    request = Request(f"quarantine:{item_id}")
+    svc.act(session, Action.QUARANTINE_RELEASE, request, _item_resource(item_id), perform)
+
+
+def quarantine_approve(svc: Service, session: Session, item_id: int) -> dict[str, Any]:
+    """A judge approves a requested release (not his own request): the item is released.
+
+    A communication held whole (unknown LIID, outside validity, no traffic in scope)
+    becomes one of the case its warrant, now registered and covering it, names.
+    """
+
+    def perform(tx: Tx, actor: Actor, request: Request) -> dict[str, Any]:
+        row = comms.quarantine_item(tx, item_id)
+        _pending(row)
+        _four_eyes(row, actor)
+        attributed = _reattribute(tx, row, actor) if row["data_kind"] == "all" else None
+        comms.mark_released(tx, item_id, actor.user_id)
+        request.details.update(order=row["release_order"], step="approved",
+                               requested_by=row["release_requested_by"],
+                               communication=row["communication_id"], case=attributed,
+                               **_digests(row))  # fmt: skip
+        return {"item": item_id, "released": True, "communication": row["communication_id"],
+                "case_id": attributed}  # fmt: skip
+
+    request = Request(f"quarantine:{item_id}")
+    return svc.act(session, Action.QUARANTINE_APPROVE, request, _item_resource(item_id), perform)
+
+
+def _four_eyes(row: Row, actor: Actor) -> None:
+    if row["release_requested_by"] is None:
+        raise Conflict(
+            f"nobody asked for the release of quarantine item {row['id']}",
+            hint="a warrant officer asks: `custodio quarantine release ID --order TEXT`",
+        )
+    if int(row["release_requested_by"]) == actor.user_id:
+        raise Forbidden("four eyes: the release must be approved by another person")
+
+
+def _reattribute(tx: Tx, row: Row, actor: Actor) -> int | None:
+    comm_id = row["communication_id"]
+    if comm_id is None:
+        return None
+    comm = comms.get(tx, int(comm_id))
+    at = from_text(comm["begin_at"] or comm["created_at"])
+    found = attribute(tx, row["liid"], row["operator"], at)
+    if not found.traffic or found.agency_id != actor.agency_id or found.case_id is None:
+        raise Conflict(
+            f"no warrant of your agency covers LIID {row['liid']} at {row['operator']} "
+            f"on {comm['begin_at']}",
+            hint="register it first (`custodio warrant add`, `custodio warrant bind`)",
+        )
+    assert found.warrant_id is not None
+    comms.attribute_comm(tx, int(comm_id), actor.agency_id, found.case_id, found.warrant_id)
+    return found.case_id
+
+
+def quarantine_destroy(
+    svc: Service, session: Session, vault: Vault, item_id: int, order: str
+) -> dict[str, Any]:
+    """A judge's order: the item's stored object is deleted (audited with its digests).
+
+    The reference is dropped in the audited transaction; the ciphertext is deleted after
+    the commit (a crash in between leaves an unreferenced object for `vault cleanup`).
+    """
+    text = _order(order)
+
+    def perform(tx: Tx, actor: Actor, request: Request) -> tuple[Row, int]:
+        row = comms.quarantine_item(tx, item_id)
+        _pending(row)
+        left = TxIndex(tx).drop_reference(row["vault_case"], row["object_id"])
+        comms.mark_destroyed(tx, item_id, actor.user_id, text)
+        request.details.update(order=text, references_left=left, **_digests(row))
+        return row, left
+
+    request = Request(f"quarantine:{item_id}")
+    row, left = svc.act(session, Action.QUARANTINE_DESTROY, request, _item_resource(item_id),
+                        perform)  # fmt: skip
+    deleted = left == 0 and vault.backend.delete(
+        envelope.object_name(bytes.fromhex(row["object_id"]))
+    )
+    return {"item": item_id, "destroyed": True, "object_id": row["object_id"],
+            "sha256": row["sha256"], "object_deleted": bool(deleted)}  # fmt: skip

@@ -58,6 +58,10 @@ class Action(StrEnum):
     VAULT_ROTATE = "vault.rotate"
     QUARANTINE_LIST = "quarantine.list"
     QUARANTINE_SHOW = "quarantine.show"
+    QUARANTINE_RELEASE = "quarantine.release"
+    QUARANTINE_APPROVE = "quarantine.approve"
+    QUARANTINE_DESTROY = "quarantine.destroy"
+    HANDOVER_REPORT = "handover.report"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
 
@@ -140,6 +144,11 @@ RULES: Mapping[Action, Rule] = {
     Action.VAULT_ROTATE: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.QUARANTINE_LIST: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
     Action.QUARANTINE_SHOW: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
+    # four eyes: a warrant officer asks with the court's order, a judge approves
+    Action.QUARANTINE_RELEASE: Rule({R.WARRANT_OFFICER: _AGENCY}),
+    Action.QUARANTINE_APPROVE: Rule({R.JUDGE: _AGENCY}),
+    Action.QUARANTINE_DESTROY: Rule({R.JUDGE: _AGENCY}),
+    Action.HANDOVER_REPORT: Rule({R.WARRANT_OFFICER: _AGENCY}),
     Action.AUDIT_READ: Rule({R.AUDITOR: _AGENCY}),
     Action.AUDIT_VERIFY: Rule({R.AUDITOR: _AGENCY, R.ADMINISTRATOR: _AGENCY}),
 }

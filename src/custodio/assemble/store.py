@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from custodio import audit
+from custodio.assemble import seal
 from custodio.assemble.closing import Blob, Closing, status_of
 from custodio.assemble.correlate import Comm
 from custodio.catalog import comms, identifiers, protected
@@ -126,6 +127,16 @@ def save_closing(tx: Tx, closing: Closing, refs: dict[int, ObjectRef]) -> None:
             comms.add_product(tx, comm.id, _object_product(blob, ref))
     if comm.amendments:
         _event(tx, comm, "comm.amended", {"amendments": comm.amendments, "status": closing.status})
+    _seal_event(tx, comm, closing.status)
+
+
+def _seal_event(tx: Tx, comm: Comm, status: str) -> None:
+    """The per-communication seal over every product stored so far (docs/assembly.md)."""
+    assert comm.id is not None
+    products = comms.products_of(tx, comm.id)
+    details = {"seal": seal.digest(comm.id, products), "seal_version": seal.SEAL_VERSION,
+               "parts": len(products), "status": status, "amendments": comm.amendments}  # fmt: skip
+    _event(tx, comm, seal.SEAL_EVENT, details)
 
 
 def _pdus_product(comm: Comm) -> comms.Product:
@@ -165,7 +176,8 @@ def _quarantine(tx: Tx, comm: Comm, blob: Blob, ref: ObjectRef) -> None:
     )  # fmt: skip
     item_id = comms.add_quarantine(tx, item)
     details = {"item": item_id, "reason": item.reason, "data": item.data_kind,
-               "liid": liid, "operator": operator}  # fmt: skip
+               "liid": liid, "operator": operator, "object_id": item.object_id,
+               "sha256": item.sha256}  # fmt: skip
     _event(tx, comm, "quarantine.held", details)
 
 

@@ -275,3 +275,86 @@ def quarantine_item(tx: Tx, item_id: int) -> Row:
     if row is None:
         raise NotFound(f"no quarantine item {item_id}", hint="`custodio quarantine list`")
     return row
+
+
+def seal_entry(tx: Tx, comm_id: int, action: str) -> Row | None:
+    """The newest audit entry sealing the communication (``action``: the seal event)."""
+    return tx.one(
+        "SELECT * FROM audit_entries WHERE action = ? AND target = ? ORDER BY seq DESC LIMIT 1",
+        (action, f"communication:{comm_id}"),
+    )
+
+
+def latest_checkpoint(tx: Tx) -> Row | None:
+    return tx.one("SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
+
+
+def leaf_hashes(tx: Tx, size: int) -> list[bytes]:
+    """The stored leaf hashes of the first ``size`` audit entries, in order."""
+    rows = tx.all("SELECT entry_hash FROM audit_entries WHERE seq <= ? ORDER BY seq", (size,))
+    return [bytes.fromhex(r["entry_hash"]) for r in rows]
+
+
+# --- the operator report -------------------------------------------------------------
+
+
+def delivery_rows(
+    tx: Tx, agency_id: int, operator: str | None, since: str | None
+) -> tuple[list[Row], list[Row]]:
+    """The ``pdus`` products (with their communication's key) and the quarantine items of
+    an agency's LIIDs and of LIIDs nobody registered, optionally of one operator, since."""
+    where = ["(c.agency_id = ? OR c.agency_id IS NULL)"]
+    params: list[Any] = [agency_id]
+    if operator is not None:
+        where.append("c.operator = ?")
+        params.append(operator)
+    if since is not None:
+        where.append("c.created_at >= ?")
+        params.append(since)
+    products = tx.all(
+        "SELECT c.id, c.operator, c.liid, c.cin, p.records, p.details FROM comm_products p "
+        "JOIN communications c ON c.id = p.communication_id "
+        f"WHERE p.kind = 'pdus' AND {' AND '.join(where)} ORDER BY c.id, p.id",
+        params,
+    )
+    items = tx.all(
+        "SELECT c.id, c.operator, c.liid, c.reason, c.data_kind, c.records FROM "
+        f"quarantine_items c WHERE {' AND '.join(where)} ORDER BY c.id",
+        params,
+    )
+    return [{**r, "details": json.loads(r["details"])} for r in products], items
+
+
+# --- quarantine decisions (migration 0005) --------------------------------------------
+
+
+def request_release(tx: Tx, item_id: int, user_id: int, order: str) -> None:
+    tx.execute(
+        "UPDATE quarantine_items SET release_order = ?, release_requested_by = ?, "
+        "release_requested_at = ? WHERE id = ?",
+        (order, user_id, now_text(), item_id),
+    )
+
+
+def mark_released(tx: Tx, item_id: int, user_id: int) -> None:
+    tx.execute(
+        "UPDATE quarantine_items SET released_at = ?, released_by = ? WHERE id = ?",
+        (now_text(), user_id, item_id),
+    )
+
+
+def mark_destroyed(tx: Tx, item_id: int, user_id: int, order: str) -> None:
+    tx.execute(
+        "UPDATE quarantine_items SET destroyed_at = ?, destroyed_by = ?, destroy_order = ? "
+        "WHERE id = ?",
+        (now_text(), user_id, order, item_id),
+    )
+
+
+def attribute_comm(tx: Tx, comm_id: int, agency_id: int, case_id: int, warrant_id: int) -> None:
+    """A quarantined communication, released, becomes one of the case's."""
+    tx.execute(
+        "UPDATE communications SET agency_id = ?, case_id = ?, warrant_id = ?, quarantined = 0, "
+        "updated_at = ? WHERE id = ?",
+        (agency_id, case_id, warrant_id, now_text(), comm_id),
+    )

@@ -19,6 +19,7 @@ SYSTEM_EVENTS = {
     "handover.peer_refused",
     "comm.sealed",
     "comm.amended",
+    "comm.closed",
     "quarantine.held",
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,6 +21,7 @@ from custodio.assemble.worker import Assembler, Timing
 from custodio.catalog.comms import Filters
 from custodio.catalog.identifiers import e164
 from custodio.db.times import parse_user_time, to_text
+from custodio.errors import IntegrityError
 from custodio.handover.runtime import JOURNAL_DIR
 from custodio.journal import Journal
 
@@ -88,6 +90,42 @@ def comms_audio(
     click.echo(f"wrote {len(data)} bytes to {output}")
 
 
+@comms.command("seal")
+@click.argument("comm_id", type=int)
+@json_option
+@pass_context
+def comms_seal(ctx: Context, comm_id: int, as_json: bool) -> None:
+    """Check a communication's seal: stored products, vault objects, audit proof.
+
+    Recomputes the digest of what is stored, compares it with the audit entry written when
+    the communication closed, and proves that entry is in the latest signed checkpoint.
+    Exits 10 when anything does not match.
+    """
+    report = service.seal_check(ctx.service(), ctx.session(), ctx.vault(), comm_id)
+    if as_json:
+        emit_object(report, True)
+    else:
+        click.echo(_seal_text(report))
+    if not report["ok"]:
+        raise IntegrityError("; ".join(report["problems"]),
+                             hint="the communication is not what was sealed")  # fmt: skip
+
+
+def _seal_text(report: dict[str, Any]) -> str:
+    lines = [f"communication {report['communication']}: seal {report['seal']}",
+             f"recomputed from the catalog: {report['recomputed']}"]  # fmt: skip
+    lines += [f"{o['kind']} {o['direction'] or ''} {o['object_id']}: "
+              f"{'ok' if o['ok'] else 'MISMATCH'}" for o in report["objects"]]  # fmt: skip
+    cp = report["checkpoint"]
+    if report["proven"]:
+        lines.append(f"in the log: entry {report['entry']} under the signed checkpoint of "
+                     f"{cp['size']} entries, root {cp['root']}")  # fmt: skip
+    elif report["ok"]:
+        lines.append("not yet under a signed checkpoint: `custodio audit checkpoint`")
+    lines.append("seal OK" if report["ok"] else "seal BROKEN")
+    return "\n".join(lines)
+
+
 @click.group()
 def quarantine() -> None:
     """What assembly held back: no valid warrant, or data the warrant does not cover."""
@@ -110,6 +148,44 @@ def quarantine_list(ctx: Context, as_json: bool) -> None:
 def quarantine_show(ctx: Context, item_id: int, as_json: bool) -> None:
     """One held item: why, what, and where its encrypted copy lies."""
     emit_object(service.quarantine_show(ctx.service(), ctx.session(), item_id), as_json)
+
+
+_ORDER = click.option("--order", required=True, metavar="TEXT",
+                      help="The court's order (reference and date); it is audited.")  # fmt: skip
+
+
+@quarantine.command("release")
+@click.argument("item_id", type=int)
+@_ORDER
+@pass_context
+def quarantine_release(ctx: Context, item_id: int, order: str) -> None:
+    """Ask for an item's release (warrant officer); a judge must approve it."""
+    service.quarantine_release(ctx.service(), ctx.session(), item_id, order)
+    click.echo(f"release of quarantine item {item_id} requested; a judge must approve it: "
+               f"`custodio quarantine approve {item_id}`")  # fmt: skip
+
+
+@quarantine.command("approve")
+@click.argument("item_id", type=int)
+@json_option
+@pass_context
+def quarantine_approve(ctx: Context, item_id: int, as_json: bool) -> None:
+    """Approve a requested release (judge; not the one who asked).
+
+    A communication held whole becomes one of the case its now registered warrant names.
+    """
+    emit_object(service.quarantine_approve(ctx.service(), ctx.session(), item_id), as_json)
+
+
+@quarantine.command("destroy")
+@click.argument("item_id", type=int)
+@_ORDER
+@json_option
+@pass_context
+def quarantine_destroy(ctx: Context, item_id: int, order: str, as_json: bool) -> None:
+    """Delete an item's stored object on a court's order (judge; audited with digests)."""
+    result = service.quarantine_destroy(ctx.service(), ctx.session(), ctx.vault(), item_id, order)
+    emit_object(result, as_json)
 
 
 @click.command()

@@ -12,7 +12,9 @@ from custodio.access.cli import (
     audit_cmds,
     case_cmds,
     comms_cmds,
+    handover_cmds,
     init_cmd,
+    report_cmds,
     serve_cmd,
     simulate_cmd,
     vault_cmds,
@@ -51,6 +53,16 @@ def cli(ctx: click.Context, data: str | None, user: str | None, debug: bool) -> 
     ctx.call_on_close(state.close)
 
 
+def _add(group: click.Group, command: click.Command) -> None:
+    """Register ``command``; a group of a name already taken joins the existing group."""
+    existing = group.commands.get(command.name or "")
+    if isinstance(existing, click.Group) and isinstance(command, click.Group):
+        for sub in command.commands.values():
+            existing.add_command(sub)
+    else:
+        group.add_command(command)
+
+
 for module in (
     init_cmd,
     serve_cmd,
@@ -61,9 +73,11 @@ for module in (
     vault_cmds,
     audit_cmds,
     comms_cmds,
+    report_cmds,
+    handover_cmds,
 ):
     for command in module.COMMANDS:
-        cli.add_command(command)
+        _add(cli, command)
 
 
 def main() -> None:
