@@ -87,6 +87,18 @@ class Settings:
         "SHA-256 of the DER certificate. Empty: the common name is the operator identifier.",
     )
 
+    journal_archive_seconds: int = _setting(
+        300,
+        "How often `custodio serve` moves consumed journal segments into the vault, per "
+        "case (0: never; `custodio handover archive` does it by hand).",
+    )
+    handover_integrity_keys: str = _setting(
+        "",
+        "Operators whose TS 102 232-1 integrity checks are verified: comma-separated "
+        "`OPERATOR=PEM` (the operator's public key for signatures, relative to the data "
+        "directory) or `OPERATOR=` (hash checks only). Empty: none verified.",
+    )
+
     vault_backend: str = _setting(
         "directory", "Where vault objects live: `directory` (local) or `s3` (S3-compatible)."
     )

@@ -56,6 +56,7 @@ class Action(StrEnum):
     VAULT_VERIFY = "vault.verify"
     VAULT_CLEANUP = "vault.cleanup"
     VAULT_ROTATE = "vault.rotate"
+    JOURNAL_ARCHIVE = "journal.archive"
     QUARANTINE_LIST = "quarantine.list"
     QUARANTINE_SHOW = "quarantine.show"
     QUARANTINE_RELEASE = "quarantine.release"
@@ -142,6 +143,7 @@ RULES: Mapping[Action, Rule] = {
     Action.VAULT_VERIFY: Rule({R.ADMINISTRATOR: _AGENCY, R.AUDITOR: _AGENCY}),
     Action.VAULT_CLEANUP: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.VAULT_ROTATE: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.JOURNAL_ARCHIVE: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.QUARANTINE_LIST: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
     Action.QUARANTINE_SHOW: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
     # four eyes: a warrant officer asks with the court's order, a judge approves

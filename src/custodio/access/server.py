@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from custodio import __version__
 from custodio.access import auditing
 from custodio.access.service import Service
+from custodio.assemble.archive import Archiver
 from custodio.assemble.worker import Assembler, Timing
 from custodio.errors import ConfigError, CustodioError, InvalidInput
 from custodio.handover.runtime import Bound, Handover
@@ -73,6 +74,7 @@ class Server:
         self.vault = vault
         self.handover: Handover | None = None
         self.assembler: Assembler | None = None
+        self.archiver: Archiver | None = None
         self._stopping = asyncio.Event()
         self._assembly_stop = asyncio.Event()
 
@@ -98,6 +100,7 @@ class Server:
         for b in handover:
             self.announce(f"{b.name} listening on {b}")
         assembling = await self._start_assembly()
+        archiving = self._start_archiving()
         self.announce("press Ctrl-C to stop")
         checkpoints = asyncio.create_task(self._checkpoints())
         async with server:
@@ -105,6 +108,8 @@ class Server:
             self._assembly_stop.set()
             if assembling is not None:
                 await assembling
+            if archiving is not None:
+                await archiving
             await self._stop_handover()
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -140,6 +145,28 @@ class Server:
             f"assembly: {stats.open} open communications, journal position {stats.position}"
         )
         return asyncio.create_task(self._assemble(self.assembler), name="assembly")
+
+    def _start_archiving(self) -> asyncio.Task[None] | None:
+        every = self.svc.config.settings.journal_archive_seconds
+        if self.vault is None or self.handover is None or every <= 0:
+            return None
+        self.archiver = Archiver(self.svc.db, self.vault, self.handover.receiver.journal)
+        return asyncio.create_task(self._archive(self.archiver, every), name="archive")
+
+    async def _archive(self, archiver: Archiver, every: float) -> None:
+        """Consumed journal segments into the vault, every ``every`` seconds."""
+        while not self._assembly_stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._assembly_stop.wait(), every)
+            if self._assembly_stop.is_set():
+                return
+            try:
+                reports = await asyncio.to_thread(archiver.run)
+            except CustodioError as e:
+                log.error("journal archive: %s; retrying in %s s", e, every)
+                continue
+            for r in reports:
+                log.info("journal archive: segment %d: %d objects", r.segment, len(r.objects))
 
     async def _assemble(self, assembler: Assembler) -> None:
         """Apply the journal as it grows; a failed step is logged and retried."""
@@ -195,7 +222,8 @@ class Server:
         if method == "GET" and path == "/health":
             assembly = dataclasses.asdict(self.assembler.stats) if self.assembler else {}
             body = {"status": "ok", "version": __version__, "handover": self._counters()}
-            return 200, {**body, "assembly": assembly}
+            archive = dataclasses.asdict(self.archiver.stats) if self.archiver else {}
+            return 200, {**body, "assembly": assembly, "archive": archive}
         if method == "GET" and path == "/metrics":
             return 200, prometheus(self._counters())
         return 404, {"error": f"no such endpoint: {method} {path}"}

@@ -37,8 +37,9 @@ from typing import Any
 from custodio import audit
 from custodio.db import Database
 from custodio.errors import CustodioError, DecodeError
-from custodio.handover import encode
+from custodio.handover import encode, integrity
 from custodio.handover.ber import DEFAULT_LIMITS, BerError, Limits
+from custodio.handover.integrity import IntegrityChecker, Verdict
 from custodio.handover.layout import Layout, Recognizer
 from custodio.handover.operators import OperatorMap, PeerIdentity
 from custodio.handover.pdu import DecodedPDU, Mark, TRIKind, decode, frame_length, to_routing
@@ -75,6 +76,9 @@ class ReceiverStats:
     operator_refused: int = 0
     quarantined: int = 0
     journal_errors: int = 0
+    integrity_ok: int = 0
+    integrity_failed: int = 0
+    integrity_unverifiable: int = 0
 
 
 class _Refused(Exception):
@@ -117,6 +121,7 @@ class Receiver:
         operators: OperatorMap | None = None,
         limits: Limits = DEFAULT_LIMITS,
         max_inflight_chunks: int = DEFAULT_INFLIGHT_CHUNKS,
+        integrity: IntegrityChecker | None = None,
     ) -> None:
         self.journal = journal
         self.quarantine = quarantine
@@ -131,6 +136,8 @@ class Receiver:
         self._handlers: set[asyncio.Task[object]] = set()
         self._ids = itertools.count(1)
         self._recognizers = {HI2: Recognizer(HI2), HI3: Recognizer(HI3)}
+        self.integrity = integrity or IntegrityChecker({})
+        self._checked = self.integrity.operators  # operators whose PDUs are hashed
 
     # --- servers ---------------------------------------------------------------------
 
@@ -272,6 +279,8 @@ class Receiver:
             return False  # the full walk refuses it
         self.stats.pdus_recognised += 1
         self.tracker.see(layout.stream_key, seq)
+        if self._checked and layout.operator_id in self._checked:
+            self.integrity.see(layout.stream_key, seq, raw)
         routing = head + seq.to_bytes(4, "big") + layout.tail + conn.routing_tail
         chunk.blocks.append((routing, raw))
         chunk.durable_bytes += len(raw)
@@ -294,6 +303,8 @@ class Receiver:
             conn.writer.write(encode.respond_to_keepalive(pdu) or b"")
             self.stats.keepalives_answered += 1
         self._account(conn.channel, pdu)
+        if self._checked and pdu.operator_id in self._checked:
+            self._integrity(conn, pdu, chunk)
         routing = to_routing(pdu, conn.channel, conn.label)
         chunk.blocks.append((encode_routing(routing), raw))
         chunk.durable_bytes += len(raw)
@@ -309,6 +320,33 @@ class Receiver:
             self.tracker.see(key, pdu.sequence_number)
         elif pdu.tri.kind is TRIKind.CIN_RESET:
             self.tracker.reset(key)
+
+    def _integrity(self, conn: _Connection, pdu: DecodedPDU, chunk: _Chunk) -> None:
+        key: StreamKey = (
+            pdu.liid, pdu.operator_id, pdu.network_element_id or b"", pdu.cin, conn.channel
+        )  # fmt: skip
+        if pdu.tri is None:
+            self.integrity.see(key, pdu.sequence_number, pdu.raw)
+        elif pdu.tri.integrity is not None:
+            verdict = self.integrity.check(key, pdu.tri.integrity)
+            self._count_integrity(conn, pdu, verdict, chunk)
+
+    def _count_integrity(
+        self, conn: _Connection, pdu: DecodedPDU, verdict: Verdict, chunk: _Chunk
+    ) -> None:
+        if verdict.outcome == integrity.OK:
+            self.stats.integrity_ok += 1
+            return
+        assert pdu.tri is not None and pdu.tri.integrity is not None
+        numbers = pdu.tri.integrity.sequence_numbers
+        what = f"integrity check {pdu.sequence_number} over {len(numbers)} PDU(s)"
+        if verdict.outcome == integrity.UNVERIFIABLE:
+            self.stats.integrity_unverifiable += 1
+            log.info("handover: %s: %s unverifiable: %s", conn.label, what, verdict.reason)
+            return
+        self.stats.integrity_failed += 1
+        log.warning("handover: %s: %s FAILED: %s", conn.label, what, verdict.reason)
+        chunk.tasks.append(asyncio.ensure_future(self._audit(_integrity_event(conn, pdu, verdict))))
 
     def _queue_chunk(self, conn: _Connection, chunk: _Chunk) -> None:
         tasks = chunk.tasks
@@ -414,6 +452,27 @@ class Receiver:
             "sequence": asdict(totals),
             "streams": len(self.tracker),
         }
+
+
+def _integrity_event(conn: _Connection, pdu: DecodedPDU, verdict: Verdict) -> audit.Event:
+    assert pdu.tri is not None and pdu.tri.integrity is not None
+    check = pdu.tri.integrity
+    return audit.Event(
+        action="handover.integrity_failed",
+        outcome=audit.DENIED,
+        target=f"liid:{pdu.liid.decode('latin-1')}",
+        actor=f"operator:{pdu.operator_id.decode('utf-8', 'replace')}",
+        details={
+            "connection": conn.label,
+            "cin": pdu.cin,
+            "channel": CHANNEL_NAMES.get(verdict.stream[4], str(verdict.stream[4])),
+            "check_sequence_number": pdu.sequence_number,
+            "sequence_numbers": list(check.sequence_numbers),
+            "check_type": "hash" if check.check_type == integrity.HASH_CHECK else "signature",
+            "algorithm": verdict.algorithm,
+            "reason": verdict.reason,
+        },
+    )
 
 
 def _percentile(sorted_ns: list[int], q: float) -> float | None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -19,8 +20,9 @@ from pathlib import Path
 
 from custodio.config import Config
 from custodio.db import Database
-from custodio.errors import ConfigError
+from custodio.errors import ConfigError, Conflict
 from custodio.handover.ber import Limits
+from custodio.handover.integrity import IntegrityChecker
 from custodio.handover.listener import HI2, HI3, Receiver
 from custodio.handover.operators import OperatorMap, server_context
 from custodio.handover.quarantine import Quarantine
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 JOURNAL_DIR = "journal"
 QUARANTINE_DIR = "quarantine"
 SEQUENCES_FILE = "handover-sequences.json"
+LOCK_FILE = "journal.lock"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,29 @@ def tls_context(config: Config) -> ssl.SSLContext | None:
     )
 
 
+def lock_journal(data_dir: Path) -> int:
+    """Hold the journal of ``data_dir`` for this process (one writer: serve or a tool).
+
+    Returns the descriptor to :func:`unlock_journal`; raises Conflict while another process
+    holds it (``custodio serve`` is running).
+    """
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise Conflict(
+            f"the journal in {data_dir} is in use by another process",
+            hint="`custodio serve` holds it (and archives it every journal_archive_seconds);"
+            " stop it first",
+        ) from None
+    return fd
+
+
+def unlock_journal(fd: int) -> None:
+    os.close(fd)
+
+
 def _path(config: Config, value: str) -> Path:
     path = Path(value)
     return path if path.is_absolute() else config.data_dir / path
@@ -71,16 +97,33 @@ def _path(config: Config, value: str) -> Path:
 class Handover:
     """Owns the journal, the quarantine and the receiver of one ``custodio serve``."""
 
-    def __init__(self, config: Config, receiver: Receiver, tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self, config: Config, receiver: Receiver, tls: ssl.SSLContext | None, lock: int
+    ) -> None:
         self.config = config
         self.receiver = receiver
         self.tls = tls
+        self._lock: int | None = lock
 
     @classmethod
     def open(cls, config: Config, db: Database | None) -> Handover:
         s = config.settings
         tls = tls_context(config)
         operators = OperatorMap.parse(s.handover_operators)
+        integrity = IntegrityChecker.from_setting(s.handover_integrity_keys, config.data_dir)
+        lock = lock_journal(config.data_dir)
+        try:
+            receiver = cls._receiver(config, db, operators, integrity)
+        except BaseException:
+            unlock_journal(lock)
+            raise
+        return cls(config, receiver, tls, lock)
+
+    @staticmethod
+    def _receiver(
+        config: Config, db: Database | None, operators: OperatorMap, integrity: IntegrityChecker
+    ) -> Receiver:
+        s = config.settings
         journal = Journal.open(
             config.data_dir / JOURNAL_DIR,
             segment_size=s.journal_segment_mib << 20,
@@ -88,8 +131,9 @@ class Handover:
         )
         quarantine = Quarantine(config.data_dir / QUARANTINE_DIR)
         limits = Limits(max_pdu_size=s.handover_max_pdu_octets)
-        receiver = Receiver(journal, quarantine, db=db, operators=operators, limits=limits)
-        return cls(config, receiver, tls)
+        return Receiver(
+            journal, quarantine, db=db, operators=operators, limits=limits, integrity=integrity
+        )
 
     async def start(self, hi2: tuple[str, int], hi3: tuple[str, int]) -> list[Bound]:
         await self.receiver.journal.start()
@@ -113,6 +157,9 @@ class Handover:
         await self.receiver.journal.close()
         await self.receiver.quarantine.close()
         self._save_sequences()
+        if self._lock is not None:
+            unlock_journal(self._lock)
+            self._lock = None
 
     def _save_sequences(self) -> None:
         path = self.config.data_dir / SEQUENCES_FILE

@@ -21,6 +21,8 @@ SYSTEM_EVENTS = {
     "comm.amended",
     "comm.closed",
     "quarantine.held",
+    "journal.archived",
+    "handover.integrity_failed",
 }
 
 
