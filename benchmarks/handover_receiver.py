@@ -22,6 +22,7 @@ from custodio.handover.runtime import Handover
 
 
 async def main(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)  # `custodio init` makes it for serve
     handover = Handover.open(config_module.defaults(data_dir), None)
     bound = await handover.start(("127.0.0.1", 0), ("127.0.0.1", 0))
     print("receiver health on stdin://", flush=True)

@@ -35,6 +35,7 @@ from custodio.handover.pdu import (
     PayloadKind,
     to_routing,
 )
+from custodio.handover.sessions import Stream
 from custodio.journal.format import split_routing
 
 DEFAULT_CAPACITY = 8192  # keys (communications and their layouts) per channel
@@ -56,6 +57,7 @@ class Layout:
         "operator_id",
         "pattern",
         "sequence_at",
+        "stream",
         "stream_key",
         "tail",
     )
@@ -73,6 +75,7 @@ class Layout:
         if self.direction_at >= 0:  # the direction octet of the routing head from the PDU
             self.heads = tuple(head[:3] + bytes((d,)) + head[4:] for d in range(_DIRECTIONS))
         self.operator_id = decoded.operator_id
+        self.stream: Stream | None = None  # the receiver's sequence state, held
         self.stream_key = (
             decoded.liid, decoded.operator_id, decoded.network_element_id or b"",
             decoded.cin, channel,

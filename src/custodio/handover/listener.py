@@ -30,6 +30,7 @@ import itertools
 import logging
 import ssl
 import time
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -81,20 +82,196 @@ class ReceiverStats:
     integrity_unverifiable: int = 0
 
 
-class _Refused(Exception):
-    """The connection must be closed (wrong operator)."""
+class _Connection(asyncio.BufferedProtocol):
+    """One operator connection: an asyncio protocol, so each read is framed as it arrives
+    (no ``StreamReader`` buffer, no task switch per read), reads of at most
+    :data:`READ_SIZE` octets into one buffer."""
+
+    def __init__(self, receiver: Receiver, channel: int, tls: bool) -> None:
+        self.receiver = receiver
+        self.channel = channel
+        self.tls = tls
+        self.label = ""
+        self.operator: bytes | None = None  # None: no TLS, any operator
+        self.transport: asyncio.Transport | None = None
+        self.pending = b""
+        self.routing_tail = b""  # the connection's field of the journal's routing block
+        self.inflight: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self.paused = False  # reading held back (backpressure)
+        self.ending: asyncio.Task[None] | None = None
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.buffer = bytearray(READ_SIZE)
+
+    # --- protocol callbacks ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        r = self.receiver
+        r.stats.connections += 1
+        r.stats.connections_open += 1
+        r._handlers.add(self)
+        peer = transport.get_extra_info("peername") or ("?", 0)
+        self.label = f"{CHANNEL_NAMES[self.channel]}:{peer[0]}:{peer[1]}#{next(r._ids)}"
+        if self.tls:
+            identity = _peer_identity(transport)
+            name = None if identity is None else r.operators.operator_for(identity)
+            if name is None:
+                transport.pause_reading()
+                self._end(r._refuse_peer(self.label, identity), settle=False)
+                return
+            self.operator = name.encode("utf-8")
+            self.label += f"@{name}"
+        self.routing_tail = encode_connection(self.label)
+        log.info("handover: %s connected", self.label)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return memoryview(self.buffer)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self.buffer[:nbytes]))
+
+    def data_received(self, data: bytes) -> None:
+        if self.ending is not None:
+            return  # refused or failed: nothing more is read
+        r = self.receiver
+        chunk = _Chunk(time.time_ns())
+        try:
+            error = r._frame(self, data, chunk)
+            r._queue_chunk(self, chunk)
+        except CustodioError as e:  # the journal or the quarantine failed
+            self._fail(e)
+            return
+        if error is not None or chunk.refused is not None:
+            reason = chunk.refused or f"unframeable stream ({error})"
+            self._end(self._refused(reason))
+            return
+        self._hold_back()
+
+    def eof_received(self) -> bool:
+        log.info("handover: %s closed by the peer", self.label)
+        self._end(None)
+        return True  # answer the acknowledgements still due, then close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and self.ending is None:
+            log.info("handover: %s: connection lost (%s)", self.label, exc)
+        if not self.lost.done():
+            self.lost.set_result(None)
+        self._end(None)
+
+    # --- backpressure --------------------------------------------------------------------
+
+    def _hold_back(self, _: object = None) -> None:
+        """Stop reading while too many chunks wait (or the journal is backlogged), until the
+        oldest is durable: at most ``max_inflight_chunks`` chunks wait per connection."""
+        if self.ending is not None:
+            return
+        inflight = self.inflight
+        while inflight and inflight[0].done():
+            failed = _failure(inflight.popleft())
+            if failed is not None:
+                self._fail(failed)
+                return
+        if inflight and (
+            len(inflight) >= self.receiver.max_inflight_chunks or self.receiver.journal.backlogged
+        ):
+            if not self.paused:
+                self.paused = True
+                assert self.transport is not None
+                self.transport.pause_reading()
+            inflight[0].add_done_callback(self._hold_back)
+        elif self.paused:
+            self.paused = False
+            assert self.transport is not None
+            self.transport.resume_reading()
+
+    # --- the end -------------------------------------------------------------------------
+
+    def _fail(self, error: BaseException) -> None:
+        if isinstance(error, CustodioError):
+            self.receiver.stats.journal_errors += 1
+            log.error("handover: %s: %s; disconnected", self.label, error)
+        else:
+            log.info("handover: %s: connection lost (%s)", self.label, error)
+        self._end(None)
+
+    async def _refused(self, reason: str) -> None:
+        await self.settle()
+        log.warning("handover: %s: %s; disconnected", self.label, reason)
+
+    def _end(self, first: Coroutine[Any, Any, None] | None, *, settle: bool = True) -> None:
+        """Stop reading; once ``first`` ran and everything read is durable, close."""
+        if self.ending is not None:
+            if first is not None:
+                first.close()
+            return
+        if self.transport is not None and not self.transport.is_closing():
+            with contextlib.suppress(RuntimeError, AttributeError):
+                self.transport.pause_reading()
+        self.ending = asyncio.ensure_future(self._close(first, settle))
+
+    async def _close(self, first: Coroutine[Any, Any, None] | None, settle: bool) -> None:
+        r = self.receiver
+        try:
+            if first is not None:
+                await first
+            if settle:
+                await self.settle()
+        finally:
+            r.stats.connections_open -= 1
+            r._handlers.discard(self)
+            if self.transport is not None:
+                self.transport.close()
+            with contextlib.suppress(ConnectionError, ssl.SSLError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.lost), 5)
+
+    async def settle(self) -> None:
+        """Wait until everything read is durable (or failed)."""
+        results = await asyncio.gather(*self.inflight, return_exceptions=True)
+        self.inflight.clear()
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("handover: %s: %s", self.label, result)
+
+    async def finish(self) -> None:
+        """End the connection now (the receiver closes): what was read becomes durable."""
+        self._end(None)
+        assert self.ending is not None
+        await self.ending
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
 
-@dataclass(eq=False)
-class _Connection:
-    channel: int
-    label: str
-    operator: bytes | None  # None: no TLS, any operator
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    pending: bytes = b""
-    routing_tail: bytes = b""  # the connection's field of the journal's routing block
-    inflight: collections.deque[asyncio.Future[Any]] = field(default_factory=collections.deque)
+def _frame_at(buf: bytes, pos: int, size: int, limits: Limits) -> int:
+    """The length of the PDU at ``pos`` in ``buf[:size]``, 0 while more octets are needed:
+    :func:`~custodio.handover.pdu.frame_length` (which raises when the stream cannot be
+    framed) with its usual case, a definite length of up to two octets, done here."""
+    if pos + 4 <= size and buf[pos] == 0x30:
+        first = buf[pos + 1]
+        if first < 0x80:
+            length = first + 2
+        elif first == 0x82 and buf[pos + 2]:
+            length = (buf[pos + 2] << 8 | buf[pos + 3]) + 4
+        elif first == 0x81 and buf[pos + 2] >= 0x80:
+            length = buf[pos + 2] + 3
+        else:
+            return frame_length(buf, pos, limits) or 0
+        if length > limits.max_pdu_size:
+            return frame_length(buf, pos, limits) or 0  # raises
+        return length if pos + length <= size else 0
+    return frame_length(buf, pos, limits) or 0
+
+
+def _failure(future: asyncio.Future[Any]) -> BaseException | None:
+    if future.cancelled():
+        return None
+    error = future.exception()
+    if error is None or isinstance(error, CustodioError | ConnectionError | ssl.SSLError):
+        return error
+    return None
 
 
 @dataclass(slots=True)
@@ -107,6 +284,7 @@ class _Chunk:
     acks: list[DecodedPDU] = field(default_factory=list)
     durable_bytes: int = 0
     refused: str | None = None
+    layouts: set[Layout] = field(default_factory=set)  # their streams used (LRU order)
 
 
 class Receiver:
@@ -133,7 +311,7 @@ class Receiver:
         self.tracker = SequenceTracker()
         self.delays_ns: collections.deque[int] = collections.deque(maxlen=DELAY_SAMPLES)
         self._servers: list[asyncio.Server] = []
-        self._handlers: set[asyncio.Task[object]] = set()
+        self._handlers: set[_Connection] = set()
         self._ids = itertools.count(1)
         self._recognizers = {HI2: Recognizer(HI2), HI3: Recognizer(HI3)}
         self.integrity = integrity or IntegrityChecker({})
@@ -146,12 +324,13 @@ class Receiver:
     ) -> tuple[str, int]:
         """Start the listener of ``channel`` (HI2 or HI3); returns the bound address."""
 
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(asyncio.CancelledError):  # close() ends connections
-                await self._serve(channel, reader, writer, tls is not None)
-
-        server = await asyncio.start_server(
-            on_connect, host, port, ssl=tls, ssl_handshake_timeout=10 if tls else None
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: _Connection(self, channel, tls is not None),
+            host,
+            port,
+            ssl=tls,
+            ssl_handshake_timeout=10 if tls else None,
         )
         self._servers.append(server)
         bound = server.sockets[0].getsockname()
@@ -161,103 +340,29 @@ class Receiver:
         """Stop listening, end every connection (what was read still becomes durable)."""
         for server in self._servers:
             server.close()
-        handlers = list(self._handlers)
-        for task in handlers:
-            task.cancel()
-        await asyncio.gather(*handlers, return_exceptions=True)
+        await asyncio.gather(*(c.finish() for c in list(self._handlers)), return_exceptions=True)
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
 
     # --- one connection --------------------------------------------------------------
 
-    async def _serve(
-        self, channel: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tls: bool
-    ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        self.stats.connections += 1
-        self.stats.connections_open += 1
-        try:
-            conn = await self._open(channel, reader, writer, tls)
-            if conn is not None:
-                await self._run(conn)
-        finally:
-            self.stats.connections_open -= 1
-            self._handlers.discard(task)
-            writer.close()
-            with contextlib.suppress(ConnectionError, ssl.SSLError, TimeoutError):
-                await asyncio.wait_for(writer.wait_closed(), 5)
-
-    async def _open(
-        self, channel: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tls: bool
-    ) -> _Connection | None:
-        peer = writer.get_extra_info("peername") or ("?", 0)
-        label = f"{CHANNEL_NAMES[channel]}:{peer[0]}:{peer[1]}#{next(self._ids)}"
-        operator: bytes | None = None
-        if tls:
-            identity = _peer_identity(writer)
-            name = None if identity is None else self.operators.operator_for(identity)
-            if name is None:
-                await self._refuse_peer(label, identity)
-                return None
-            operator = name.encode("utf-8")
-            label += f"@{name}"
-        log.info("handover: %s connected", label)
-        return _Connection(channel, label, operator, reader, writer)
-
-    async def _run(self, conn: _Connection) -> None:
-        try:
-            conn.routing_tail = encode_connection(conn.label)
-            await self._pump(conn)
-        except (ConnectionError, ssl.SSLError, TimeoutError) as e:
-            log.info("handover: %s: connection lost (%s)", conn.label, e)
-        except _Refused as e:
-            log.warning("handover: %s: %s; disconnected", conn.label, e)
-        except CustodioError as e:  # the journal or the quarantine failed
-            self.stats.journal_errors += 1
-            log.error("handover: %s: %s; disconnected", conn.label, e)
-        finally:
-            await self._settle(conn)
-
-    async def _settle(self, conn: _Connection) -> None:
-        """Wait until everything read on ``conn`` is durable (or failed)."""
-        results = await asyncio.gather(*conn.inflight, return_exceptions=True)
-        conn.inflight.clear()
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                log.error("handover: %s: %s", conn.label, result)
-
-    async def _pump(self, conn: _Connection) -> None:
-        while True:
-            data = await conn.reader.read(READ_SIZE)
-            if not data:
-                log.info("handover: %s closed by the peer", conn.label)
-                return
-            chunk = _Chunk(time.time_ns())
-            error = self._frame(conn, data, chunk)
-            self._queue_chunk(conn, chunk)
-            if error is not None or chunk.refused is not None:
-                await self._settle(conn)
-                raise _Refused(chunk.refused or f"unframeable stream ({error})")
-            while conn.inflight and (
-                conn.inflight[0].done()
-                or len(conn.inflight) >= self.max_inflight_chunks
-                or self.journal.backlogged
-            ):
-                await conn.inflight.popleft()  # backpressure: stop reading until durable
-
     def _frame(self, conn: _Connection, data: bytes, chunk: _Chunk) -> BerError | None:
         buf = conn.pending + data if conn.pending else data
         view = memoryview(buf)
-        recognizer = self._recognizers[conn.channel]
+        match = self._recognizers[conn.channel].match
+        limits = self.limits
+        size = len(buf)
         pos = 0
+        read = 0
         try:
-            while (length := frame_length(buf, pos, self.limits)) is not None:
+            while True:
+                length = _frame_at(buf, pos, size, limits)
+                if not length:
+                    break
                 end = pos + length
-                self.stats.pdus_read += 1
-                known = recognizer.match(buf, pos, end)
+                read += 1
+                known = match(buf, pos, end)
                 if known is None or not self._take_known(conn, known, view[pos:end], chunk):
                     self._take(conn, (buf, pos, end), view[pos:end], chunk)
                 pos = end
@@ -267,6 +372,11 @@ class Receiver:
             conn.pending = b""
             self._drop_garbage(conn, buf[pos:], str(e), chunk)
             return e
+        finally:
+            self.stats.pdus_read += read
+            touch = self.tracker.touch
+            for layout in chunk.layouts:
+                touch(layout.stream_key)
         conn.pending = buf[pos:]
         return None
 
@@ -278,7 +388,17 @@ class Receiver:
         if conn.operator is not None and layout.operator_id != conn.operator:
             return False  # the full walk refuses it
         self.stats.pdus_recognised += 1
-        self.tracker.see(layout.stream_key, seq)
+        stream = layout.stream
+        if stream is None or not stream.live:
+            stream = layout.stream = self.tracker.held(layout.stream_key)
+        if seq == stream.highest + 1 and stream.highest >= 0:  # in order: the usual case
+            stream.highest = seq
+            c = stream.counters
+            c.pdus += 1
+            c.in_order += 1
+        else:
+            self.tracker.see_in(stream, seq)
+        chunk.layouts.add(layout)
         if self._checked and layout.operator_id in self._checked:
             self.integrity.see(layout.stream_key, seq, raw)
         routing = head + seq.to_bytes(4, "big") + layout.tail + conn.routing_tail
@@ -300,7 +420,7 @@ class Receiver:
             self._refuse_pdu(conn, pdu, chunk)
             return
         if pdu.is_keepalive:
-            conn.writer.write(encode.respond_to_keepalive(pdu) or b"")
+            conn.write(encode.respond_to_keepalive(pdu) or b"")
             self.stats.keepalives_answered += 1
         self._account(conn.channel, pdu)
         if self._checked and pdu.operator_id in self._checked:
@@ -378,7 +498,7 @@ class Receiver:
         for future in before:
             await future
         for pdu in acks:
-            conn.writer.write(ack_response(pdu))
+            conn.write(ack_response(pdu))
             self.stats.acks_answered += 1
         return None
 
@@ -481,8 +601,8 @@ def _percentile(sorted_ns: list[int], q: float) -> float | None:
     return round(sorted_ns[min(len(sorted_ns) - 1, int(q * len(sorted_ns)))] / 1e6, 3)
 
 
-def _peer_identity(writer: asyncio.StreamWriter) -> PeerIdentity | None:
-    ssl_object = writer.get_extra_info("ssl_object")
+def _peer_identity(transport: asyncio.BaseTransport) -> PeerIdentity | None:
+    ssl_object = transport.get_extra_info("ssl_object")
     if ssl_object is None:
         return None
     der = ssl_object.getpeercert(binary_form=True)

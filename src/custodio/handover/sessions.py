@@ -64,6 +64,7 @@ class Stream:
     highest: int = -1
     missing: list[tuple[int, int]] = field(default_factory=list)  # inclusive, ascending
     counters: Counters = field(default_factory=Counters)
+    live: bool = True  # False once retired from the tracker (a holder must look it up again)
 
     def gap_ranges(self) -> list[tuple[int, int]]:
         return list(self.missing)
@@ -88,7 +89,10 @@ class SequenceTracker:
 
     def see(self, key: StreamKey, number: int) -> str:
         """Account for ``number`` on ``key``; returns the :class:`Outcome`."""
-        stream = self._get(key)
+        return self.see_in(self._get(key), number)
+
+    def see_in(self, stream: Stream, number: int) -> str:
+        """Account for ``number`` on a stream got from :meth:`held` (still ``live``)."""
         c = stream.counters
         c.pdus += 1
         if stream.highest < 0:
@@ -144,12 +148,23 @@ class SequenceTracker:
             )
         return out
 
+    def held(self, key: StreamKey) -> Stream:
+        """The stream of ``key`` (created if new), for a caller to keep and pass to
+        :meth:`see_in` while it is ``live``, calling :meth:`touch` now and then."""
+        return self._get(key)
+
+    def touch(self, key: StreamKey) -> None:
+        """Mark the stream of ``key`` as recently used (it is retired last)."""
+        if key in self._streams:
+            self._streams.move_to_end(key)
+
     def _get(self, key: StreamKey) -> Stream:
         stream = self._streams.get(key)
         if stream is None:
             stream = self._streams[key] = Stream()
             if len(self._streams) > self.max_streams:
                 _, old = self._streams.popitem(last=False)
+                old.live = False
                 self.retired.add(old.counters)
         else:
             self._streams.move_to_end(key)

@@ -20,7 +20,9 @@ from tests.unit.handover.handover_net import (
     wait_for,
 )
 
-from custodio.handover.pdu import StreamFramer, TRIKind, decode, to_routing
+from custodio.handover.ber import BerError, Limits
+from custodio.handover.listener import _frame_at
+from custodio.handover.pdu import StreamFramer, TRIKind, decode, frame_length, to_routing
 from custodio.handover.quarantine import read_items
 from custodio.journal import Journal
 
@@ -250,3 +252,29 @@ def test_a_tiny_journal_queue_still_loses_nothing(tmp_path: Path, max_pending: i
 
     asyncio.run(main())
     assert len(journal_pdus(tmp_path)) == 2001
+
+
+def test_inlined_framing_agrees_with_frame_length() -> None:
+    rng = random.Random(7)
+    limits = Limits(max_pdu_size=300)
+    heads = [
+        b"\x30\x05",
+        b"\x30\x81\x90",
+        b"\x30\x81\x10",
+        b"\x30\x82\x01\x00",
+        b"\x30\x82\x00\x10",
+    ]
+    heads += [b"\x30\x82\x7f\xff", b"\x30\x80", b"\x31\x05", b"\x30"]
+    for _ in range(3000):
+        buf = rng.choice(heads) + bytes(rng.randrange(256) for _ in range(rng.randrange(0, 400)))
+        pos = rng.randrange(0, 3) if len(buf) > 3 else 0
+        buf = bytes(pos) + buf
+        try:
+            want: int | str = frame_length(buf, pos, limits) or 0
+        except BerError:
+            want = "error"
+        try:
+            got: int | str = _frame_at(buf, pos, len(buf), limits)
+        except BerError:
+            got = "error"
+        assert got == want, buf[pos : pos + 6].hex()
