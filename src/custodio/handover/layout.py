@@ -224,6 +224,7 @@ class Recognizer:
         self.capacity = capacity
         self._slots: dict[bytes, _Slot] = {}
         self._lengths: list[int] = []  # of the keys learnt, the last one matched first
+        self.compiled = 0  # layouts compiled so far (each a regular expression)
 
     def __len__(self) -> int:
         return sum(len(slot.layouts) for slot in self._slots.values())
@@ -261,6 +262,7 @@ class Recognizer:
         elif slot.streak & (slot.streak - 1):
             return  # not a power of two: back off
         slot.layouts = [Layout(decoded, marks, self.channel), *slot.layouts[: PER_KEY - 1]]
+        self.compiled += 1
 
     def _remember_length(self, length: int) -> None:
         if length in self._lengths:

@@ -1,4 +1,9 @@
-"""Drops, duplicates and reordering on the wire; a restart (and a failed commit) mid-way."""
+"""Drops, duplicates and reordering on the wire; a restart (and a failed commit) mid-way.
+
+The failed commit is made by wrapping the catalog call that records the position so that
+it raises once (as a lost disk or database would) and then calls the real one: a real
+database cannot be made to fail one chosen transaction here.
+"""
 
 from __future__ import annotations
 

@@ -92,22 +92,7 @@ def test_spoken_to_digits(said: str, digits: str) -> None:
 
 
 def test_runs_point_at_their_words() -> None:
-    words = [
-        "mi",
-        "número",
-        "es",
-        "seis",
-        "cero",
-        "cero",
-        "uno",
-        "dos",
-        "tres",
-        "cuatro",
-        "cinco",
-        "seis",
-        "y",
-        "ya",
-    ]
+    words = "mi número es seis cero cero uno dos tres cuatro cinco seis y ya".split()
     (run,) = spoken_numbers(words)
     assert (run.digits, run.start, run.end) == ("600123456", 3, 12)
     assert run.digit_words == tuple(range(3, 12))

@@ -1,4 +1,11 @@
-"""Journal behaviour: recovery, consumers, group commit, backpressure, disk full, rotation."""
+"""Journal behaviour: recovery, consumers, group commit, backpressure, disk full, rotation.
+
+Where a test wraps ``os.fsync`` or ``os.pwrite`` it still calls the real one: it counts the
+real system calls (so the journal's own counters are checked against what happened),
+holds fsync back to make a slow disk (backpressure), or raises the errors a real disk
+raises and this machine cannot be made to (a partial write then ENOSPC, EIO). A real full
+filesystem is in tests/integration/handover/test_handover_serve.py (a tmpfs that fills).
+"""
 
 from __future__ import annotations
 
