@@ -63,6 +63,15 @@ class Action(StrEnum):
     QUARANTINE_APPROVE = "quarantine.approve"
     QUARANTINE_DESTROY = "quarantine.destroy"
     HANDOVER_REPORT = "handover.report"
+    CLASSIFY_RUN = "classify.run"
+    CLASSIFY_CONFIGURE = "classify.configure"
+    WATCHLIST_VIEW = "watchlist.view"
+    JOBS_LIST = "jobs.list"
+    JOBS_RETRY = "jobs.retry"
+    LABEL_REVIEW = "label.review"
+    PRIVILEGE_DECIDE = "privilege.decide"
+    ALERT_LIST = "alert.list"
+    INTERPRETER_QUEUE = "interpreter.queue"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
 
@@ -151,6 +160,26 @@ RULES: Mapping[Action, Rule] = {
     Action.QUARANTINE_APPROVE: Rule({R.JUDGE: _AGENCY}),
     Action.QUARANTINE_DESTROY: Rule({R.JUDGE: _AGENCY}),
     Action.HANDOVER_REPORT: Rule({R.WARRANT_OFFICER: _AGENCY}),
+    # classification: queue it, tune it (watch-lists, priority weights), see its machinery
+    Action.CLASSIFY_RUN: Rule(
+        {R.ADMINISTRATOR: _AGENCY, R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE}
+    ),
+    Action.CLASSIFY_CONFIGURE: Rule({R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE}),
+    Action.WATCHLIST_VIEW: Rule(
+        {R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE, R.JUDGE: _CASE}
+    ),
+    Action.JOBS_LIST: Rule({R.ADMINISTRATOR: _AGENCY, R.WARRANT_OFFICER: _AGENCY}),
+    Action.JOBS_RETRY: Rule({R.ADMINISTRATOR: _AGENCY}),
+    # confirm or overrule a label, mark a passage intimate: it is content, so its window
+    Action.LABEL_REVIEW: Rule(
+        {R.INVESTIGATOR: _CASE_WARRANT, R.INTERPRETER: _CASE_WARRANT}, data=DataKind.CONTENT
+    ),
+    # a possible lawyer-client conversation: only a judge seals it or clears it
+    Action.PRIVILEGE_DECIDE: Rule({R.JUDGE: _CASE}, purpose=True),
+    Action.ALERT_LIST: Rule({R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE}),
+    Action.INTERPRETER_QUEUE: Rule(
+        {R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE, R.INTERPRETER: _CASE}
+    ),
     Action.AUDIT_READ: Rule({R.AUDITOR: _AGENCY}),
     Action.AUDIT_VERIFY: Rule({R.AUDITOR: _AGENCY, R.ADMINISTRATOR: _AGENCY}),
 }
