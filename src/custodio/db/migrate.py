@@ -42,11 +42,11 @@ class Migration:
         for token, value in _TOKENS[dialect].items():
             text = text.replace("{" + token + "}", value)
         found = []
-        for statement in (s.strip() for s in text.split(";")):
-            only = _ONLY.match(statement)
+        for part in (s.strip() for s in text.split(";")):
+            only = _ONLY.match(part)
             if only and only[1] != dialect:
                 continue
-            statement = statement[only.end() :] if only else statement
+            statement = part[only.end() :] if only else part
             if statement:
                 found.append(statement)
         return found
