@@ -19,8 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import Any
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 def _now() -> datetime:
@@ -58,7 +59,7 @@ class Label:
     end: int | None = None
     start_s: float | None = None
     end_s: float | None = None
-    detail: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    detail: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # JSON values
     created: datetime = field(default_factory=_now)
 
     def __post_init__(self) -> None:
