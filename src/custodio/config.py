@@ -170,6 +170,11 @@ class Settings:
         0,
         "CPU threads of one speech-to-text model; 0 for all cores.",
     )
+    classify_law_firms: str = _setting(
+        "",
+        "Law firms whose names in a transcript or message flag it as possibly privileged "
+        "(for a judge's review), separated by `;`.",
+    )
     jobs_executor: str = _setting(
         "local",
         "Where classification jobs run: `local` (a worker pool inside `custodio serve`, "
@@ -179,6 +184,11 @@ class Settings:
     jobs_broker_url: str = _setting(
         "amqp://guest:guest@127.0.0.1:5672/",
         "The RabbitMQ URL of the `dramatiq` executor.",
+    )
+    jobs_queue: str = _setting(
+        "custodio.classify",
+        "The RabbitMQ queue of the `dramatiq` executor (installations sharing a broker "
+        "each need their own).",
     )
     jobs_workers: int = _setting(
         1,
