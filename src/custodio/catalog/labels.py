@@ -271,6 +271,23 @@ def review(tx: Tx, label_id: int, decision: str, user_id: int, note: str | None)
     return get(tx, label_id)
 
 
+def numbers_seen_before(tx: Tx, case_id: int, comm_id: int, numbers: Sequence[str]) -> set[str]:
+    """Which of ``numbers`` (E.164) were parties of the case's earlier communications.
+
+    "Earlier" is by catalog id (the order assembly opened them), so a re-run of an old
+    communication's job gives the same answer as its first run.
+    """
+    if not numbers:
+        return set()
+    rows = tx.all(
+        "SELECT DISTINCT p.e164 FROM comm_parties p JOIN communications c "
+        "ON c.id = p.communication_id WHERE c.case_id = ? AND c.id < ? "
+        f"AND p.e164 IN ({', '.join('?' for _ in numbers)})",
+        (case_id, comm_id, *numbers),
+    )
+    return {str(r["e164"]) for r in rows}
+
+
 def counts(labels: Sequence[NewLabel]) -> dict[str, int]:
     """Labels per kind (what an audit entry may say about a run: never the content)."""
     out: dict[str, int] = {}
