@@ -2,8 +2,9 @@
 
 It runs the HI2 and HI3 handover listeners (:mod:`custodio.handover.runtime`) over the
 journal in ``DATA_DIR/journal`` and, when it was given the vault, the assembler
-(:mod:`custodio.assemble.worker`) as a background task consuming that journal. It
-serves ``GET /health`` (status, handover and assembly counters, JSON) and
+(:mod:`custodio.assemble.worker`) in a child process consuming that journal
+(:mod:`custodio.access.assembly_process`: restarted if it dies, receiving never waits
+for it). It serves ``GET /health`` (status, handover and assembly counters, JSON) and
 ``GET /metrics`` (the handover counters for Prometheus) over HTTP, and signs an audit
 checkpoint whenever the log has grown, every ``audit_checkpoint_seconds``. SIGINT and
 SIGTERM stop it cleanly: the assembler finishes its step, the listeners close, what was
@@ -19,14 +20,15 @@ import dataclasses
 import json
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from custodio import __version__
 from custodio.access import auditing
+from custodio.access.assembly_process import AssemblyProcess
 from custodio.access.service import Service
 from custodio.assemble.archive import Archiver
-from custodio.assemble.worker import Assembler, Timing
 from custodio.errors import ConfigError, CustodioError, InvalidInput
 from custodio.handover.runtime import Bound, Handover
 from custodio.vault.store import Vault
@@ -66,14 +68,16 @@ class Server:
         endpoints: Endpoints,
         announce: Callable[[str], None],
         vault: Vault | None = None,
+        secrets: Mapping[str, str] | None = None,
     ) -> None:
         self.svc = svc
         self.endpoints = endpoints
         self.http = endpoints.http
         self.announce = announce
         self.vault = vault
+        self.secrets = dict(secrets or {})  # what unlocked the vault, for the assembler process
         self.handover: Handover | None = None
-        self.assembler: Assembler | None = None
+        self.assembly: AssemblyProcess | None = None
         self.archiver: Archiver | None = None
         self._stopping = asyncio.Event()
         self._assembly_stop = asyncio.Event()
@@ -99,7 +103,12 @@ class Server:
         self.announce(f"custodio {__version__} serving http://{bound[0]}:{bound[1]}/health")
         for b in handover:
             self.announce(f"{b.name} listening on {b}")
-        assembling = await self._start_assembly()
+        try:
+            assembling = await self._start_assembly()
+        except BaseException:  # the assembler cannot open: stop as cleanly as we can
+            await self._stop_handover()
+            server.close()
+            raise
         archiving = self._start_archiving()
         self.announce("press Ctrl-C to stop")
         checkpoints = asyncio.create_task(self._checkpoints())
@@ -108,6 +117,8 @@ class Server:
             self._assembly_stop.set()
             if assembling is not None:
                 await assembling
+            if self.assembly is not None:
+                await self.assembly.stop()
             if archiving is not None:
                 await archiving
             await self._stop_handover()
@@ -132,19 +143,21 @@ class Server:
         return await self.handover.start((e.hi2.host, e.hi2.port), (e.hi3.host, e.hi3.port))
 
     async def _start_assembly(self) -> asyncio.Task[None] | None:
+        """The assembler process, once it is open; then its supervision."""
         if self.vault is None or self.handover is None:
             return None
-        s = self.svc.config.settings
-        timing = Timing(s.assembly_inactivity_seconds, s.assembly_end_grace_seconds)
         journal = self.handover.receiver.journal
-        self.assembler = await asyncio.to_thread(
-            Assembler, self.svc.db, self.vault, journal, timing
-        )
-        stats = self.assembler.stats
+        self.assembly = AssemblyProcess(self.svc.config, self.secrets, journal)
+        stats = await self.assembly.start()
         self.announce(
-            f"assembly: {stats.open} open communications, journal position {stats.position}"
+            f"assembly: {stats['open']} open communications, journal position "
+            f"{stats['position']} (process {self.assembly.pid})"
         )
-        return asyncio.create_task(self._assemble(self.assembler), name="assembly")
+        supervise = self.assembly.supervise(self._assembly_stop, self._assembly_restarted)
+        return asyncio.create_task(supervise, name="assembly")
+
+    async def _assembly_restarted(self, details: dict[str, Any]) -> None:
+        await asyncio.to_thread(self.svc.system_event, "assembly.restarted", "assembly", details)
 
     def _start_archiving(self) -> asyncio.Task[None] | None:
         every = self.svc.config.settings.journal_archive_seconds
@@ -167,18 +180,6 @@ class Server:
                 continue
             for r in reports:
                 log.info("journal archive: segment %d: %d objects", r.segment, len(r.objects))
-
-    async def _assemble(self, assembler: Assembler) -> None:
-        """Apply the journal as it grows; a failed step is logged and retried."""
-        while not self._assembly_stop.is_set():
-            try:
-                report = await asyncio.to_thread(assembler.step)
-            except CustodioError as e:
-                log.error("assembly: %s; retrying in 1 s", e)
-                report = None
-            if report is None or not report.records:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._assembly_stop.wait(), 0.2 if report else 1.0)
 
     async def _stop_handover(self) -> None:
         if self.handover is not None:
@@ -220,7 +221,7 @@ class Server:
 
     async def _route(self, method: str, path: str) -> tuple[int, dict[str, object] | str]:
         if method == "GET" and path == "/health":
-            assembly = dataclasses.asdict(self.assembler.stats) if self.assembler else {}
+            assembly = self.assembly.health() if self.assembly else {}
             body = {"status": "ok", "version": __version__, "handover": self._counters()}
             archive = dataclasses.asdict(self.archiver.stats) if self.archiver else {}
             return 200, {**body, "assembly": assembly, "archive": archive}

@@ -34,6 +34,7 @@ JOURNAL_DIR = "journal"
 QUARANTINE_DIR = "quarantine"
 SEQUENCES_FILE = "handover-sequences.json"
 LOCK_FILE = "journal.lock"
+ASSEMBLY_LOCK_FILE = "assembly.lock"  # held by serve's assembler process while it runs
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,30 @@ def lock_journal(data_dir: Path) -> int:
             hint="`custodio serve` holds it (and archives it every journal_archive_seconds);"
             " stop it first",
         ) from None
+    if _assembler_running(data_dir):
+        os.close(fd)
+        raise Conflict(
+            f"an assembler process still works on {data_dir}",
+            hint="the assembler of a `custodio serve` that was killed finishes its step and"
+            " exits within seconds; try again",
+        )
     return fd
+
+
+def _assembler_running(data_dir: Path) -> bool:
+    """Whether a process holds ``assembly.lock`` (a probe: take it and let it go).
+
+    Only a ``serve`` holding the journal lock starts assemblers, so once the journal lock
+    is ours none can appear; one left by a ``serve`` killed with -9 may still be ending.
+    """
+    fd = os.open(data_dir / ASSEMBLY_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing releases the lock
+    return False
 
 
 def unlock_journal(fd: int) -> None:

@@ -4,13 +4,20 @@ See ``docs/formats/journal.md`` for the byte layout. It imports nothing above it
 """
 
 from custodio.journal.format import JournalCorrupt, Record, Routing
-from custodio.journal.journal import Consumer, Journal, JournalStats, RecoveryReport
+from custodio.journal.journal import (
+    Consumer,
+    Journal,
+    JournalReader,
+    JournalStats,
+    RecoveryReport,
+)
 from custodio.journal.segments import Segment, TornTail
 
 __all__ = [
     "Consumer",
     "Journal",
     "JournalCorrupt",
+    "JournalReader",
     "JournalStats",
     "Record",
     "RecoveryReport",

@@ -11,12 +11,19 @@
     consumer.commit(record.seq)                        # durable position
     await journal.close()
 
+    reader = JournalReader(data_dir / "journal", durable=lambda: shared.value)
+    reader.consumer("assemble").read(1000)             # from another process: read only
+
 Every ``append`` or ``append_many`` waiting when the writer wakes goes into the same batch:
 one write and one fsync for all of them. At most ``max_pending`` records wait at once (a
 larger ``append_many`` is let in alone); past that the caller itself waits, in arrival order,
 so a reader of a socket stops reading (TCP backpressure) instead of buffering without bound.
 A full disk (ENOSPC/EDQUOT) does not fail the waiting appends: the batch is cut back and
 retried every ``retry_interval`` seconds until space returns.
+
+A :class:`JournalReader` reads the same files from another process (``custodio serve``
+runs its assembler in a child process): it never writes a record, cuts nothing, and reads
+no further than the durable end its writer publishes (``Journal.on_durable``).
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from pathlib import Path
 
 from custodio.errors import JournalError
 from custodio.journal.format import (
+    SEGMENT_HEADER_SIZE,
+    SEGMENT_SUFFIX,
     Record,
     Routing,
     encode_position,
@@ -46,8 +55,9 @@ from custodio.journal.segments import (
     SegmentWriter,
     TornTail,
     fsync_directory,
-    read_records,
+    list_segments,
     recover,
+    scan_records,
 )
 
 log = logging.getLogger(__name__)
@@ -115,7 +125,11 @@ class Journal:
         self._failed: JournalError | None = None
         self._closed = False
         self._waiting = 0
+        self._resume: dict[Path, tuple[int, int]] = {}
         self.on_sealed: Callable[[Segment], None] | None = None
+        # called with the new durable end after every batch, in the writer's thread: how a
+        # reader in another process learns how far it may read
+        self.on_durable: Callable[[int], None] | None = None
 
     @classmethod
     def open(
@@ -181,6 +195,8 @@ class Journal:
         first = self._writer.write_batch(groups)
         count = self._account(groups)
         self._durable_seq = first + count - 1
+        if self.on_durable is not None:
+            self.on_durable(self._durable_seq)
         for segment in self._writer.sealed[sealed_before:]:
             if self.on_sealed is not None:
                 self.on_sealed(segment)
@@ -344,16 +360,30 @@ class Journal:
 
     def read(self, after_seq: int, limit: int) -> list[Record]:
         """Up to ``limit`` durable records numbered above ``after_seq``."""
-        until = self._durable_seq
+        until = self.durable_seq
         out: list[Record] = []
-        for segment in self.segments():
+        segments = self.segments()
+        for segment in segments:
             if segment.last_seq <= after_seq or segment.first_seq > until:
                 continue
-            for record in read_records(segment.path, after_seq, until):
+            offset = self._offset(segment.path, after_seq)
+            for record, end in scan_records(segment.path, offset, after_seq, until):
                 out.append(record)
+                self._resume[segment.path] = (record.seq, end)
                 if len(out) >= limit:
-                    return out
+                    break
+            if len(out) >= limit:
+                break
+        live = {s.path for s in segments}
+        for path in [p for p in self._resume if p not in live]:
+            del self._resume[path]
         return out
+
+    def _offset(self, path: Path, after_seq: int) -> int:
+        """Where to start reading ``path`` for records after ``after_seq``: just after the
+        last record read from it when that is not past ``after_seq``, else its start."""
+        seq, offset = self._resume.get(path, (0, SEGMENT_HEADER_SIZE))
+        return offset if seq <= after_seq else SEGMENT_HEADER_SIZE
 
     def consumer(self, name: str) -> Consumer:
         """The named consumer (registered on first use, at position 0)."""
@@ -384,6 +414,69 @@ class Journal:
         segment.path.unlink()
         fsync_directory(segment.path.parent)
         self._writer.sealed.remove(segment)
+
+
+class JournalReader(Journal):
+    """The read side of a journal that another process writes and owns.
+
+    ``custodio serve`` appends and recovers; its assembler process reads through this.
+    It finds the segments by listing their directory, and reads no record past
+    ``durable()`` — the end the writer published after its last fsync — so it never sees
+    a record that is not yet durable nor a tail that recovery might still cut. Consumers
+    work as on a :class:`Journal` (their position files are shared by both processes);
+    everything that writes records or removes segments refuses.
+    """
+
+    def __init__(self, directory: Path, durable: Callable[[], int]) -> None:
+        # deliberately not Journal.__init__: no segment writer, no recovery
+        if not (directory / "segments").is_dir():
+            raise JournalError(f"no journal in {directory}")
+        self.directory = directory
+        self._durable = durable
+        self._resume = {}
+        self._closed = True  # append and append_many refuse
+
+    @property
+    def durable_seq(self) -> int:
+        return self._durable()
+
+    def segments(self) -> list[Segment]:
+        """Every segment file, the records of each up to the next one's first (or the
+        durable end); sizes are not known here (0)."""
+        found: list[tuple[int, Path]] = []
+        for path in list_segments(self.directory / "segments"):
+            digits = path.name[: -len(SEGMENT_SUFFIX)]
+            if digits.isdigit():
+                found.append((int(digits), path))
+        end = self.durable_seq
+        out = []
+        for index, (first, path) in enumerate(found):
+            last = found[index + 1][0] - 1 if index + 1 < len(found) else end
+            out.append(Segment(path, first, min(last, end), 0))
+        return out
+
+    def _read_only(self) -> JournalError:
+        return JournalError("this journal is read here; the process that owns it writes it")
+
+    async def start(self) -> None:
+        raise self._read_only()
+
+    def append_sync(
+        self, items: Iterable[tuple[Routing, bytes | memoryview]], received_ns: int | None = None
+    ) -> list[int]:
+        raise self._read_only()
+
+    def consumed_segments(self) -> list[Segment]:
+        raise self._read_only()
+
+    def retire(self, segment: Segment) -> None:
+        raise self._read_only()
+
+    async def close(self) -> None:
+        return None
+
+    def close_sync(self) -> None:
+        return None
 
 
 class Consumer:

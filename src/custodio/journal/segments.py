@@ -248,14 +248,25 @@ def _write_all(fd: int, data: bytes, offset: int) -> None:
 
 def read_records(path: Path, after_seq: int, until_seq: int) -> Iterator[Record]:
     """Records of one segment with ``after_seq < seq <= until_seq`` (already verified)."""
+    for record, _ in scan_records(path, SEGMENT_HEADER_SIZE, after_seq, until_seq):
+        yield record
+
+
+def scan_records(
+    path: Path, offset: int, after_seq: int, until_seq: int
+) -> Iterator[tuple[Record, int]]:
+    """Like :func:`read_records` from ``offset`` (a record boundary), each record with the
+    offset just after it: a reader that keeps it starts its next read there instead of
+    walking the segment from its header again."""
     with path.open("rb") as handle:
-        handle.seek(SEGMENT_HEADER_SIZE)
+        handle.seek(offset)
         while True:
             raw = handle.read(RECORD_HEADER_SIZE)
             header = parse_record_header(raw)
             if header is None or header.seq > until_seq:
                 return
             body = handle.read(header.meta_len + header.pdu_len)
+            offset += header.size
             if header.seq <= after_seq:
                 continue
             if len(body) != header.meta_len + header.pdu_len or not record_crc_ok(
@@ -263,4 +274,4 @@ def read_records(path: Path, after_seq: int, until_seq: int) -> Iterator[Record]
             ):
                 raise JournalCorrupt(f"{path.name}: record {header.seq} changed on disk")
             routing = decode_routing(body[: header.meta_len])
-            yield Record(header.seq, header.received_ns, routing, body[header.meta_len :])
+            yield Record(header.seq, header.received_ns, routing, body[header.meta_len :]), offset

@@ -6,7 +6,9 @@ import asyncio
 
 import click
 
-from custodio.access.cli.context import Context, pass_context
+from custodio.access import vaults
+from custodio.access.assembly_process import RememberedSecrets
+from custodio.access.cli.context import Context, pass_context, read_secret
 from custodio.access.server import Endpoint, Endpoints, Server
 
 
@@ -22,17 +24,20 @@ def serve(ctx: Context, hi2: str | None, hi3: str | None, http: str | None) -> N
     certificates when handover_tls_cert is set); every PDU goes into the journal in
     DATA_DIR/journal. GET /health and GET /metrics on --http report the counters.
     Port 0 picks a free port; the lines printed at start say where each one listens.
-    The vault's key provider is unlocked at start (CUSTODIO_VAULT_PASSPHRASE or a prompt).
+    The vault's key provider is unlocked at start (CUSTODIO_VAULT_PASSPHRASE or a prompt);
+    the assembler runs in a child process that is handed the same secrets through a pipe.
     """
     svc = ctx.service()
     settings = svc.config.settings
-    vault = ctx.vault()  # unlock the key provider now: a wrong passphrase fails here
+    secrets = RememberedSecrets(read_secret)
+    # unlock the key provider now: a wrong passphrase fails here
+    vault = vaults.open_vault(svc.config, svc.db, secrets)
     endpoints = Endpoints(
         http=Endpoint.parse(http or settings.http),
         hi2=Endpoint.parse(hi2 or settings.hi2),
         hi3=Endpoint.parse(hi3 or settings.hi3),
     )
-    server = Server(svc, endpoints, click.echo, vault)
+    server = Server(svc, endpoints, click.echo, vault, secrets.given)
     asyncio.run(server.run())
 
 
