@@ -18,7 +18,7 @@ from custodio import audit
 from custodio.assemble import seal
 from custodio.assemble.closing import Blob, Closing, status_of
 from custodio.assemble.correlate import Comm
-from custodio.catalog import comms, identifiers, protected
+from custodio.catalog import comms, identifiers, jobs, protected
 from custodio.catalog.vault_index import TxIndex
 from custodio.db import Tx
 from custodio.db.times import to_text
@@ -101,6 +101,8 @@ def save_comm(tx: Tx, comm: Comm, closing: Closing | None) -> None:
         for cell, at in comm.cells[comm.cells_saved :]:
             comms.add_location(tx, comm.id, cell, to_text(at))
         comm.cells_saved = len(comm.cells)
+    if closing is not None and comm.attribution.case_id is not None and comm.attribution.traffic:
+        jobs.enqueue(tx, jobs.CLASSIFY, comm.id, comm.attribution.case_id)  # (re-)closed
     comm.dirty = False
 
 

@@ -32,10 +32,12 @@
 -- A derived product replaced by a later run (a re-classified transcript) is kept, marked.
 ALTER TABLE comm_products ADD COLUMN superseded_at TEXT;
 
--- Classification jobs: one row per (kind, communication); queuing again (an amended
--- communication, `custodio classify --redo`) bumps generation and resets the state.
--- state: queued, running, done, failed. A running job whose lease_until has passed is
--- claimed again (its worker died).
+-- Classification jobs (docs/classification.md, "Jobs"): one row per (kind,
+-- communication); queuing again (an amended communication, `custodio classify --redo`)
+-- bumps generation and resets the state. state: queued, running, done, failed. A running
+-- job whose lease_until has passed is claimed again (its worker died). attempts counts
+-- claims; the limit is the setting jobs_max_attempts. published_at: when the dramatiq
+-- executor last sent its id to the broker (NULL: not yet, or queued again since).
 CREATE TABLE jobs (
     id               {pk},
     kind             TEXT NOT NULL,
@@ -44,11 +46,11 @@ CREATE TABLE jobs (
     state            TEXT NOT NULL,
     generation       INTEGER NOT NULL DEFAULT 1,
     attempts         INTEGER NOT NULL DEFAULT 0,
-    max_attempts     INTEGER NOT NULL,
     not_before       TEXT NOT NULL,
     lease_until      TEXT,
     worker           TEXT,
     error            TEXT,
+    published_at     TEXT,
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL,
     finished_at      TEXT,

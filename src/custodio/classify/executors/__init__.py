@@ -1,0 +1,47 @@
+"""Where classification jobs run: one interface, two executors.
+
+- :class:`~custodio.classify.executors.local.LocalExecutor` (``jobs_executor = "local"``,
+  the embedded default): worker threads inside ``custodio serve`` claim due jobs from the
+  catalog. No broker.
+- :class:`~custodio.classify.executors.distributed.Publisher` (``"dramatiq"``): ``custodio
+  serve`` sends the ids of due jobs to a RabbitMQ queue; ``custodio worker`` processes
+  (:func:`~custodio.classify.executors.distributed.run_worker`), on any machine sharing the
+  catalog and the vault, consume it with Dramatiq.
+
+Either way the catalog is the source of truth (docs/classification.md, "Jobs"): a job is
+claimed there, under a lease, before it runs, and its end is recorded there.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from custodio.classify.executors.distributed import Publisher
+from custodio.classify.executors.local import LocalExecutor
+from custodio.classify.jobs import JobContext
+from custodio.errors import ConfigError
+
+EXECUTORS = ("local", "dramatiq")
+
+
+class Executor(Protocol):
+    def start(self) -> None:
+        """Begin running (or publishing) due jobs in background threads."""
+
+    def wake(self) -> None:
+        """Jobs were queued: look now rather than at the next poll."""
+
+    def stop(self) -> None:
+        """Stop after the jobs in progress; return when the threads have ended."""
+
+
+def for_config(ctx: JobContext) -> Executor:
+    """The executor the settings name (``jobs_executor``), not yet started."""
+    kind = ctx.config.settings.jobs_executor
+    if kind == "local":
+        return LocalExecutor(ctx, workers=ctx.config.settings.jobs_workers)
+    if kind == "dramatiq":
+        return Publisher(ctx)
+    raise ConfigError(
+        f"jobs_executor {kind!r} is unknown", hint=f"set it to one of {', '.join(EXECUTORS)}"
+    )
