@@ -23,6 +23,7 @@ SYSTEM_EVENTS = {
     "quarantine.held",
     "journal.archived",
     "handover.integrity_failed",
+    "assembly.restarted",
     "comm.classified",
 }
 
