@@ -294,3 +294,36 @@ def counts(labels: Sequence[NewLabel]) -> dict[str, int]:
     for label in labels:
         out[label.kind] = out.get(label.kind, 0) + 1
     return dict(sorted(out.items()))
+
+
+def flagged(tx: Tx, kind: str, case_ids: Sequence[int]) -> list[Row]:
+    """Current, not overruled labels of ``kind`` in the cases, with their communication.
+
+    For queues that show *that* something was flagged (privilege, interpreter), not what:
+    label id, communication id and kind, begin time, value, confidence, review — no text.
+    """
+    if not case_ids:
+        return []
+    return tx.all(
+        "SELECT l.id, l.communication_id, l.case_id, l.value, l.confidence, l.source, "
+        "l.review, c.kind AS comm_kind, c.begin_at, c.sealed, k.reference AS case_reference "
+        "FROM labels l JOIN communications c ON c.id = l.communication_id "
+        "JOIN cases k ON k.id = l.case_id "
+        f"WHERE l.kind = ? AND l.case_id IN ({', '.join('?' for _ in case_ids)}) "
+        "AND l.superseded_at IS NULL AND l.review <> 'overruled' "
+        "ORDER BY c.begin_at, l.communication_id, l.id",
+        (kind, *case_ids),
+    )
+
+
+def mark_sealed(tx: Tx, comm_id: int) -> bool:
+    """A judge's order: the communication is sealed (only judges may see it). False if it was."""
+    sealed = tx.scalar("SELECT sealed FROM communications WHERE id = ?", (comm_id,))
+    if sealed is None:
+        raise NotFound(f"no communication {comm_id}")
+    if int(sealed):
+        return False
+    tx.execute(
+        "UPDATE communications SET sealed = 1, updated_at = ? WHERE id = ?", (now_text(), comm_id)
+    )
+    return True

@@ -11,6 +11,7 @@ from custodio.access.cli import (
     admin_cmds,
     audit_cmds,
     case_cmds,
+    classify_cmds,
     comms_cmds,
     handover_cmds,
     init_cmd,
@@ -75,6 +76,7 @@ for module in (
     comms_cmds,
     report_cmds,
     handover_cmds,
+    classify_cmds,
 ):
     for command in module.COMMANDS:
         _add(cli, command)
