@@ -15,6 +15,7 @@ from custodio.access.cli import (
     comms_cmds,
     handover_cmds,
     init_cmd,
+    jobs_cmds,
     report_cmds,
     serve_cmd,
     simulate_cmd,
@@ -77,6 +78,7 @@ for module in (
     report_cmds,
     handover_cmds,
     classify_cmds,
+    jobs_cmds,
 ):
     for command in module.COMMANDS:
         _add(cli, command)

@@ -21,6 +21,8 @@ from custodio.classify.executors.local import LocalExecutor
 from custodio.classify.jobs import JobContext
 from custodio.errors import ConfigError
 
+__all__ = ["EXECUTORS", "Executor", "LocalExecutor", "Publisher", "for_config"]
+
 EXECUTORS = ("local", "dramatiq")
 
 
@@ -41,7 +43,7 @@ def for_config(ctx: JobContext) -> Executor:
     if kind == "local":
         return LocalExecutor(ctx, workers=ctx.config.settings.jobs_workers)
     if kind == "dramatiq":
-        return Publisher(ctx)
+        return Publisher(ctx.config, ctx.db)
     raise ConfigError(
         f"jobs_executor {kind!r} is unknown", hint=f"set it to one of {', '.join(EXECUTORS)}"
     )

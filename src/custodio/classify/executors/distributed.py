@@ -34,6 +34,7 @@ from dramatiq.errors import BrokerError
 
 from custodio.catalog import jobs as queue
 from custodio.classify.jobs import JobContext, Runner
+from custodio.config import Config
 from custodio.db import Database
 from custodio.errors import BackendError
 
@@ -79,9 +80,9 @@ def _not_here(job_id: int) -> None:
 class Publisher:
     """Sends due jobs' ids to the broker: ``custodio serve``'s side of the executor."""
 
-    def __init__(self, ctx: JobContext, *, sweep_seconds: float = 1.0) -> None:
-        self.db: Database = ctx.db
-        s = ctx.config.settings
+    def __init__(self, config: Config, db: Database, *, sweep_seconds: float = 1.0) -> None:
+        self.db = db
+        s = config.settings
         self.url = s.jobs_broker_url
         self.republish_seconds = float(s.jobs_lease_seconds)
         self.sweep_seconds = sweep_seconds
