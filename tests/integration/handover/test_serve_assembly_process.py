@@ -1,0 +1,178 @@
+"""`custodio serve` as a real process: its assembler process dies and comes back while
+receiving goes on; consumed journal segments go into the vault on serve's own timer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD, World, secrets
+
+from custodio.access import casework, vaults
+from custodio.handover.pdu import StreamFramer, decode
+from custodio.handover.simulator import Options, Report, simulate
+
+CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
+OPERATOR = "OPERADOR-ES"
+LIID = "ES-LIID-0000"  # the simulator's first target
+
+
+@dataclass
+class Served:
+    proc: subprocess.Popen[str]
+    http: str
+    hi2: tuple[str, int]
+    hi3: tuple[str, int]
+    assembler_pid: int
+
+    def health(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"http://{self.http}/health", timeout=5) as reply:
+            return dict(json.loads(reply.read()))
+
+    def stop(self) -> str:
+        self.proc.send_signal(signal.SIGINT)
+        _, err = self.proc.communicate(timeout=90)
+        assert self.proc.returncode == 0, err
+        return err
+
+
+def _where(line: str) -> str:
+    return line.split("://", 1)[1].split("/", 1)[0].strip()
+
+
+def _pair(text: str) -> tuple[str, int]:
+    host, port = text.rsplit(":", 1)
+    return host, int(port)
+
+
+@contextlib.contextmanager
+def serving(world: World, **settings: str) -> Iterator[Served]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
+    env = {
+        **base, "CUSTODIO_DATA": str(world.data_dir), "CUSTODIO_PASSWORD": PASSWORD,
+        "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE, "CUSTODIO_ASSEMBLY_END_GRACE_SECONDS": "0",
+        **{f"CUSTODIO_{k.upper()}": v for k, v in settings.items()},
+    }  # fmt: skip
+    args = ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
+    proc = subprocess.Popen(
+        [*CUSTODIO, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]
+        found = re.match(r"assembly: 0 open communications, .* \(process (\d+)\)$", lines[3])
+        if found is None:
+            proc.kill()
+            pytest.fail(f"serve did not start: {lines} {proc.communicate(timeout=30)[1]}")
+        pid = int(found.group(1))
+        yield Served(proc, _where(lines[0]), _pair(_where(lines[1])), _pair(_where(lines[2])), pid)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.fixture
+def bound(world: World) -> World:
+    """The world's warrant also binds the simulator's first LIID at its operator."""
+    casework.bind_liid(world.svc, world.as_("wo"), CASE, "AUTO 45/2026", LIID, OPERATOR)
+    return world
+
+
+def deliver(served: Served, **options: Any) -> Report:
+    defaults: dict[str, Any] = {"profile": "voip", "realtime": False, "seed": 5, "targets": 1,
+                                "ack_every": 50}  # fmt: skip
+    opts = Options(hi2=served.hi2, hi3=served.hi3, **{**defaults, **options})
+    report = asyncio.run(simulate(opts))
+    assert not report.error, report.error
+    assert report.acks_answered == report.acks_requested, report.summary()
+    return report
+
+
+def wait_for(what: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not what():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def rows(world: World, sql: str) -> list[dict[str, Any]]:
+    return world.svc.db.read(lambda tx: tx.all(sql, ()))
+
+
+def closed(world: World) -> int:
+    return len(rows(world, "SELECT id FROM communications WHERE status != 'open'"))
+
+
+@pytest.mark.slow
+def test_a_killed_assembler_is_restarted_and_receiving_goes_on(bound: World) -> None:
+    with serving(bound) as served:
+        os.kill(served.assembler_pid, signal.SIGKILL)
+        # the assembler is dead (restarting in ~1 s): every PDU is still acknowledged durable
+        report = deliver(served, calls=3, duration=1.0)
+        assert report.acks_answered > 0
+        wait_for(lambda: closed(bound) == 3)
+        health = served.health()["assembly"]
+        assert (health["restarts"], health["running"]) == (1, True)
+        assert health["pid"] not in (served.assembler_pid, 0)
+        assert health["communications_closed"] == 3
+        err = served.stop()
+    assert f"assembly process {served.assembler_pid} ended (exit code -9)" in err
+    calls = rows(bound, "SELECT kind, status, COUNT(*) AS n FROM communications GROUP BY 1, 2")
+    assert [(c["kind"], c["status"], c["n"]) for c in calls] == [("voice", "complete", 3)]
+    audit = rows(bound, "SELECT * FROM audit_entries WHERE action = 'assembly.restarted'")
+    assert len(audit) == 1
+    details = json.loads(audit[0]["details"])
+    assert details["previous_pid"] == served.assembler_pid
+    assert (details["exit_code"], details["restarts"]) == (-signal.SIGKILL, 1)
+    assert details["pid"] == health["pid"]
+
+
+@pytest.mark.slow
+def test_serve_archives_consumed_segments_on_its_timer(bound: World) -> None:
+    with serving(bound, journal_archive_seconds="1", journal_segment_mib="1") as served:
+        # ~2 MiB of HI3: the first 1 MiB segment is sealed, its calls closed, so consumed
+        deliver(served, calls=8, duration=8.0)
+        segments = bound.data_dir / "journal" / "segments"
+
+        def retired() -> bool:
+            done = rows(bound, "SELECT segment FROM journal_archived_segments")
+            return bool(done) and not (segments / f"{done[0]['segment']:020d}.seg").exists()
+
+        wait_for(retired)
+        health = served.health()["archive"]
+        served.stop()
+    assert health["segments"] >= 1 and health["errors"] == 0
+    done = rows(bound, "SELECT * FROM journal_archived_segments ORDER BY segment")
+    first = done[0]
+    assert not (segments / f"{first['segment']:020d}.seg").exists()  # retired
+    parts = rows(bound, f"SELECT * FROM journal_archive WHERE segment = {first['segment']}")
+    case_id = rows(bound, "SELECT id FROM cases")[0]["id"]
+    assert {p["vault_case"] for p in parts} == {str(case_id)}  # the warrant claims them all
+    span = first["last_seq"] - first["segment"] + 1
+    assert sum(p["records"] for p in parts) + first["skipped"] == first["records"] == span
+    vault = vaults.open_vault(bound.svc.config, bound.svc.db, secrets)
+    for part in parts:
+        data = vault.get(str(part["vault_case"]), str(part["object_id"]))
+        assert hashlib.sha256(data).hexdigest() == part["sha256"]
+        pdus, error = StreamFramer().feed(data)
+        assert error is None and len(pdus) == part["records"]
+        assert {bytes(decode(p).liid) for p in pdus} == {LIID.encode()}
+    audit = rows(bound, "SELECT * FROM audit_entries WHERE action = 'journal.archived'")
+    assert {a["target"] for a in audit} >= {f"journal-segment:{first['segment']}"}
