@@ -29,6 +29,8 @@ from custodio.access import auditing
 from custodio.access.assembly_process import AssemblyProcess
 from custodio.access.service import Service
 from custodio.assemble.archive import Archiver
+from custodio.classify import executors
+from custodio.classify.jobs import JobContext
 from custodio.errors import ConfigError, CustodioError, InvalidInput
 from custodio.handover.runtime import Bound, Handover
 from custodio.vault.store import Vault
@@ -81,6 +83,8 @@ class Server:
         self.archiver: Archiver | None = None
         self._stopping = asyncio.Event()
         self._assembly_stop = asyncio.Event()
+        # classification jobs (docs/classification.md, "Jobs"); a bad setting fails here
+        self.jobs = executors.for_config(JobContext(svc.config, svc.db, vault)) if vault else None
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -110,6 +114,9 @@ class Server:
             server.close()
             raise
         archiving = self._start_archiving()
+        if self.jobs is not None:
+            self.jobs.start()
+            self.announce(f"classification jobs: {self.svc.config.settings.jobs_executor} executor")
         self.announce("press Ctrl-C to stop")
         checkpoints = asyncio.create_task(self._checkpoints())
         async with server:
@@ -122,6 +129,8 @@ class Server:
             if archiving is not None:
                 await archiving
             await self._stop_handover()
+            if self.jobs is not None:
+                await asyncio.to_thread(self.jobs.stop)  # after the jobs in progress
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoints
