@@ -6,6 +6,7 @@
 - ``show_comm``: one communication (``traffic.read``; a refusal is audited).
 - ``audio``: the audio of a communication (``content.read`` with a purpose); the entry
   is committed before any byte is read from the vault.
+- ``follow_audio``: an open call's audio as it grows (``content.read``, audited once).
 - ``quarantine_list`` / ``quarantine_show``: what assembly held back (warrant officers).
 - ``quarantine_release`` / ``quarantine_approve`` / ``quarantine_destroy``: four-eyes
   release (warrant officer asks, judge approves) and a judge's destruction order.
@@ -18,14 +19,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from custodio.access import policy
 from custodio.access.casework import case_resource
 from custodio.access.policy import Action, Actor, DataKind, Resource, Window
 from custodio.access.service import Request, Resolve, Service, Session, meta, own_agency
-from custodio.assemble import seal, wav
+from custodio.assemble import live, seal, wav
 from custodio.assemble.attribution import attribute
+from custodio.assemble.worker import CONSUMER as ASSEMBLY_CONSUMER
 from custodio.audit import log
 from custodio.audit.entry import Checkpoint, Entry
 from custodio.catalog import cases, comms, warrants
@@ -33,6 +36,8 @@ from custodio.catalog.vault_index import TxIndex
 from custodio.db import Row, Tx
 from custodio.db.times import from_text
 from custodio.errors import Conflict, CustodioError, Forbidden, InvalidInput, NotFound
+from custodio.handover.runtime import JOURNAL_DIR
+from custodio.journal import JournalReader
 from custodio.vault import envelope
 from custodio.vault.store import Vault
 
@@ -185,6 +190,111 @@ def _stereo(vault: Vault, parts: list[AudioPart]) -> bytes:
 
     return wav.stereo(decoded.get("target", []), decoded.get("other", []),
                       (offset("target"), offset("other")))  # fmt: skip
+
+
+# --- live audio ----------------------------------------------------------------------
+
+
+class LiveAudio:
+    """An open call's audio as it grows: a WAV whose header says "length unknown".
+
+    Made by :func:`follow_audio` (policy-checked and audited once). :meth:`poll` never
+    blocks: it reads the journal up to the assembler's position, returns the bytes placed
+    since the last poll (the header first, once the codec is known; possibly nothing),
+    and sets :attr:`done` once the call has closed and everything was handed out.
+    ``direction`` target/other: the G.711 octets as received (format 6/7); ``both``: a
+    16-bit PCM stereo copy, left the target, right the other party, each side handed out
+    as far as both have arrived (the rest at the end). See docs/assembly.md, "Live audio".
+    """
+
+    def __init__(self, svc: Service, comm_id: int, direction: str, follower: live.Follower,
+                 journal_dir: Path) -> None:  # fmt: skip
+        self.svc, self.comm_id, self.direction = svc, comm_id, direction
+        self.follower = follower
+        self.done = False
+        self.header: bytes | None = None
+        self.written = 0  # octets handed out after the header
+        self._position = 0
+        self._reader = JournalReader(journal_dir, durable=lambda: self._position)
+        self._held: dict[str, bytes] = {"target": b"", "other": b""}  # stereo: one side ahead
+
+    def poll(self) -> bytes:
+        if self.done:
+            return b""
+        row, self._position = self.svc.db.read(
+            lambda tx: (comms.get(tx, self.comm_id), comms.position(tx, ASSEMBLY_CONSUMER))
+        )
+        while records := self._reader.read(self.follower.cursor, 2000):
+            self.follower.feed(records)
+        closed = row["status"] != "open" and self.follower.cursor >= int(row["last_seq"])
+        data = self._take(final=closed)
+        self.done = closed
+        self.written += len(data)
+        if self.header is not None:
+            return data
+        codec = self.follower.codec
+        if codec is None:
+            return b""
+        self.header = (wav.pcm_stereo_header() if self.direction == "both"
+                       else wav.g711_wav_header(codec))  # fmt: skip
+        return self.header + data
+
+    def final_header(self) -> bytes | None:
+        """The header with the real length, for a file that can be rewritten at the end."""
+        codec = self.follower.codec
+        if codec is None:
+            return None
+        if self.direction == "both":
+            return wav.pcm_stereo_header(self.written // 4)
+        return wav.g711_wav_header(codec, self.written)
+
+    def _take(self, *, final: bool) -> bytes:
+        if self.direction != "both":
+            return self.follower.take(self.direction, final=final)
+        codec = self.follower.codec
+        for side in ("target", "other"):
+            self._held[side] += self.follower.take(side, final=final)
+        if codec is None:
+            return b""
+        t, o = self._held["target"], self._held["other"]
+        n = max(len(t), len(o)) if final else min(len(t), len(o))
+        silence = bytes((wav.SILENCE[codec],))
+        t, o = t.ljust(n, silence), o.ljust(n, silence)
+        self._held = {"target": t[n:], "other": o[n:]}
+        return wav.pcm_frames(wav.decode(t[:n], codec), wav.decode(o[:n], codec))
+
+
+def follow_audio(
+    svc: Service,
+    session: Session,
+    comm_id: int,
+    direction: str,
+    purpose: str | None,
+    *,
+    journal_dir: Path | None = None,
+) -> LiveAudio:
+    """Listen to an open call as it is assembled (``content.read``, audited once, here)."""
+    if direction not in DIRECTIONS:
+        raise InvalidInput(f"--direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
+
+    def perform(tx: Tx, actor: Actor, request: Request) -> live.Follower:
+        row = comms.get(tx, comm_id)
+        if row["status"] != "open":
+            raise Conflict(
+                f"communication {comm_id} is closed ({row['status']})",
+                hint="its stored audio: `custodio comms audio ID -o FILE` (without --follow)",
+            )
+        at = from_text(row["begin_at"] or row["created_at"])
+        attribution = attribute(tx, row["liid"], row["operator"], at)
+        request.details.update(direction=direction, live=True)
+        key = (row["operator"], row["liid"], row["cin"])
+        return live.Follower(key, int(row["open_seq"]), attribution)
+
+    request = Request(f"communication:{comm_id}")
+    follower = svc.act(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
+                       purpose=purpose)  # fmt: skip
+    directory = journal_dir or svc.config.data_dir / JOURNAL_DIR
+    return LiveAudio(svc, comm_id, direction, follower, directory)
 
 
 # --- quarantine ----------------------------------------------------------------------

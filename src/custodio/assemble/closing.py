@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from custodio.assemble import attribution, media, wav
+from custodio.assemble import attribution, media, pcap, wav
 from custodio.assemble.correlate import Comm, Episode
 from custodio.assemble.media import Stream
 from custodio.assemble.sip import MediaAddress
@@ -25,7 +25,7 @@ SIDES = ("target", "other")
 class Blob:
     """Something to store in the vault and record for a communication."""
 
-    role: str  # audio, message, quarantine
+    role: str  # audio, message, pcap, quarantine
     kind: Kind
     data: bytes
     direction: str | None = None
@@ -79,6 +79,12 @@ def finish(comm: Comm, closed_by: str) -> Closing:
                 blobs.append(_audio_blob(side, audio))
     if comm.sms is not None:
         blobs.append(_message_blob(comm))
+    if comm.ip_packets is not None:
+        if not comm.streams and comm.kind != "sms":
+            comm.kind = "data"  # IP packets and no voice: a data session, whatever the IRI said
+        data = pcap.file_bytes(comm.ip_packets.read())
+        details = {"packets": comm.ip_count, "linktype": pcap.LINKTYPE_RAW}
+        blobs.append(Blob("pcap", Kind.PDU, data, details=details))
     blobs += quarantine_blobs(comm)
     if comm.undecoded_cc:
         notes.append({"note": "undecoded-cc", "items": comm.undecoded_cc})
@@ -105,7 +111,7 @@ def quarantine_blobs(comm: Comm) -> list[Blob]:
     for data_kind, held in comm.held.items():
         reason = comm.attribution.quarantine_reason("traffic" if data_kind == "all" else data_kind)
         blobs.append(
-            Blob("quarantine", Kind.QUARANTINE, bytes(held.data), data_kind=data_kind,
+            Blob("quarantine", Kind.QUARANTINE, held.data.read(), data_kind=data_kind,
                  reason=reason or "held", episode=held.episode)
         )  # fmt: skip
     if comm.cells and comm.attribution.quarantine_reason("location") == attribution.NO_LOCATION:
@@ -131,7 +137,7 @@ def assign_streams(comm: Comm) -> tuple[dict[str, list[Stream]], list[dict[str, 
         if by_signal is not None and label in sides and label != by_signal:
             notes.append(
                 {"note": "direction-label-disagrees", "stream": _describe(stream),
-                 "signalling": by_signal, "label": label, "packets": len(stream.packets)}
+                 "signalling": by_signal, "label": label, "packets": stream.packets}
             )  # fmt: skip
         sides[side].append(stream)
     return sides, notes

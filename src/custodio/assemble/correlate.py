@@ -12,11 +12,12 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from custodio.assemble import iri, sip
+from custodio.assemble import iri, pcap, sip
 from custodio.assemble.attribution import Attribution
 from custodio.assemble.media import Stream
 from custodio.assemble.rtp import RTPPacket, parse_ip, parse_rtp, parse_udp
 from custodio.assemble.sip import MediaAddress
+from custodio.assemble.spool import MEMORY, Sink, Spool
 from custodio.assemble.status import SeqTracker
 from custodio.handover.pdu import (
     CCContentsKind,
@@ -52,14 +53,14 @@ class Episode:
 
 @dataclass
 class Held:
-    """Raw PDUs (back to back, as received) held for the quarantine."""
+    """Raw PDUs (back to back, as received) held for the quarantine, in a spool sink."""
 
+    data: Sink
     episode: Episode = field(default_factory=Episode)
-    data: bytearray = field(default_factory=bytearray)
 
     def add(self, seq: int, pdu: bytes) -> None:
         self.episode.add(seq, pdu)
-        self.data += pdu
+        self.data.append(pdu)
 
 
 @dataclass
@@ -115,13 +116,17 @@ class Comm:
     sequences: dict[str, SeqTracker] = field(default_factory=dict)
     streams: dict[tuple[object, ...], Stream] = field(default_factory=dict)
     undecoded_cc: int = 0
+    ip_packets: Sink | None = None  # pcap records of a data session's IP packets
+    ip_count: int = 0
     dialog: SipState = field(default_factory=SipState)
     episode: Episode = field(default_factory=Episode)
     held: dict[str, Held] = field(default_factory=dict)  # data kind -> held PDUs
     previous_reasons: list[dict[str, object]] = field(default_factory=list)
     amendments: int = 0
     sealed: bool = False
+    start_notified: bool = False  # call.started written (or the row predates this run)
     dirty: bool = True
+    spool: Spool = MEMORY  # where streams and held PDUs grow while the call is open
 
     # --- applying records ------------------------------------------------------------
 
@@ -143,7 +148,10 @@ class Comm:
             self._apply_cc(pdu, at, seq, raw, quarantined=whole is not None)
 
     def _hold(self, data_kind: str, seq: int, raw: bytes) -> None:
-        self.held.setdefault(data_kind, Held()).add(seq, raw)
+        held = self.held.get(data_kind)
+        if held is None:
+            held = self.held[data_kind] = Held(self.spool.sink())
+        held.add(seq, raw)
 
     def _apply_iri(self, item: IRIItem, at: datetime, received_ns: int) -> None:
         self.iri = True
@@ -228,16 +236,48 @@ class Comm:
         )
         if item.contents_kind is CCContentsKind.PSTN_ISDN:
             key: tuple[object, ...] = ("pstn", item.cc_link_id, label)
-            stream = self.streams.setdefault(key, Stream(key))
+            stream = self.streams.get(key) or self.streams.setdefault(
+                key, Stream(key, spool=self.spool)
+            )
             stream.add_frame(pdu_seq, bytes(item.content), label, at)
+            return
+        if item.contents_kind is CCContentsKind.IP:  # TS 102 232-3 IPCC: a data session
+            ip = pcap.ipcc_packet(item.content)
+            if ip is None:
+                self.undecoded_cc += 1
+            else:
+                self._ip_packet(ip, at)
             return
         packet = _packet(item)
         if packet is None:
-            self.undecoded_cc += 1
+            if item.frame_type is FrameType.IP and pcap.is_ip(item.content):
+                self._ip_packet(bytes(item.content), at)  # IP, not RTP voice: kept as such
+            else:
+                self.undecoded_cc += 1
             return
         key = ("rtp", packet.source, packet.destination, packet.ssrc)
-        stream = self.streams.setdefault(key, Stream(key, packet.source, packet.destination))
-        stream.add_rtp(packet, label, at)
+        found = self.streams.get(key)
+        if found is None:
+            found = self.streams[key] = Stream(key, packet.source, packet.destination,
+                                               spool=self.spool)  # fmt: skip
+        found.add_rtp(packet, label, at)
+
+    def _ip_packet(self, packet: bytes, at: datetime) -> None:
+        if self.ip_packets is None:
+            self.ip_packets = self.spool.sink()
+            if self.kind == "other":
+                self.kind, self.dirty = "data", True
+        self.ip_packets.append(pcap.record(at, packet))
+        self.ip_count += 1
+
+    def discard(self) -> None:
+        """Delete the spooled bytes (the communication is stored, or will be rebuilt)."""
+        if self.ip_packets is not None:
+            self.ip_packets.discard()
+        for stream in self.streams.values():
+            stream.discard()
+        for held in self.held.values():
+            held.data.discard()
 
     # --- facts for closing -----------------------------------------------------------
 

@@ -1,62 +1,92 @@
-"""A call's media: packets collected per stream, then ordered, de-duplicated and joined.
+"""A call's media: each stream ordered, de-duplicated and decoded as it arrives.
 
-While a call is open each CC item lands in a :class:`Stream` keyed by what identifies it
-on the wire (the RTP source and destination address and SSRC, or for PSTN CC the
-operator's direction and link). At close every stream becomes samples: RTP packets in
-order of their (unwrapped) sequence number, placed by their RTP timestamp, duplicates
-dropped, holes filled with codec silence and recorded as gaps; PSTN CC frames in order of
-the PDU sequence number. Which stream is the target's is decided by the caller
-(:mod:`custodio.assemble.attribution` of directions in :mod:`custodio.assemble.correlate`).
+Each CC item lands in a :class:`Stream` keyed by what identifies it on the wire (the RTP
+source and destination address and SSRC, or for PSTN CC the operator's direction and
+link). A stream holds at most ``WINDOW`` packets, ordered by their (unwrapped) RTP
+sequence number; when the window is full the lowest one is placed by its RTP timestamp
+into the stream's :class:`~custodio.assemble.spool.Sink` as G.711 octets. A hole is
+filled with codec silence and recorded as a :class:`Gap`; a packet arriving after its
+place was passed (reordered beyond the window) still fills its hole, else it is counted
+as ``late``. Duplicates are dropped. PSTN CC frames are ordered by the PDU sequence number.
+So an open call holds a bounded window per stream in memory, whatever its length.
+
+At close (or for a live listener, continuously) :meth:`Stream.drain` places what is left;
+:func:`join` makes the audio of one direction. Which stream is the target's is decided by
+:mod:`custodio.assemble.closing`.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import itertools
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from custodio.assemble.rtp import Endpoint, RTPPacket
+from custodio.assemble.spool import MEMORY, Sink, Spool
 from custodio.assemble.wav import CODEC_NAMES, PCMA, SILENCE
 
 StreamKey = tuple[object, ...]
 MAX_GAP_SAMPLES = 8000 * 60  # a hole longer than a minute is recorded, not filled
+WINDOW = 64  # packets held for reordering: 1.28 s of 20 ms packets
+RECENT = 1024  # sequence numbers remembered once placed, to tell duplicates from late ones
+_PSTN = -1  # the "timestamp" of a PSTN frame before its place is known
 
 
 @dataclass(frozen=True, slots=True)
 class Gap:
     at_sample: int
     samples: int
+    filled: bool = True  # False: longer than MAX_GAP_SAMPLES, left out of the audio
 
 
 @dataclass
 class Stream:
-    """The packets of one media stream as they arrived."""
+    """One media stream: a reorder window in memory, the decoded octets in a sink."""
 
     key: StreamKey
     source: Endpoint | None = None
     destination: Endpoint | None = None
+    spool: Spool = MEMORY
     first_at: datetime | None = None
     labels: Counter[str] = field(default_factory=Counter)  # operator's payloadDirection
-    packets: dict[int, tuple[int, int, bytes]] = field(default_factory=dict)  # seq -> ts, pt, data
+    packets: int = 0  # distinct packets accepted
     duplicates: int = 0
+    late: int = 0  # reordered beyond the window, with no hole left for them
+    codec: int | None = None
+    undecoded: Counter[int] = field(default_factory=Counter)  # payload type -> packets
+    gaps: list[Gap] = field(default_factory=list)
+    _sink: Sink | None = None
+    _window: dict[int, tuple[int, int, bytes]] = field(default_factory=dict)
+    _heap: list[int] = field(default_factory=list)
+    _recent: deque[int] = field(default_factory=lambda: deque(maxlen=RECENT))
+    _recent_set: set[int] = field(default_factory=set)
+    _emitted: int | None = None  # highest sequence placed
     _last_ext: int | None = None
+    _base: int | None = None  # RTP timestamp (or PSTN sequence) of sample 0
+    _shift: int = 0  # samples of unfilled holes, left out of the octets
+    _step: int = 1  # PSTN: usual sequence step between this stream's frames
+    _frame: int = 160  # PSTN: usual frame length
+
+    @property
+    def sink(self) -> Sink:
+        if self._sink is None:
+            self._sink = self.spool.sink()
+        return self._sink
+
+    # --- arriving packets ------------------------------------------------------------
 
     def add_rtp(self, packet: RTPPacket, label: str, at: datetime | None) -> None:
         self._seen(label, at)
-        ext = self._extend(packet.sequence)
-        if ext in self.packets:
-            self.duplicates += 1
-            return
-        self.packets[ext] = (packet.timestamp, packet.payload_type, packet.payload)
+        self._add(self._extend(packet.sequence), packet.timestamp, packet.payload_type,
+                  packet.payload)  # fmt: skip
 
     def add_frame(self, pdu_seq: int, data: bytes, label: str, at: datetime | None) -> None:
         """A PSTN CC frame (G.711 A-law octets, no RTP), ordered by the PDU's sequence."""
         self._seen(label, at)
-        if pdu_seq in self.packets:
-            self.duplicates += 1
-            return
-        self.packets[pdu_seq] = (-1, PCMA, data)
+        self._add(pdu_seq, _PSTN, PCMA, data)
 
     def _seen(self, label: str, at: datetime | None) -> None:
         self.labels[label] += 1
@@ -74,6 +104,115 @@ class Stream:
             self._last_ext = ext
         return ext
 
+    def _add(self, ext: int, ts: int, pt: int, payload: bytes) -> None:
+        if ext in self._window or ext in self._recent_set:
+            self.duplicates += 1
+            return
+        if self._emitted is not None and ext <= self._emitted:
+            self._remember(ext)
+            self._place(ext, ts, pt, payload, late=True)
+            return
+        self._window[ext] = (ts, pt, payload)
+        heapq.heappush(self._heap, ext)
+        if len(self._window) > WINDOW:
+            self._pop()
+
+    def drain(self) -> None:
+        """Place every packet still in the window (the stream ends, or a listener asks)."""
+        while self._window:
+            self._pop()
+
+    def _pop(self) -> None:
+        ext = heapq.heappop(self._heap)
+        ts, pt, payload = self._window.pop(ext)
+        if self._base is None and ts == _PSTN:
+            self._learn_frames(ext)
+        self._emitted = ext
+        self._remember(ext)
+        self._place(ext, ts, pt, payload, late=False)
+
+    def _remember(self, ext: int) -> None:
+        if len(self._recent) == RECENT:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(ext)
+        self._recent_set.add(ext)
+
+    def _learn_frames(self, first: int) -> None:
+        """PSTN: the usual step and frame length, from the frames in the window.
+
+        The PDU sequence number counts every CC PDU of the communication, so one
+        direction's frames are usually two apart (the other direction's in between).
+        """
+        order = sorted([first, *self._window])
+        steps = Counter(b - a for a, b in itertools.pairwise(order))
+        self._step = steps.most_common(1)[0][0] if steps else 1
+        lengths = Counter(len(v[2]) for v in self._window.values())
+        self._frame = lengths.most_common(1)[0][0] if lengths else self._frame
+        self._base = first
+
+    # --- placing decoded octets ------------------------------------------------------
+
+    def _place(self, ext: int, ts: int, pt: int, payload: bytes, *, late: bool) -> None:
+        if pt not in SILENCE or (self.codec is not None and pt != self.codec):
+            self.undecoded[pt] += 1  # the bytes stay in the journal and the archive
+            self.packets += not late
+            return
+        self.codec = pt if self.codec is None else self.codec
+        if ts == _PSTN:
+            assert self._base is not None
+            offset = (ext - self._base) // self._step * self._frame - self._shift
+        else:
+            if self._base is None:
+                self._base = ts
+            offset = ((ts - self._base) & 0xFFFFFFFF) - self._shift
+        if late or offset < 0 or offset >= 1 << 31:
+            if offset < 0 or offset >= 1 << 31 or not self._fill(offset, payload):
+                self.late += 1
+            else:
+                self.packets += 1
+            return
+        self.packets += 1
+        sink, end = self.sink, self.sink.size
+        if offset > end:
+            hole = offset - end
+            if hole > MAX_GAP_SAMPLES:
+                self.gaps.append(Gap(end, hole, filled=False))
+                self._shift += hole
+                offset = end
+            else:
+                self.gaps.append(Gap(end, hole))
+                sink.append(bytes((SILENCE[pt],)) * hole)
+                end = offset
+        if offset + len(payload) > end:
+            sink.append(payload[end - offset :])
+        else:  # within what is there: fills recorded silence, else the first one stays
+            self._fill(offset, payload)
+
+    def _fill(self, offset: int, payload: bytes) -> bool:
+        """Write what falls into recorded silence; True when something did."""
+        stop = offset + len(payload)
+        i = bisect.bisect_right([g.at_sample for g in self.gaps], offset) - 1
+        i = max(i, 0)
+        wrote = False
+        while i < len(self.gaps) and self.gaps[i].at_sample < stop:
+            gap = self.gaps[i]
+            lo, hi = max(offset, gap.at_sample), min(stop, gap.at_sample + gap.samples)
+            if not gap.filled or lo >= hi:
+                i += 1
+                continue
+            self.sink.write(lo, payload[lo - offset : hi - offset])
+            wrote = True
+            rest = [Gap(gap.at_sample, lo - gap.at_sample),
+                    Gap(hi, gap.at_sample + gap.samples - hi)]  # fmt: skip
+            rest = [g for g in rest if g.samples > 0]
+            self.gaps[i : i + 1] = rest
+            i += len(rest)
+        return wrote
+
+    def discard(self) -> None:
+        if self._sink is not None:
+            self._sink.discard()
+
 
 @dataclass(frozen=True)
 class Audio:
@@ -86,6 +225,7 @@ class Audio:
     gaps: tuple[Gap, ...]
     undecoded: Counter[int]
     first_at: datetime | None
+    late: int = 0
 
     def summary(self) -> dict[str, object]:
         return {
@@ -93,6 +233,7 @@ class Audio:
             "samples": len(self.samples),
             "packets": self.packets,
             "duplicates": self.duplicates,
+            "late": self.late,
             "gaps": [[g.at_sample, g.samples] for g in self.gaps],
             "undecoded_payload_types": {str(k): v for k, v in sorted(self.undecoded.items())},
             "first_at": self.first_at.isoformat() if self.first_at else None,
@@ -102,81 +243,26 @@ class Audio:
 def join(streams: list[Stream]) -> Audio:
     """The samples of the streams of one direction, one after another in order of start."""
     ordered = sorted(streams, key=lambda s: (s.first_at is None, s.first_at or datetime.min))
-    parts = [_samples(s) for s in ordered]
-    codec = next((p.codec for p in parts if p.codec is not None), None)
+    for stream in ordered:
+        stream.drain()
+    codec = next((s.codec for s in ordered if s.codec is not None), None)
     gaps: list[Gap] = []
     out = bytearray()
     undecoded: Counter[int] = Counter()
-    for part in parts:
-        gaps += [Gap(g.at_sample + len(out), g.samples) for g in part.gaps]
-        out += part.samples
-        undecoded += part.undecoded
+    for stream in ordered:
+        if stream.codec is None or stream.codec == codec:
+            gaps += [Gap(g.at_sample + len(out), g.samples, g.filled) for g in stream.gaps]
+            out += stream.sink.read() if stream.codec is not None else b""
+        else:
+            undecoded[stream.codec] += stream.packets
+        undecoded += stream.undecoded
     return Audio(
         codec=codec,
         samples=bytes(out),
-        packets=sum(p.packets for p in parts),
-        duplicates=sum(p.duplicates for p in parts),
+        packets=sum(s.packets for s in ordered),
+        duplicates=sum(s.duplicates for s in ordered),
         gaps=tuple(gaps),
         undecoded=undecoded,
         first_at=ordered[0].first_at if ordered else None,
+        late=sum(s.late for s in ordered),
     )
-
-
-def _samples(stream: Stream) -> Audio:
-    order = sorted(stream.packets)
-    codec = _codec(stream)
-    undecoded: Counter[int] = Counter(pt for _, pt, _ in stream.packets.values() if pt != codec)
-    if not order or codec is None:
-        return Audio(codec, b"", len(order), stream.duplicates, (), undecoded, stream.first_at)
-    if stream.packets[order[0]][0] < 0:
-        out, gaps = _frames(stream, order)
-    else:
-        out, gaps = _rtp(stream, order, codec)
-    return Audio(codec, bytes(out), len(order), stream.duplicates, tuple(gaps), undecoded,
-                 stream.first_at)  # fmt: skip
-
-
-def _codec(stream: Stream) -> int | None:
-    kinds = Counter(pt for _, pt, _ in stream.packets.values() if pt in SILENCE)
-    return kinds.most_common(1)[0][0] if kinds else None
-
-
-def _rtp(stream: Stream, order: list[int], codec: int) -> tuple[bytearray, list[Gap]]:
-    out = bytearray()
-    gaps: list[Gap] = []
-    base = stream.packets[order[0]][0]
-    silence = SILENCE[codec]
-    for ext in order:
-        ts, pt, payload = stream.packets[ext]
-        if pt != codec:
-            continue
-        offset = (ts - base) & 0xFFFFFFFF
-        if offset > len(out):
-            hole = offset - len(out)
-            gaps.append(Gap(len(out), hole))
-            if hole > MAX_GAP_SAMPLES:
-                hole = 0
-            out += bytes((silence,)) * hole
-        if offset >= len(out) or offset + len(payload) > len(out):
-            out += payload[max(0, len(out) - offset) :]
-    return out, gaps
-
-
-def _frames(stream: Stream, order: list[int]) -> tuple[bytearray, list[Gap]]:
-    """PSTN frames by PDU sequence; a hole is a step longer than the usual one.
-
-    The PDU sequence number counts every CC PDU of the communication, so one direction's
-    frames are usually two apart (the other direction's in between): the usual step.
-    """
-    frame = Counter(len(stream.packets[s][2]) for s in order).most_common(1)[0][0]
-    steps = Counter(b - a for a, b in itertools.pairwise(order))
-    step = steps.most_common(1)[0][0] if steps else 1
-    out = bytearray()
-    gaps: list[Gap] = []
-    for previous, seq in zip([order[0] - step, *order], order, strict=False):
-        missing = (seq - previous) // step - 1
-        if missing > 0:
-            gaps.append(Gap(len(out), missing * frame))
-            out += bytes((SILENCE[PCMA],)) * (missing * frame)
-        out += stream.packets[seq][2]
-    return out, gaps

@@ -18,7 +18,7 @@ from custodio import audit
 from custodio.assemble import seal
 from custodio.assemble.closing import Blob, Closing, status_of
 from custodio.assemble.correlate import Comm
-from custodio.catalog import comms, identifiers, jobs, protected
+from custodio.catalog import comms, identifiers, jobs, notifications, protected
 from custodio.catalog.vault_index import TxIndex
 from custodio.db import Tx
 from custodio.db.times import to_text
@@ -101,9 +101,27 @@ def save_comm(tx: Tx, comm: Comm, closing: Closing | None) -> None:
         for cell, at in comm.cells[comm.cells_saved :]:
             comms.add_location(tx, comm.id, cell, to_text(at))
         comm.cells_saved = len(comm.cells)
+    _notify_start(tx, comm)
     if closing is not None and comm.attribution.case_id is not None and comm.attribution.traffic:
         jobs.enqueue(tx, jobs.CLASSIFY, comm.id, comm.attribution.case_id)  # (re-)closed
     comm.dirty = False
+
+
+def _notify_start(tx: Tx, comm: Comm) -> None:
+    """A target's voice call started: a ``call.started`` notification for its case.
+
+    Only the communication id, the LIID and which side the target is: never content, and
+    nothing for a sealed call (its existence is for judges only), a quarantined one, or a
+    re-opened one (it started long ago).
+    """
+    a = comm.attribution
+    if comm.start_notified or comm.kind != "voice" or comm.amendments or comm.sealed:
+        return
+    if a.case_id is None or a.agency_id is None or not a.traffic or comm.id is None:
+        return
+    detail = {"liid": comm.key[1], "target": comm.target_side()[0]}
+    notifications.add(tx, a.agency_id, a.case_id, "call.started", comm.id, detail)
+    comm.start_notified = True
 
 
 def _seal(tx: Tx, comm: Comm, rows: list[comms.Party]) -> None:

@@ -52,6 +52,35 @@ def g711_wav(samples: bytes, codec: int) -> bytes:
     return b"RIFF" + struct.pack("<I", total) + b"WAVE" + body + samples + pad
 
 
+UNKNOWN_LENGTH = 0xFFFFFFFF  # a growing WAV's sizes, until the writer can fix them
+
+
+def g711_wav_header(codec: int, samples: int | None = None) -> bytes:
+    """The header of :func:`g711_wav` for ``samples`` octets; ``None``: not known yet
+    (a stream that grows: players read to the end; a file is fixed up when it ends)."""
+    size = UNKNOWN_LENGTH if samples is None else samples
+    fmt = struct.pack("<HHIIHHH", _FORMAT[codec], 1, SAMPLE_RATE, SAMPLE_RATE, 1, 8, 0)
+    body = _chunk(b"fmt ", fmt) + _chunk(b"fact", struct.pack("<I", size))
+    total = UNKNOWN_LENGTH if samples is None else 4 + len(body) + 8 + samples + samples % 2
+    return b"RIFF" + struct.pack("<I", total) + b"WAVE" + body + b"data" + struct.pack("<I", size)
+
+
+def pcm_stereo_header(frames: int | None = None) -> bytes:
+    """The header of a 16-bit PCM stereo WAV of ``frames`` frames (``None``: growing)."""
+    size = UNKNOWN_LENGTH if frames is None else 4 * frames
+    fmt = struct.pack("<HHIIHH", 1, 2, SAMPLE_RATE, SAMPLE_RATE * 4, 4, 16)
+    total = UNKNOWN_LENGTH if frames is None else 4 + 8 + len(fmt) + 8 + size
+    head = b"RIFF" + struct.pack("<I", total) + b"WAVE" + _chunk(b"fmt ", fmt)
+    return head + b"data" + struct.pack("<I", size)
+
+
+def pcm_frames(left: Sequence[int], right: Sequence[int]) -> bytes:
+    """Interleaved 16-bit stereo frames of two equally long sample sequences."""
+    frames = [0] * (2 * len(left))
+    frames[0::2], frames[1::2] = left, right
+    return struct.pack(f"<{len(frames)}h", *frames)
+
+
 def _chunk(name: bytes, data: bytes) -> bytes:
     return name + struct.pack("<I", len(data)) + data
 

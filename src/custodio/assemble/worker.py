@@ -22,22 +22,27 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from custodio.assemble import sip
 from custodio.assemble.attribution import Attribution, attribute
 from custodio.assemble.closing import Closing, finish
 from custodio.assemble.correlate import Comm, Key, PartyKey, pdu_time
+from custodio.assemble.fastcc import Templates
+from custodio.assemble.spool import Spool
 from custodio.assemble.store import save_closing, save_comm, write_blobs
 from custodio.catalog import comms
 from custodio.db import Database, Row, Tx
 from custodio.db.times import from_text
 from custodio.errors import CustodioError, DecodeError
-from custodio.handover.pdu import DecodedPDU, IRIContentsKind, PayloadKind, TRIKind, decode
+from custodio.handover.pdu import DecodedPDU, IRIContentsKind, PayloadKind, TRIKind
 from custodio.journal import Journal, Record
+from custodio.vault.index import ObjectRef
 from custodio.vault.store import Vault
 
 log = logging.getLogger(__name__)
 CONSUMER = "assemble"
+SPOOL_DIR = "assembly-spool"
 
 
 class AssemblyError(CustodioError):
@@ -86,7 +91,17 @@ class _State:
 
 
 class Assembler:
-    def __init__(self, db: Database, vault: Vault, journal: Journal, timing: Timing) -> None:
+    def __init__(
+        self,
+        db: Database,
+        vault: Vault,
+        journal: Journal,
+        timing: Timing,
+        *,
+        spool_dir: Path | None = None,
+    ) -> None:
+        """``spool_dir``: where open calls' decoded audio grows (default: the journal
+        directory's sibling ``assembly-spool``; emptied here, rebuilt from the journal)."""
         self.db = db
         self.vault = vault
         self.journal = journal
@@ -94,6 +109,8 @@ class Assembler:
         self.stats = Stats()
         self.consumer = journal.consumer(CONSUMER)
         self.state = _State()
+        self.spool = Spool(spool_dir or journal.directory.parent / SPOOL_DIR)
+        self.templates = Templates()
         self._rebuild()
 
     # --- start and rebuild -----------------------------------------------------------
@@ -101,6 +118,7 @@ class Assembler:
     def _rebuild(self) -> None:
         """Memory from the catalog: open communications, and the position to replay to."""
         self.consumer = self.journal.consumer(CONSUMER)
+        self.spool.clear()
         last, rows = self.db.read(lambda tx: (comms.position(tx, CONSUMER), comms.open_comms(tx)))
         if self.consumer.position > last:
             raise AssemblyError(
@@ -111,7 +129,7 @@ class Assembler:
             )
         state = _State(applied_until=last)
         for row in rows:
-            comm = self.db.read(functools.partial(_comm_from_row, row=row))
+            comm = self.db.read(functools.partial(_comm_from_row, row=row, spool=self.spool))
             state.comms[comm.key] = comm
         self.state = state
         self.stats.position = last
@@ -138,8 +156,14 @@ class Assembler:
         now = time.time_ns() if now_ns is None else now_ns
         replaying = bool(records) and records[-1].seq < self.state.applied_until
         due = [] if replaying else self._due(now, final and not records)
-        closings = [finish(c, why) for c, why in due]
-        refs = write_blobs(self.vault, closings)
+        closings: list[Closing] = []
+        refs: dict[int, ObjectRef] = {}
+        for comm, why in due:  # one at a time: a closing's audio leaves memory once stored
+            closing = finish(comm, why)
+            refs.update(write_blobs(self.vault, [closing]))
+            for blob in closing.blobs:
+                blob.data = b""
+            closings.append(closing)
         last = records[-1].seq if records else self.state.applied_until
         position = max(last, self.state.applied_until)
         closing_ids = {id(c.comm) for c in closings}
@@ -160,6 +184,7 @@ class Assembler:
     def _after_commit(self, closings: list[Closing], position: int, report: StepReport) -> None:
         for closing in closings:
             self._forget(closing.comm)
+            closing.comm.discard()
         self.state.applied_until = position
         low = min([c.open_seq for c in self.state.comms.values()] + [position + 1]) - 1
         if low > self.consumer.position:
@@ -180,7 +205,7 @@ class Assembler:
 
     def _apply(self, record: Record, report: StepReport, opened: list[Comm]) -> None:
         try:
-            pdu = decode(record.pdu)
+            pdu = self.templates.decode(record)
         except DecodeError:
             self.stats.undecodable += 1
             report.skipped += 1
@@ -237,9 +262,11 @@ class Assembler:
                 attribute(tx, key[1], key[0], at),
             )
         )
-        comm = Comm(key=key, attribution=attribution, open_seq=record.seq)
+        comm = Comm(key=key, attribution=attribution, open_seq=record.seq, spool=self.spool)
         if previous is not None:  # a late record: re-open and amend, never a second one
-            comm = self.db.read(lambda tx: _comm_from_row(tx, previous, reopen_at=record.seq))
+            comm = self.db.read(
+                lambda tx: _comm_from_row(tx, previous, spool=self.spool, reopen_at=record.seq)
+            )
             self.stats.amended += 1
         call_id = _call_id(pdu)
         if call_id is not None:
@@ -272,19 +299,21 @@ def _call_id(pdu: DecodedPDU) -> str | None:
     return None
 
 
-def _comm_from_row(tx: Tx, row: Row, *, reopen_at: int | None = None) -> Comm:
+def _comm_from_row(tx: Tx, row: Row, *, spool: Spool, reopen_at: int | None = None) -> Comm:
     """A communication as the catalog has it, to rebuild (or re-open) in memory."""
     begin = from_text(row["begin_at"]) if row["begin_at"] else None
     at = begin or from_text(row["created_at"])
     attribution: Attribution = attribute(tx, row["liid"], row["operator"], at)
     key: Key = (row["operator"], row["liid"], row["cin"])
     comm_id = int(row["id"])
-    comm = Comm(key=key, attribution=attribution, open_seq=int(row["open_seq"]), id=comm_id)
+    comm = Comm(key=key, attribution=attribution, open_seq=int(row["open_seq"]), id=comm_id,
+                spool=spool)  # fmt: skip
     comm.kind, comm.call_id = row["kind"], row["call_id"]
     comm.begin_at = begin
     comm.answer_at = from_text(row["answer_at"]) if row["answer_at"] else None
     comm.outcome, comm.sealed = row["outcome"], bool(row["sealed"])
     comm.amendments = int(row["amendments"])
+    comm.start_notified = row["kind"] == "voice"  # notified when it was stored as a call
     comm.last_seq = int(row["last_seq"])
     for p in comms.parties_of(tx, comm_id):
         comm.parties[PartyKey(p["role"], p["delivered"], p["source"])] = None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 
@@ -78,16 +79,59 @@ def comms_show(ctx: Context, comm_id: int, as_json: bool) -> None:
     "--direction", type=click.Choice(service.DIRECTIONS), default="both", show_default=True,
     help="target: what the target said; other: the other party; both: a stereo copy.",
 )  # fmt: skip
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="WAV file.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True,
+    help="WAV file ('-' with --follow: standard output).",
+)  # fmt: skip
+@click.option(
+    "--follow", is_flag=True,
+    help="An open call: write its audio as it arrives, until the call closes.",
+)  # fmt: skip
+@click.option("--poll", type=float, default=0.5, show_default=True, hidden=True)
 @purpose_option
 @pass_context
 def comms_audio(
-    ctx: Context, comm_id: int, direction: str, output: Path, purpose: str | None
+    ctx: Context,
+    comm_id: int,
+    direction: str,
+    output: Path,
+    follow: bool,
+    poll: float,
+    purpose: str | None,
 ) -> None:
     """Write a communication's audio to a WAV file (audited, with your purpose)."""
+    if follow:
+        _follow(ctx, comm_id, direction, output, purpose, poll)
+        return
     data = service.audio(ctx.service(), ctx.session(), ctx.vault(), comm_id, direction, purpose)
     output.write_bytes(data)
     click.echo(f"wrote {len(data)} bytes to {output}")
+
+
+def _follow(
+    ctx: Context, comm_id: int, direction: str, output: Path, purpose: str | None, poll: float
+) -> None:
+    """Write the growing WAV; a file gets its real length in the header at the end."""
+    live = service.follow_audio(ctx.service(), ctx.session(), comm_id, direction, purpose)
+    to_stdout = str(output) == "-"
+    sink: BinaryIO = sys.stdout.buffer if to_stdout else output.open("wb")
+    try:
+        while not live.done:
+            data = live.poll()
+            if data:
+                sink.write(data)
+                sink.flush()
+            else:
+                time.sleep(poll)
+        header = live.final_header()
+        if not to_stdout and header is not None:
+            sink.seek(0)
+            sink.write(header)
+    finally:
+        if not to_stdout:
+            sink.close()
+    if not to_stdout:
+        click.echo(f"the call closed: wrote {live.written} octets of audio to {output}")
 
 
 @comms.command("seal")

@@ -1,0 +1,105 @@
+"""Where an open communication keeps its growing bytes: decoded audio and held PDUs.
+
+An open call cannot keep its packets in memory (1,000 ten-minute calls would need tens of
+gigabytes) and the vault cannot append to an encrypted object. So each media stream and
+each set of held PDUs writes into a :class:`Sink`: a small in-memory tail, flushed every
+``FLUSH_BYTES`` by appending to a file in the assembler's spool directory (beside the
+journal, on the same local disk, holding nothing the journal does not already hold).
+At close the sink is read back whole into the vault object and deleted.
+
+The spool is a cache, never evidence: the journal is the durable copy. A restarted (or
+failed) assembler empties its spool and rebuilds every open communication by replaying
+its records from the journal (:mod:`custodio.assemble.worker`).
+
+Without a directory (tests, ``comms audio --follow``) sinks stay in memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+FLUSH_BYTES = 32 << 10  # 4 s of one G.711 direction
+
+
+class Sink:
+    """A byte string that grows at its end and may be overwritten below it."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.flushed = 0  # bytes already in the file
+        self.tail = bytearray()  # bytes [flushed, size)
+
+    @property
+    def size(self) -> int:
+        return self.flushed + len(self.tail)
+
+    def append(self, data: bytes) -> None:
+        self.write(self.size, data)
+
+    def write(self, offset: int, data: bytes) -> None:
+        """Write ``data`` at ``offset`` (at most :attr:`size`: no holes)."""
+        assert 0 <= offset <= self.size, (offset, self.size)
+        if offset < self.flushed:  # below the tail: into the file
+            head = data[: self.flushed - offset]
+            assert self.path is not None
+            fd = os.open(self.path, os.O_WRONLY)
+            try:
+                os.pwrite(fd, head, offset)
+            finally:
+                os.close(fd)
+            data, offset = data[len(head) :], self.flushed
+        start = offset - self.flushed
+        self.tail[start : start + len(data)] = data
+        if self.path is not None and len(self.tail) >= FLUSH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self.path is not None
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            view = memoryview(self.tail)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        self.flushed += len(self.tail)
+        self.tail = bytearray()
+
+    def read(self) -> bytes:
+        """Everything written so far."""
+        if self.path is None or self.flushed == 0:
+            return bytes(self.tail)
+        return self.path.read_bytes()[: self.flushed] + bytes(self.tail)
+
+    def discard(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+        self.flushed, self.tail = 0, bytearray()
+
+
+class Spool:
+    """Makes sinks: files in ``directory`` (emptied on start), or memory without one."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        self._names = itertools.count(1)
+        self.clear()
+
+    def sink(self) -> Sink:
+        if self.directory is None:
+            return Sink()
+        return Sink(self.directory / f"{next(self._names)}.spool")
+
+    def clear(self) -> None:
+        """Forget every sink (their communications are rebuilt from the journal)."""
+        if self.directory is None:
+            return
+        if self.directory.exists():
+            shutil.rmtree(self.directory)
+        self.directory.mkdir(parents=True, mode=0o700)
+
+
+MEMORY = Spool()  # the default for a communication assembled outside a worker
