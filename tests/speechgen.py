@@ -175,11 +175,9 @@ def say(text: str, voice: str = "es", *, speed: int = 150, pitch: int = 50) -> C
     for i, (pos, length, _) in enumerate(events):
         stop = starts[i + 1] if i + 1 < len(events) else len(pcm)
         end = _quiet_after(pcm, starts[i], stop)
-        words.append(
-            SpokenWord(
-                text[pos - 1 : pos - 1 + length], starts[i] / RATE, max(end, starts[i] + 1) / RATE
-            )
-        )
+        said = text[pos - 1 : pos - 1 + length]
+        if any(c.isalnum() for c in said):  # espeak-ng also reports lone punctuation
+            words.append(SpokenWord(said, starts[i] / RATE, max(end, starts[i] + 1) / RATE))
     return Clip(pcm, tuple(words))
 
 
