@@ -13,15 +13,15 @@ from __future__ import annotations
 import struct
 from datetime import datetime
 
-from custodio.handover.ber import BerError, read_header
+from custodio.handover.ber import BerError, ctx, read_header
 
 MAGIC = 0xA1B2C3D4  # microsecond time stamps, written little-endian
 LINKTYPE_RAW = 101
 SNAPLEN = 262144
 _GLOBAL = struct.Struct("<IHHiIII")
 _RECORD = struct.Struct("<IIII")
-_IPCC_CONTENTS = 0xA1  # [1] iPCCContents (a CHOICE: explicit, constructed)
-_IP_PACKETS = 0x80  # [0] iPPackets OCTET STRING (implicit)
+_IPCC_CONTENTS = ctx(1, True)  # [1] iPCCContents (a CHOICE: explicit, constructed)
+_IP_PACKETS = ctx(0)  # [0] iPPackets OCTET STRING (implicit)
 
 
 def global_header() -> bytes:
