@@ -1,0 +1,3 @@
+"""The assembly tests' line (simulator, listeners, journal, assembler) for classification."""
+
+from tests.integration.assemble.conftest import line  # noqa: F401 (a fixture, used by name)
