@@ -43,18 +43,25 @@ def retry_jobs(svc: Service, session: Session, job_ids: Sequence[int] | None) ->
     return svc.act(session, Action.JOBS_RETRY, Request("jobs"), own_agency, perform)
 
 
-def classify_case(svc: Service, session: Session, case_ref: str, *, redo: bool) -> list[int]:
-    """Queue the case's communications for classification; the jobs' ids."""
+def classify_case(
+    svc: Service, session: Session, case_ref: str, *, redo: bool
+) -> tuple[list[int], int]:
+    """Queue the case's communications for classification.
+
+    Returns the ids of every job of the case left to run (those queued now and those
+    already queued or running) and how many were queued now.
+    """
 
     def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
         return case_resource(cases.get(tx, actor.agency_id, case_ref), request.target)
 
-    def perform(tx: Tx, actor: Actor, request: Request) -> list[int]:
+    def perform(tx: Tx, actor: Actor, request: Request) -> tuple[list[int], int]:
         case = cases.get(tx, actor.agency_id, case_ref)
         comm_ids = queue.comms_to_classify(tx, case.id, queue.CLASSIFY, redo=redo)
-        ids = [queue.enqueue(tx, queue.CLASSIFY, c, case.id) for c in comm_ids]
-        request.details.update(redo=redo, queued=len(ids))
-        return ids
+        for comm_id in comm_ids:
+            queue.enqueue(tx, queue.CLASSIFY, comm_id, case.id)
+        request.details.update(redo=redo, queued=len(comm_ids))
+        return queue.pending(tx, case.id, queue.CLASSIFY), len(comm_ids)
 
     request = Request(f"case:{case_ref}")
     return svc.act(session, Action.CLASSIFY_RUN, request, resolve, perform)

@@ -329,6 +329,16 @@ def comms_to_classify(tx: Tx, case_id: int, kind: str, *, redo: bool) -> list[in
     return [int(r["id"]) for r in rows if redo or r["state"] in (None, "failed")]
 
 
+def pending(tx: Tx, case_id: int, kind: str) -> list[int]:
+    """The case's jobs of ``kind`` that are queued or running."""
+    rows = tx.all(
+        "SELECT id FROM jobs WHERE case_id = ? AND kind = ? AND state IN ('queued', 'running') "
+        "ORDER BY id",
+        (case_id, kind),
+    )
+    return [int(r["id"]) for r in rows]
+
+
 # --- the dramatiq executor's bookkeeping ---------------------------------------------
 
 

@@ -64,8 +64,9 @@ def classify(ctx: Context, case_ref: str, redo: bool, wait: bool) -> None:
     dramatiq executor, publishes them now, then waits until every one has ended.
     """
     svc = ctx.service()
-    ids = service.classify_case(svc, ctx.session(), case_ref, redo=redo)
-    click.echo(f"queued {len(ids)} communication(s) of {case_ref} for classification")
+    ids, queued = service.classify_case(svc, ctx.session(), case_ref, redo=redo)
+    click.echo(f"queued {queued} communication(s) of {case_ref} for classification; "
+               f"{len(ids)} job(s) to run")  # fmt: skip
     if wait and ids:
         _run_and_wait(ctx, ids)
 
