@@ -129,6 +129,12 @@ def claim(
 _DUE = "(state = 'queued' AND not_before <= ?) OR (state = 'running' AND lease_until < ?)"
 
 
+def any_due(tx: Tx, *, at: datetime | None = None) -> bool:
+    """Whether a claim would find a job (a read: idle pollers write nothing)."""
+    when = to_text(at or now())
+    return tx.one(f"SELECT id FROM jobs WHERE {_DUE} LIMIT 1", (when, when)) is not None
+
+
 def _due(tx: Tx, when: str, job_id: int | None) -> list[Row]:
     only = "" if job_id is None else " AND id = ?"
     lock = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""

@@ -119,6 +119,8 @@ class Runner:
 
     def run_next(self) -> Job | None:
         """Claim any due job and run it; the job, or None when nothing was due."""
+        if not self.ctx.db.read(queue.any_due):
+            return None  # checked with a read first: an idle pool commits nothing
         worker = self.worker()
         job = self._claim(worker, None)
         if job is not None:

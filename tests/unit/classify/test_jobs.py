@@ -11,6 +11,7 @@ import pytest
 
 from custodio.catalog import cases, comms, people
 from custodio.catalog import jobs as queue
+from custodio.classify.executors import LocalExecutor
 from custodio.classify.jobs import Job, JobContext, Runner, describe, register
 from custodio.config import Config, Settings
 from custodio.db import Database, Tx, migrate
@@ -281,3 +282,36 @@ def test_a_kind_without_handler_fails_with_a_clear_error(tmp_path: object, db: D
     job_id = db.write(lambda tx: queue.enqueue(tx, "nonesuch", comm, case))
     assert Runner(ctx).run_job(job_id) == "failed"
     assert "no handler for jobs of kind 'nonesuch'" in str(job_row(db, job_id)["error"])
+
+
+def test_local_executor_runs_due_jobs_and_stops_after_the_job_in_progress(
+    tmp_path: object, db: Database
+) -> None:
+    _, case, comm_ids = world(db, 3)
+    started = threading.Event()
+    release = threading.Event()
+    ran: list[int] = []
+
+    def slow(ctx: JobContext, job: Job) -> None:
+        started.set()
+        release.wait(10)
+        ran.append(job.communication_id)
+
+    register("test.slow", slow)
+    ctx = JobContext(Config(tmp_path, Settings(jobs_lease_seconds=60)), db, vault=None)  # type: ignore[arg-type]
+    executor = LocalExecutor(ctx, workers=1, poll_seconds=0.05)
+    executor.start()
+    job_id = db.write(lambda tx: queue.enqueue(tx, "test.slow", comm_ids[0], case))
+    executor.wake()
+    assert started.wait(10)
+    stopping = threading.Thread(target=executor.stop)
+    stopping.start()
+    stopping.join(0.3)
+    assert stopping.is_alive()  # stop waits for the job in progress ...
+    release.set()
+    stopping.join(10)
+    assert not stopping.is_alive()
+    assert job_row(db, job_id)["state"] == "done" and ran == [comm_ids[0]]
+    # ... and nothing else is claimed once stopped
+    later = db.write(lambda tx: queue.enqueue(tx, "test.slow", comm_ids[1], case))
+    assert job_row(db, later)["state"] == "queued"
