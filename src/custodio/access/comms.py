@@ -26,7 +26,7 @@ from custodio.access import policy
 from custodio.access.casework import case_resource
 from custodio.access.policy import Action, Actor, DataKind, Resource, Window
 from custodio.access.service import Request, Resolve, Service, Session, meta, own_agency
-from custodio.assemble import live, seal, wav
+from custodio.assemble import derive, live, seal, wav
 from custodio.assemble.attribution import attribute
 from custodio.assemble.worker import CONSUMER as ASSEMBLY_CONSUMER
 from custodio.audit import log
@@ -158,7 +158,7 @@ def _audio_parts(tx: Tx, comm_id: int, direction: str) -> list[AudioPart]:
     wanted = ("target", "other") if direction == "both" else (direction,)
     parts = []
     for p in comms.products_of(tx, comm_id):
-        if p["kind"] == "audio" and p["direction"] in wanted:
+        if p["kind"] == "audio" and p["direction"] in wanted and p["superseded_at"] is None:
             first = p["details"].get("first_at")
             at = datetime.fromisoformat(first) if first else None
             parts.append(AudioPart(p["direction"], p["vault_case"], p["object_id"], at))
@@ -480,11 +480,15 @@ def quarantine_release(svc: Service, session: Session, item_id: int, order: str)
     svc.act(session, Action.QUARANTINE_RELEASE, request, _item_resource(item_id), perform)
 
 
-def quarantine_approve(svc: Service, session: Session, item_id: int) -> dict[str, Any]:
+def quarantine_approve(
+    svc: Service, session: Session, item_id: int, vault: Vault | None = None
+) -> dict[str, Any]:
     """A judge approves a requested release (not his own request): the item is released.
 
     A communication held whole (unknown LIID, outside validity, no traffic in scope)
-    becomes one of the case its warrant, now registered and covering it, names.
+    becomes one of the case its warrant, now registered and covering it, names. With
+    ``vault``, its held content is then derived (audio, pcap) and sealed, where the
+    warrant covers content (``assemble.derive``; after the approval's commit).
     """
 
     def perform(tx: Tx, actor: Actor, request: Request) -> dict[str, Any]:
@@ -501,7 +505,12 @@ def quarantine_approve(svc: Service, session: Session, item_id: int) -> dict[str
                 "case_id": attributed}  # fmt: skip
 
     request = Request(f"quarantine:{item_id}")
-    return svc.act(session, Action.QUARANTINE_APPROVE, request, _item_resource(item_id), perform)
+    result: dict[str, Any] = svc.act(
+        session, Action.QUARANTINE_APPROVE, request, _item_resource(item_id), perform
+    )
+    if vault is not None:
+        result["derived"] = derive.derive_released(svc.db, vault, item_id)
+    return result
 
 
 def _four_eyes(row: Row, actor: Actor) -> None:

@@ -34,6 +34,12 @@ class Attribution:
     location: bool
     reason: str | None  # why the communication is quarantined whole
     targets: frozenset[str]  # the warrant's target identifiers (values: E.164, SIP URIs...)
+    spans: tuple[tuple[datetime, datetime], ...] = ()  # the warrant's windows; () = any time
+
+    def covers(self, at: datetime) -> bool:
+        """Whether the warrant covered ``at`` (each CC packet is checked, not only the
+        communication's start: a call may run past the end of the warrant)."""
+        return not self.spans or any(start <= at <= end for start, end in self.spans)
 
     def quarantine_reason(self, data: str) -> str | None:
         """Why ``data`` (traffic, content, location) must be quarantined, or None."""
@@ -68,6 +74,7 @@ def attribute(tx: Tx, liid: str, operator: str, at: datetime) -> Attribution:
         location="location" in warrant.scope,
         reason=None,
         targets=targets,
+        spans=tuple((s.start, s.end) for s in warrant.spans),
     )
 
 

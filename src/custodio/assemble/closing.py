@@ -15,7 +15,7 @@ from custodio.assemble import attribution, media, pcap, wav
 from custodio.assemble.correlate import Comm, Episode
 from custodio.assemble.media import Stream
 from custodio.assemble.sip import MediaAddress
-from custodio.assemble.status import Facts, Reason, decide
+from custodio.assemble.status import INFORMATIVE, Facts, Reason, decide
 from custodio.vault.envelope import Kind
 
 SIDES = ("target", "other")
@@ -53,13 +53,14 @@ def status_of(comm: Comm, audio_gaps: dict[str, int] | None = None) -> tuple[str
         answered=comm.answer_at is not None or (comm.kind == "voice" and comm.outcome is None),
         cin_reset=comm.cin_reset,
         content_quarantined="content" in comm.held,
+        content_outside_validity=f"content:{attribution.OUTSIDE_VALIDITY}" in comm.held,
         sequences=comm.sequences,
         audio_gaps=audio_gaps or {},
     )
     status, reasons = decide(facts)
     merged = [r for r in comm.previous_reasons if r not in reasons] + reasons
     if comm.closed_by is not None and status == "complete" and comm.previous_reasons:
-        status = "partial" if any(r["reason"] != "content-quarantined" for r in merged) else status
+        status = "partial" if any(r["reason"] not in INFORMATIVE for r in merged) else status
     return status, merged
 
 
@@ -76,26 +77,33 @@ def finish(comm: Comm, closed_by: str) -> Closing:
             audio = media.join(sides[side])
             gaps[side] = sum(g.samples for g in audio.gaps)
             if audio.codec is not None:
-                blobs.append(_audio_blob(side, audio))
+                blobs.append(audio_blob(side, audio))
     if comm.sms is not None:
         blobs.append(_message_blob(comm))
     if comm.ip_packets is not None:
         if not comm.streams and comm.kind != "sms":
             comm.kind = "data"  # IP packets and no voice: a data session, whatever the IRI said
-        data = pcap.file_bytes(comm.ip_packets.read())
-        details = {"packets": comm.ip_count, "linktype": pcap.LINKTYPE_RAW}
-        blobs.append(Blob("pcap", Kind.PDU, data, details=details))
+        blobs.append(pcap_blob(comm))
     blobs += quarantine_blobs(comm)
     if comm.undecoded_cc:
         notes.append({"note": "undecoded-cc", "items": comm.undecoded_cc})
+    if comm.earlier_missing:
+        notes.append({"note": "earlier-media-not-in-journal", "records": comm.earlier_missing})
     status, reasons = status_of(comm, gaps)
     return Closing(comm, status, reasons, notes, blobs)
 
 
-def _audio_blob(side: str, audio: media.Audio) -> Blob:
+def audio_blob(side: str, audio: media.Audio) -> Blob:
     assert audio.codec is not None
     data = wav.g711_wav(audio.samples, audio.codec)
     return Blob("audio", Kind.AUDIO, data, direction=side, details=audio.summary())
+
+
+def pcap_blob(comm: Comm) -> Blob:
+    assert comm.ip_packets is not None
+    data = pcap.file_bytes(comm.ip_packets.read())
+    details = {"packets": comm.ip_count, "linktype": pcap.LINKTYPE_RAW}
+    return Blob("pcap", Kind.PDU, data, details=details)
 
 
 def _message_blob(comm: Comm) -> Blob:
@@ -108,8 +116,11 @@ def _message_blob(comm: Comm) -> Blob:
 
 def quarantine_blobs(comm: Comm) -> list[Blob]:
     blobs = []
-    for data_kind, held in comm.held.items():
-        reason = comm.attribution.quarantine_reason("traffic" if data_kind == "all" else data_kind)
+    for name, held in comm.held.items():
+        data_kind = name.split(":")[0]
+        reason = held.reason or comm.attribution.quarantine_reason(
+            "traffic" if data_kind == "all" else data_kind
+        )
         blobs.append(
             Blob("quarantine", Kind.QUARANTINE, held.data.read(), data_kind=data_kind,
                  reason=reason or "held", episode=held.episode)

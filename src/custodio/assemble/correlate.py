@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from custodio.assemble import iri, pcap, sip
-from custodio.assemble.attribution import Attribution
+from custodio.assemble.attribution import OUTSIDE_VALIDITY, Attribution
 from custodio.assemble.media import Stream
 from custodio.assemble.rtp import RTPPacket, parse_ip, parse_rtp, parse_udp
 from custodio.assemble.sip import MediaAddress
@@ -56,6 +56,7 @@ class Held:
     """Raw PDUs (back to back, as received) held for the quarantine, in a spool sink."""
 
     data: Sink
+    reason: str | None = None  # None: the attribution's reason for this kind of data
     episode: Episode = field(default_factory=Episode)
 
     def add(self, seq: int, pdu: bytes) -> None:
@@ -122,6 +123,8 @@ class Comm:
     episode: Episode = field(default_factory=Episode)
     held: dict[str, Held] = field(default_factory=dict)  # data kind -> held PDUs
     previous_reasons: list[dict[str, object]] = field(default_factory=list)
+    earlier_missing: int = 0  # earlier episodes' records no longer in the journal
+    reclose_by: str | None = None  # re-opened: how it had closed (closed again that way)
     amendments: int = 0
     sealed: bool = False
     start_notified: bool = False  # call.started written (or the row predates this run)
@@ -147,10 +150,11 @@ class Comm:
         if pdu.cc:
             self._apply_cc(pdu, at, seq, raw, quarantined=whole is not None)
 
-    def _hold(self, data_kind: str, seq: int, raw: bytes) -> None:
-        held = self.held.get(data_kind)
+    def _hold(self, data_kind: str, seq: int, raw: bytes, reason: str | None = None) -> None:
+        name = data_kind if reason is None else f"{data_kind}:{reason}"
+        held = self.held.get(name)
         if held is None:
-            held = self.held[data_kind] = Held(self.spool.sink())
+            held = self.held[name] = Held(self.spool.sink(), reason)
         held.add(seq, raw)
 
     def _apply_iri(self, item: IRIItem, at: datetime, received_ns: int) -> None:
@@ -223,6 +227,9 @@ class Comm:
         if self.attribution.quarantine_reason("content") is not None:
             self._hold("content", seq, raw)
             return
+        if not self.attribution.covers(at):  # this packet is outside the warrant's windows
+            self._hold("content", seq, raw, OUTSIDE_VALIDITY)
+            return
         if self.answer_at is None and self.kind != "sms":
             self.answer_at = at
             self.outcome = self.outcome or "answered"
@@ -261,6 +268,18 @@ class Comm:
             found = self.streams[key] = Stream(key, packet.source, packet.destination,
                                                spool=self.spool)  # fmt: skip
         found.add_rtp(packet, label, at)
+
+    def replay_cc(self, pdu: DecodedPDU, received_ns: int) -> None:
+        """An earlier episode's CC, applied to the media only (a re-opened call's audio is
+        derived whole); the episode, sequence accounting and quarantine are not touched."""
+        at = pdu_time(pdu, received_ns)
+        if self.attribution.quarantine_reason("content") is not None:
+            return
+        if not self.attribution.covers(at):
+            return
+        self.cc = True
+        for item in pdu.cc:
+            self._media(item, pdu.sequence_number, at)
 
     def _ip_packet(self, packet: bytes, at: datetime) -> None:
         if self.ip_packets is None:

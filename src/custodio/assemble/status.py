@@ -62,6 +62,10 @@ class Facts:
     content_quarantined: bool
     sequences: dict[str, SeqTracker]
     audio_gaps: dict[str, int] = field(default_factory=dict)  # direction -> missing samples
+    content_outside_validity: bool = False  # CC packets timed outside the warrant: held
+
+
+INFORMATIVE = ("content-quarantined", "content-outside-validity")  # held by design, not lost
 
 
 def decide(facts: Facts) -> tuple[str, list[Reason]]:
@@ -77,12 +81,14 @@ def decide(facts: Facts) -> tuple[str, list[Reason]]:
         reasons.append({"reason": "content-quarantined"})
     elif facts.kind == "voice" and facts.answered and not facts.cc:
         reasons.append({"reason": "missing-cc"})
+    if facts.content_outside_validity:
+        reasons.append({"reason": "content-outside-validity"})
     for direction, samples in sorted(facts.audio_gaps.items()):
         if samples:
             reasons.append({"reason": "audio-gap", "direction": direction, "samples": samples})
     if facts.closed_by is None:
         return "open", reasons
-    serious = [r for r in reasons if r["reason"] != "content-quarantined"]
+    serious = [r for r in reasons if r["reason"] not in INFORMATIVE]
     return ("partial" if serious else "complete"), reasons
 
 

@@ -144,7 +144,9 @@ def save_closing(tx: Tx, closing: Closing, refs: dict[int, ObjectRef]) -> None:
         if blob.role == "quarantine":
             _quarantine(tx, comm, blob, ref)
         else:
-            comms.add_product(tx, comm.id, _object_product(blob, ref))
+            if comm.amendments:  # derived again, whole: the earlier object is superseded
+                comms.supersede(tx, comm.id, blob.role, blob.direction)
+            comms.add_product(tx, comm.id, object_product(blob, ref))
     if comm.amendments:
         _event(tx, comm, "comm.amended", {"amendments": comm.amendments, "status": closing.status})
     _seal_event(tx, comm, closing.status)
@@ -175,7 +177,7 @@ def _seq_summary(tracker: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _object_product(blob: Blob, ref: ObjectRef) -> comms.Product:
+def object_product(blob: Blob, ref: ObjectRef) -> comms.Product:
     return comms.Product(
         kind=blob.role, direction=blob.direction, vault_case=ref.case_id,
         object_id=ref.object_id, sha256=ref.sha256 or hashlib.sha256(blob.data).hexdigest(),

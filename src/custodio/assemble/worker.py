@@ -130,6 +130,7 @@ class Assembler:
         state = _State(applied_until=last)
         for row in rows:
             comm = self.db.read(functools.partial(_comm_from_row, row=row, spool=self.spool))
+            self._replay_earlier(comm)
             state.comms[comm.key] = comm
         self.state = state
         self.stats.position = last
@@ -267,11 +268,41 @@ class Assembler:
             comm = self.db.read(
                 lambda tx: _comm_from_row(tx, previous, spool=self.spool, reopen_at=record.seq)
             )
+            self._replay_earlier(comm)
             self.stats.amended += 1
         call_id = _call_id(pdu)
         if call_id is not None:
             self.state.dialogs[(key[0], key[1], call_id)] = comm
         return comm
+
+    def _replay_earlier(self, comm: Comm) -> None:
+        """A re-opened communication's earlier CC, read again from the journal, so that
+        its audio (and pcap) is derived whole at the next close, not only the late part.
+
+        Earlier episodes are the ``pdus`` products (first..last journal seq). Records no
+        longer in the journal (segments archived since) are counted as missing.
+        """
+        if not comm.amendments or comm.id is None or not comm.attribution.traffic:
+            return
+        comm_id = comm.id
+        products = self.db.read(lambda tx: comms.products_of(tx, comm_id))
+        episodes = [p for p in products if p["kind"] == "pdus" and p["first_seq"] is not None]
+        match = (comm.key[0].encode(), comm.key[1].encode(), comm.key[2])
+        expected = found = 0
+        for episode in episodes:
+            expected += int(episode["records"])
+            after, last = int(episode["first_seq"]) - 1, int(episode["last_seq"])
+            while after < last and (batch := self.journal.read(after, self.timing.batch_records)):
+                for record in batch:
+                    if record.seq > last:
+                        break
+                    r = record.routing
+                    if (r.operator_id, r.liid, r.cin) == match:
+                        found += 1
+                        if r.payload_kind == int(PayloadKind.CC):
+                            comm.replay_cc(self.templates.decode(record), record.received_ns)
+                after = batch[-1].seq
+        comm.earlier_missing = max(0, expected - found)
 
     # --- closing ---------------------------------------------------------------------
 
@@ -281,10 +312,14 @@ class Assembler:
         due: list[tuple[Comm, str]] = []
         for comm in set(self.state.comms.values()):
             ended = "report" if comm.kind == "sms" else "iri-end"
-            if comm.end_seen_ns is not None and (final or now_ns - comm.end_seen_ns >= grace):
+            end_ns = comm.end_seen_ns
+            if comm.reclose_by is not None:  # re-opened: closed again when late records stop
+                ended = ended if end_ns is not None else comm.reclose_by
+                end_ns = max(end_ns or 0, comm.last_activity_ns)
+            if end_ns is not None and (final or now_ns - end_ns >= grace):
                 due.append((comm, ended))
             elif now_ns - comm.last_activity_ns >= idle:
-                due.append((comm, ended if comm.end_seen_ns is not None else "timeout"))
+                due.append((comm, ended if end_ns is not None else "timeout"))
         return sorted(due, key=lambda item: item[0].open_seq)
 
 
@@ -314,6 +349,8 @@ def _comm_from_row(tx: Tx, row: Row, *, spool: Spool, reopen_at: int | None = No
     comm.outcome, comm.sealed = row["outcome"], bool(row["sealed"])
     comm.amendments = int(row["amendments"])
     comm.start_notified = row["kind"] == "voice"  # notified when it was stored as a call
+    if comm.amendments and reopen_at is None:  # re-opened before a restart
+        comm.reclose_by = row["closed_by"] or "timeout"
     comm.last_seq = int(row["last_seq"])
     for p in comms.parties_of(tx, comm_id):
         comm.parties[PartyKey(p["role"], p["delivered"], p["source"])] = None
@@ -322,6 +359,7 @@ def _comm_from_row(tx: Tx, row: Row, *, spool: Spool, reopen_at: int | None = No
         comm.amendments += 1
         comm.end_at = from_text(row["end_at"]) if row["end_at"] else None
         comm.previous_reasons = list(_json_list(row["reasons"]))
+        comm.reclose_by = row["closed_by"] or "timeout"
         comm.iri = True
     comm.dirty = reopen_at is not None
     return comm

@@ -161,6 +161,17 @@ def add_product(tx: Tx, comm_id: int, p: Product) -> None:
     )  # fmt: skip
 
 
+def supersede(tx: Tx, comm_id: int, kind: str, direction: str | None) -> None:
+    """Earlier derived objects of this kind and direction give way to a newer one: marked
+    ``superseded_at``, never deleted (the seal of each close covers them)."""
+    same = "direction IS NULL" if direction is None else "direction = ?"
+    tx.execute(
+        "UPDATE comm_products SET superseded_at = ? WHERE communication_id = ? AND kind = ? "
+        f"AND {same} AND superseded_at IS NULL",
+        (now_text(), comm_id, kind) + (() if direction is None else (direction,)),
+    )
+
+
 def add_quarantine(tx: Tx, q: QuarantineItem) -> int:
     return tx.insert(
         "INSERT INTO quarantine_items (agency_id, case_id, warrant_id, communication_id, liid, "
@@ -255,7 +266,7 @@ def locations_of(tx: Tx, comm_id: int) -> list[Row]:
 def products_of(tx: Tx, comm_id: int) -> list[Row]:
     rows = tx.all(
         "SELECT kind, direction, first_seq, last_seq, records, vault_case, object_id, sha256, "
-        "size, details FROM comm_products WHERE communication_id = ? ORDER BY id",
+        "size, details, superseded_at FROM comm_products WHERE communication_id = ? ORDER BY id",
         (comm_id,),
     )
     return [{**r, "details": json.loads(r["details"])} for r in rows]

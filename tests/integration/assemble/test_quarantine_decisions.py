@@ -6,10 +6,11 @@ import pytest
 
 from custodio.access import comms as service
 from custodio.access import report
+from custodio.assemble import wav
 from custodio.catalog.comms import Filters
 from custodio.errors import Conflict, Forbidden, NotFound
 from custodio.handover.simulator import Faults
-from tests.integration.assemble.conftest import OPERATOR, Line, add_warrant
+from tests.integration.assemble.conftest import OPERATOR, Line, add_warrant, sent_audio
 
 CASE = "DP 123/2026"
 UNKNOWN = "ES-LIID-0001"  # the simulator's second LIID: nobody bound it
@@ -35,10 +36,17 @@ def test_release_needs_a_judge_and_makes_the_call_one_of_the_case(line: Line) ->
     with pytest.raises(Conflict, match="no warrant of your agency"):
         service.quarantine_approve(svc, world.as_("judge"), item_id)
     add_warrant(line, "AUTO 50/2026", UNKNOWN)
-    released = service.quarantine_approve(svc, world.as_("judge"), item_id)
+    released = service.quarantine_approve(svc, world.as_("judge"), item_id, line.vault)
     assert released["released"] and released["case_id"] is not None
+    assert released["derived"] == ["audio", "audio"]  # the held PDUs, now the case's audio
     listed = service.list_comms(svc, world.as_("inv1"), CASE, Filters())
     assert comm_id in [c["id"] for c in listed]
+    index = 1  # the simulator's second call: LIID ES-LIID-0001
+    for side, language in (("target", "es"), ("other", "en")):
+        data = service.audio(svc, world.as_("inv1"), line.vault, comm_id, side, "released")
+        assert wav.read_g711_wav(data)[1] == sent_audio(index, 0.4, language)
+    report = service.seal_check(svc, world.as_("inv1"), line.vault, comm_id)
+    assert report["ok"] and len(report["objects"]) == 2  # the new seal covers the audio
     steps = line.rows(
         "SELECT action, outcome, actor, details FROM audit_entries WHERE target = ? ORDER BY seq",
         (f"quarantine:{item_id}",),

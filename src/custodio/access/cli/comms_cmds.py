@@ -216,9 +216,11 @@ def quarantine_release(ctx: Context, item_id: int, order: str) -> None:
 def quarantine_approve(ctx: Context, item_id: int, as_json: bool) -> None:
     """Approve a requested release (judge; not the one who asked).
 
-    A communication held whole becomes one of the case its now registered warrant names.
+    A communication held whole becomes one of the case its now registered warrant names;
+    its content (audio, pcap) is derived and sealed where that warrant covers content.
     """
-    emit_object(service.quarantine_approve(ctx.service(), ctx.session(), item_id), as_json)
+    result = service.quarantine_approve(ctx.service(), ctx.session(), item_id, ctx.vault())
+    emit_object(result, as_json)
 
 
 @quarantine.command("destroy")
