@@ -4,15 +4,21 @@ processes, the policy and the audit log)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from custodio.catalog import jobs as queue
+from custodio.db.times import from_text
+from custodio.handover.simulator import Options, simulate
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
 
@@ -112,3 +118,46 @@ def test_jobs_list_retry_and_classify_through_the_commands(line: Line) -> None:
     (state,) = line.rows("SELECT state FROM jobs")
     assert state["state"] in ("done", "failed")
     assert done.returncode == (0 if state["state"] == "done" else 1), done.stderr
+
+
+def test_serve_runs_the_job_of_a_message_within_a_minute_of_its_closing(line: Line) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
+    env = {**base, "CUSTODIO_DATA": str(line.world.data_dir), "CUSTODIO_PASSWORD": PASSWORD,
+           "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE, "CUSTODIO_ASSEMBLY_END_GRACE_SECONDS": "0",
+           "XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", "")}  # fmt: skip
+    args = ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
+    proc = subprocess.Popen([*CUSTODIO, *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(6)]
+        assert "classification jobs: local executor\n" in lines, lines
+        hi2, hi3 = (_address(x) for x in lines[1:3])
+        options = Options(hi2=hi2, hi3=hi3, calls=0, sms=1, realtime=False, ack_every=1,
+                          seed=5, targets=1)  # fmt: skip
+        assert not asyncio.run(simulate(options)).error
+        job = _wait_for_row(line, "SELECT * FROM jobs WHERE state = 'done'", 60)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    (comm,) = line.rows("SELECT updated_at FROM communications WHERE kind = 'sms'")
+    closed, done = from_text(comm["updated_at"]), from_text(job["finished_at"])
+    assert (done - closed).total_seconds() < 60
+    classified = line.rows("SELECT details FROM audit_entries WHERE action = 'comm.classified'")
+    assert [json.loads(r["details"])["job"] for r in classified] == [job["id"]]
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, port = text.strip().split("://", 1)[1].rsplit(":", 1)  # "hi2 listening on tcp://H:P"
+    return host, int(port)
+
+
+def _wait_for_row(line: Line, sql: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = line.rows(sql)
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"nothing for {sql} after {timeout} s: {line.rows('SELECT * FROM jobs')}")
