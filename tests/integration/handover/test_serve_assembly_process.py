@@ -156,6 +156,7 @@ def test_serve_archives_consumed_segments_on_its_timer(bound: World) -> None:
             return bool(done) and not (segments / f"{done[0]['segment']:020d}.seg").exists()
 
         wait_for(retired)
+        wait_for(lambda: served.health()["archive"]["segments"] >= 1)  # counted after retiring
         health = served.health()["archive"]
         served.stop()
     assert health["segments"] >= 1 and health["errors"] == 0
