@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from custodio import config
 from custodio.access import casework
 from custodio.access import classification as service
+from custodio.access.cli.main import cli
 from custodio.catalog import labels, notifications
 from custodio.classify import pipeline
 from custodio.classify.jobs import JobContext, Runner
@@ -22,7 +24,7 @@ from custodio.classify.speech.model import whisper_dir
 from custodio.handover import media, simulator
 from tests import speechgen
 from tests.integration.assemble.conftest import Line
-from tests.integration.conftest import CASE
+from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
 
 SMS = (
     "Entrega el martes en Algeciras. Transfiere 2.500 euros a ES91 2100 0418 4502 0005 1332, "
@@ -248,13 +250,13 @@ def test_a_call_is_transcribed_per_direction_with_planted_words_at_their_seconds
 
 @pytest.mark.slow
 @pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
-def test_a_silent_call_and_a_one_sided_call_are_flagged(
+def test_a_silent_call_is_flagged_and_a_one_sided_english_call_gets_a_draft_translation(
     line: Line, monkeypatch: pytest.MonkeyPatch, model_dir: Path
 ) -> None:
     quiet = speechgen.alaw(speechgen.silence(2.0))
     hiss = speechgen.alaw(speechgen.noise(2.0, level_db=-40))
     silent = send_call(line, monkeypatch, quiet, hiss, seed=21)
-    spoken = speechgen.alaw(speechgen.say("¿Hola?", "es").pcm)
+    spoken = speechgen.alaw(speechgen.say("Hello, can you hear me?", "en").pcm)
     one_sided = send_call(line, monkeypatch, spoken, hiss, seed=22)
     run = runner(line, CUSTODIO_CLASSIFY_MODEL_DIR=str(model_dir))
     assert run.run_next() is not None and run.run_next() is not None
@@ -271,3 +273,20 @@ def test_a_silent_call_and_a_one_sided_call_are_flagged(
     )
     flags = {lb.kind: lb.value for lb in current(line, one_sided)}
     assert flags.get("one-sided") == "target" and "silent" not in flags
+    # English is not a working language (es): the interpreter queue, and a machine draft
+    assert flags.get("interpreter") == "en"
+    svc = line.world.svc
+    casework.assign(svc, line.world.as_("wo"), CASE, "terp", None)
+    queue = service.interpreter_queue(svc, line.world.as_("terp"), "en")
+    assert [q["communication"] for q in queue] == [one_sided]
+    inv = line.world.as_("inv1")
+    (draft,) = service.transcript(svc, inv, line.vault, one_sided, "target", "triage",
+                                  translation=True)  # fmt: skip
+    assert draft["machine_draft"] is True and draft["task"] == "translate"
+    env = {"CUSTODIO_PASSWORD": PASSWORD, "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE}
+    args = ["--data", str(line.world.data_dir), "--user", "inv1", "comms", "transcript",
+            str(one_sided), "--translation", "--purpose", "triage"]  # fmt: skip
+    shown = CliRunner().invoke(cli, args, env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "MACHINE DRAFT TRANSLATION" in shown.output.splitlines()[0]
+    assert "target" in shown.output.splitlines()[1]  # who spoke, with the seconds
