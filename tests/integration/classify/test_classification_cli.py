@@ -1,25 +1,26 @@
-"""The classification commands as a user runs them (real `custodio` processes), with the
-policy: someone outside the case is refused and audited; only a judge decides privilege."""
+"""The classification commands as a user runs them (the `custodio` entry point with its one
+error handler, run in-process: a process per command would cost seconds of imports each),
+with the policy: someone outside the case is refused and audited; only a judge decides
+privilege."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from custodio.access import casework
-from custodio.access.cli.main import cli
+from custodio.access.cli.main import cli, main
 from custodio.classify import pipeline
 from custodio.handover import simulator
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
-
-CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
 
 
 @pytest.fixture
@@ -28,21 +29,47 @@ def catalog_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
 
 
-def custodio(line: Line, user: str, *args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
-    env = {**base, "CUSTODIO_DATA": str(line.world.data_dir), "CUSTODIO_USER": user,
-           "CUSTODIO_PASSWORD": PASSWORD, "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE,
-           "XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", "")}  # fmt: skip
-    return subprocess.run([*CUSTODIO, *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def ok(done: subprocess.CompletedProcess[str]) -> str:
+Custodio = Callable[..., Done]
+
+
+@pytest.fixture
+def custodio(
+    line: Line, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Custodio:
+    """``custodio(user, *args)``: ``custodio --user USER ARGS`` through ``main()``."""
+    for name in [k for k in os.environ if k.startswith("CUSTODIO_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CUSTODIO_DATA", str(line.world.data_dir))
+    monkeypatch.setenv("CUSTODIO_PASSWORD", PASSWORD)
+    monkeypatch.setenv("CUSTODIO_VAULT_PASSPHRASE", PASSPHRASE)
+
+    def call(user: str, *args: str) -> Done:
+        monkeypatch.setattr(sys, "argv", ["custodio", "--user", user, *args])
+        capsys.readouterr()
+        code = 0
+        try:
+            main()
+        except SystemExit as e:
+            code = int(e.code or 0)
+        out = capsys.readouterr()
+        return Done(code, out.out, out.err)
+
+    return call
+
+
+def ok(done: Done) -> str:
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-def refused(done: subprocess.CompletedProcess[str], code: int, text: str) -> None:
+def refused(done: Done, code: int, text: str) -> None:
     assert done.returncode == code, (done.stdout, done.stderr)
     assert done.stderr.startswith("custodio: error: ") and text in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1  # one line, no traceback
@@ -50,9 +77,9 @@ def refused(done: subprocess.CompletedProcess[str], code: int, text: str) -> Non
 
 @pytest.mark.slow
 def test_labels_review_privilege_and_alerts_through_the_commands(
-    line: Line, monkeypatch: pytest.MonkeyPatch
+    line: Line, monkeypatch: pytest.MonkeyPatch, custodio: Custodio
 ) -> None:
-    out = ok(custodio(line, "inv1", "watchlist", "add", "garaje", "--case", CASE))
+    out = ok(custodio("inv1", "watchlist", "add", "garaje", "--case", CASE))
     assert "added to the watch-list" in out
     monkeypatch.setattr(simulator, "_SMS_TEXTS", ("Hablé con mi abogado: todo está en el garaje.",))
     line.deliver(calls=0, sms=1)
@@ -62,7 +89,7 @@ def test_labels_review_privilege_and_alerts_through_the_commands(
     svc = line.world.svc
     pipeline.classify(svc.config, svc.db, line.vault, int(comm_id))
 
-    shown = json.loads(ok(custodio(line, "inv1", "comms", "labels", comm_id, "--json",
+    shown = json.loads(ok(custodio("inv1", "comms", "labels", comm_id, "--json",
                                    "--purpose", "review of the day's messages")))  # fmt: skip
     kinds = {row["kind"]: row for row in shown}
     assert {"watchlist", "privilege", "language", "priority"} <= set(kinds)
@@ -71,36 +98,36 @@ def test_labels_review_privilege_and_alerts_through_the_commands(
         and kinds["watchlist"]["source"] == "watchlist/1#exact"
     )
 
-    refused(custodio(line, "inv1", "comms", "labels", comm_id), 5, "needs a purpose")
-    refused(custodio(line, "inv2", "comms", "labels", comm_id, "--purpose", "curiosity"), 5,
+    refused(custodio("inv1", "comms", "labels", comm_id), 5, "needs a purpose")
+    refused(custodio("inv2", "comms", "labels", comm_id, "--purpose", "curiosity"), 5,
             "not assigned to this case")  # fmt: skip
     (denied,) = line.rows("SELECT * FROM audit_entries WHERE actor = 'inv2' AND outcome = 'denied'")
     assert (denied["action"], denied["target"]) == ("content.read", f"communication:{comm_id}")
 
     hit = str(kinds["watchlist"]["id"])
-    ok(custodio(line, "inv1", "labels", "overrule", hit, "--note", "a different garage"))
-    again = json.loads(ok(custodio(line, "inv1", "comms", "labels", comm_id, "--json",
+    ok(custodio("inv1", "labels", "overrule", hit, "--note", "a different garage"))
+    again = json.loads(ok(custodio("inv1", "comms", "labels", comm_id, "--json",
                                    "--purpose", "check")))  # fmt: skip
     (kept,) = [r for r in again if r["id"] == int(hit)]
     assert (kept["review"], kept["reviewed_by"], kept["review_note"]) == (
         "overruled", "inv1", "a different garage")  # fmt: skip
 
-    alerts = json.loads(ok(custodio(line, "inv1", "alerts", "list", "--json")))
+    alerts = json.loads(ok(custodio("inv1", "alerts", "list", "--json")))
     assert [(a["kind"], a["communication_id"]) for a in alerts] == [
         ("alert.watchlist", int(comm_id))
     ]
     assert "garaje" not in json.dumps(alerts)
 
     flag = str(kinds["privilege"]["id"])
-    refused(custodio(line, "inv1", "privilege", "decide", flag, "--seal", "--purpose", "x"), 5,
+    refused(custodio("inv1", "privilege", "decide", flag, "--seal", "--purpose", "x"), 5,
             "may not privilege.decide")  # fmt: skip
     casework.assign(svc, line.world.as_("wo"), CASE, "judge", None)
-    listed = json.loads(ok(custodio(line, "judge", "privilege", "list", "--case", CASE, "--json")))
+    listed = json.loads(ok(custodio("judge", "privilege", "list", "--case", CASE, "--json")))
     assert [(r["label"], r["communication"], r["rule"]) for r in listed] == [
         (int(flag), int(comm_id), "phrase")]  # fmt: skip
     assert "abogado" not in json.dumps(listed)
-    refused(custodio(line, "judge", "privilege", "decide", flag, "--seal"), 5, "needs a purpose")
-    out = ok(custodio(line, "judge", "privilege", "decide", flag, "--seal", "--purpose",
+    refused(custodio("judge", "privilege", "decide", flag, "--seal"), 5, "needs a purpose")
+    out = ok(custodio("judge", "privilege", "decide", flag, "--seal", "--purpose",
                       "auto de 29/11: conversación con su letrado"))  # fmt: skip
     assert f"communication {comm_id} sealed" in out
     assert line.rows("SELECT sealed FROM communications WHERE id = ?", (int(comm_id),)) == [
@@ -108,20 +135,19 @@ def test_labels_review_privilege_and_alerts_through_the_commands(
     entry = line.world.last_audit()
     assert (entry["action"], entry["actor"], entry["outcome"]) == (
         "privilege.decide", "judge", "allowed")  # fmt: skip
-    refused(custodio(line, "inv1", "comms", "labels", comm_id, "--purpose", "check"), 5, "sealed")
+    refused(custodio("inv1", "comms", "labels", comm_id, "--purpose", "check"), 5, "sealed")
 
 
-@pytest.mark.slow
-def test_tuning_and_watchlist_errors_are_one_line(line: Line) -> None:
-    refused(custodio(line, "inv1", "case", "tuning", "--case", CASE, "--weight", "colour=3"), 2,
+def test_tuning_and_watchlist_errors_are_one_line(custodio: Custodio) -> None:
+    refused(custodio("inv1", "case", "tuning", "--case", CASE, "--weight", "colour=3"), 2,
             "unknown priority factor")  # fmt: skip
-    refused(custodio(line, "inv1", "watchlist", "add", "x", "--case", CASE, "--kind", "number"),
+    refused(custodio("inv1", "watchlist", "add", "x", "--case", CASE, "--kind", "number"),
             2, "has no digits")  # fmt: skip
     args = ["--case", CASE, "--weight", "watchlist=35", "--alert-threshold", "70", "--json"]
-    tuned = json.loads(ok(custodio(line, "inv1", "case", "tuning", *args)))
+    tuned = json.loads(ok(custodio("inv1", "case", "tuning", *args)))
     assert tuned["weights"]["watchlist"] == 35 and tuned["weights"]["night"] == 10
     assert tuned["alert_threshold"] == 70 and tuned["match_threshold"] == 88
-    refused(custodio(line, "inv2", "watchlist", "list", "--case", CASE), 5, "not assigned")
+    refused(custodio("inv2", "watchlist", "list", "--case", CASE), 5, "not assigned")
 
 
 def test_every_classification_command_has_help() -> None:
