@@ -188,6 +188,16 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return whisper_dir(config.Config(data, config.Settings()))
 
 
+def speech_runner(line: Line, model_dir: Path) -> Runner:
+    """A runner with the session's model; the per-segment limit raised, as the test machine
+    is shared and a loaded CPU must not turn into flagged segments here."""
+    return runner(
+        line,
+        CUSTODIO_CLASSIFY_MODEL_DIR=str(model_dir),
+        CUSTODIO_CLASSIFY_SEGMENT_TIMEOUT_SECONDS="300",
+    )
+
+
 def send_call(line: Line, monkeypatch: pytest.MonkeyPatch, target: bytes, other: bytes,
               seed: int) -> int:  # fmt: skip
     """One call whose target says ``target`` and the other party ``other`` (A-law octets).
@@ -215,7 +225,7 @@ def test_a_call_is_transcribed_per_direction_with_planted_words_at_their_seconds
     made = speechgen.call(SCRIPT)
     octets = {side: speechgen.alaw(made.pcm[side]) for side in ("a", "b")}
     comm_id = send_call(line, monkeypatch, octets["a"], octets["b"], seed=11)
-    run = runner(line, CUSTODIO_CLASSIFY_MODEL_DIR=str(model_dir))
+    run = speech_runner(line, model_dir)
     job = run.run_next()  # the job assembly queued when the call closed
     assert job is not None and job.communication_id == comm_id
     assert line.rows("SELECT state FROM jobs WHERE id = ?", (job.id,))[0]["state"] == "done"
@@ -258,7 +268,7 @@ def test_a_silent_call_is_flagged_and_a_one_sided_english_call_gets_a_draft_tran
     silent = send_call(line, monkeypatch, quiet, hiss, seed=21)
     spoken = speechgen.alaw(speechgen.say("Hello, can you hear me?", "en").pcm)
     one_sided = send_call(line, monkeypatch, spoken, hiss, seed=22)
-    run = runner(line, CUSTODIO_CLASSIFY_MODEL_DIR=str(model_dir))
+    run = speech_runner(line, model_dir)
     assert run.run_next() is not None and run.run_next() is not None
 
     flags = {lb.kind: lb.value for lb in current(line, silent)}
