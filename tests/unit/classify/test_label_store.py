@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from custodio.catalog import cases, comms, labels, people
+from custodio.catalog import cases, comms, labels, people, transcripts
 from custodio.db import Database, Tx, migrate
 from custodio.errors import Conflict, InvalidInput
 
@@ -90,3 +90,24 @@ def test_users_labels_are_not_touched_by_runs(db: Database) -> None:
         run(db, case, comm, [label("x", "priority")])
     with pytest.raises(InvalidInput):
         db.write(lambda tx: labels.review(tx, stored(db, comm)[0].id, "deleted", 1, None))
+
+
+def test_a_transcript_supersedes_the_previous_run_s_and_the_same_one_records_nothing(
+    db: Database,
+) -> None:
+    _, comm, _ = setup(db)
+
+    def record(object_id: str, task: str = "transcribe", direction: str = "target") -> bool:
+        return db.write(lambda tx: transcripts.record(
+            tx, comm, direction, "1", object_id, "00" * 32, 10, {"task": task}))  # fmt: skip
+
+    assert record("a" * 32) and not record("a" * 32)  # a re-run with the same result
+    assert record("b" * 32, "translate") and record("c" * 32, direction="other")
+    assert record("d" * 32)  # a different transcript of the target: the first gives way
+    now = db.read(lambda tx: transcripts.current(tx, comm))
+    assert sorted((r["direction"], r["details"]["task"], r["object_id"][0]) for r in now) == [
+        ("other", "transcribe", "c"), ("target", "transcribe", "d"),
+        ("target", "translate", "b")]  # fmt: skip
+    kept = db.read(lambda tx: tx.all(
+        "SELECT object_id FROM comm_products WHERE superseded_at IS NOT NULL"))  # fmt: skip
+    assert kept == [{"object_id": "a" * 32}]
