@@ -1,7 +1,7 @@
 """The receiver end to end: the operator simulator on loopback driving `custodio serve`.
 
     .venv/bin/python benchmarks/handover.py [--calls 200] [--concurrency 100] [--duration 10]
-        [--replay N] [--rate PDUS_PER_S] [--corpus FILE] [--receiver-only]
+        [--replay N] [--rate PDUS_PER_S] [--corpus FILE] [--receiver-only] [--no-decode]
 
 It initialises a scratch data directory, starts `custodio serve` as a subprocess, runs the
 simulator (profile mobile, fast mode, in this process) and reports, from the server's
@@ -89,6 +89,14 @@ class Server:
     def cpu(self) -> float:
         return cpu_seconds(self.proc.pid)
 
+    def assembler_cpu(self) -> float:
+        """CPU seconds of serve's assembler process so far (0 for the receiver alone)."""
+        if self.receiver_only:
+            return 0.0
+        with urllib.request.urlopen(f"http://{self.http}/health", timeout=5) as reply:
+            pid = int(json.loads(reply.read())["assembly"].get("pid", 0))
+        return cpu_seconds(pid) if pid else 0.0
+
     def wait_durable(self, total: int) -> dict[str, float]:
         while (h := self.health())["pdus_durable"] < total:  # health is not free: not too often
             time.sleep(0.05)
@@ -123,7 +131,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, help="replay at this many PDUs/s in all")
     parser.add_argument("--corpus", type=Path, help="file keeping the recorded streams")
     parser.add_argument("--receiver-only", action="store_true", help="no assembler beside it")
+    parser.add_argument("--no-decode", action="store_true", help="skip the decode rates")
     args = parser.parse_args()
+    print("load average (1, 5, 15 min) at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory(prefix="custodio-bench-") as scratch:
         if args.corpus is not None and args.corpus.exists():
             streams = load(args.corpus)
@@ -133,8 +143,10 @@ def main() -> None:
                 save(args.corpus, streams)
         if args.replay:
             replayed(args, streams, Path(scratch) / "replay")
-        sample = [bytes(p) for s in streams if s.channel == 3 for p in _pdus(s.data)]
-        decode_rates(sample[:2000], args.seconds)
+        if not args.no_decode:
+            sample = [bytes(p) for s in streams if s.channel == 3 for p in _pdus(s.data)]
+            decode_rates(sample[:2000], args.seconds)
+    print("load average (1, 5, 15 min) at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 def _pdus(data: bytes) -> list[memoryview]:
@@ -171,10 +183,11 @@ def replayed(args: argparse.Namespace, streams: list[Stream], scratch: Path) -> 
     try:
         total = copies * sum(s.pdus for s in streams)
         octets = copies * sum(len(s.data) for s in streams)
-        cpu0, t0 = server.cpu(), time.monotonic()
+        cpu0, acpu0, t0 = server.cpu(), server.assembler_cpu(), time.monotonic()
         replay(streams * copies, pair(server.hi2), pair(server.hi3), args.rate)
         h = server.wait_durable(total)
         elapsed, cpu = time.monotonic() - t0, server.cpu() - cpu0
+        assembler = server.assembler_cpu() - acpu0
     finally:
         server.stop()
     pace = "as fast as accepted" if args.rate is None else f"at {args.rate:,.0f} PDUs/s"
@@ -182,6 +195,8 @@ def replayed(args: argparse.Namespace, streams: list[Stream], scratch: Path) -> 
     print(f"replay into {what}: {copies} x {len(streams)} recorded streams at once, {pace}")
     print(f"  {total:,} PDUs, {octets / 1e6:.1f} MB")
     summary(int(h["pdus_durable"]), elapsed, cpu, h)
+    if not args.receiver_only:
+        print(f"  assembler process CPU meanwhile {assembler:.2f} s (not in the figure above)")
 
 
 def summary(n: int, elapsed: float, cpu: float, h: dict[str, float]) -> None:
