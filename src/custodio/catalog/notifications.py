@@ -120,6 +120,14 @@ def get(tx: Tx, notification_id: int) -> Notification:
     return Notification.from_row(row)
 
 
+def of_communication(tx: Tx, communication_id: int, kind: str) -> list[Notification]:
+    rows = tx.all(
+        "SELECT * FROM notifications WHERE communication_id = ? AND kind = ? ORDER BY id",
+        (communication_id, kind),
+    )
+    return [Notification.from_row(r) for r in rows]
+
+
 def list_for_case(
     tx: Tx,
     case_id: int,

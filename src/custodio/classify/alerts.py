@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from custodio.catalog import notifications
 from custodio.db import Database, Tx
@@ -51,31 +52,31 @@ class Outcome:
 
 
 def raise_alerts(tx: Tx, outcome: Outcome, *, webhook: bool) -> list[int]:
-    """Add the run's notifications (at most one of each kind); their ids."""
-    ids = []
+    """Add the run's notifications (at most one of each kind); their ids.
+
+    A job may run twice (its worker died after the commit): an alert the communication
+    already has, with the same detail, is not raised again. A later run that finds
+    something else (an amended call, a new term) does raise a new one.
+    """
+    wanted: list[tuple[str, dict[str, Any]]] = []
     if outcome.term_ids:
-        detail = {"communication_id": outcome.communication_id,
-                  "term_ids": sorted(set(outcome.term_ids))}  # fmt: skip
-        ids.append(
-            notifications.add(
-                tx,
-                outcome.agency_id,
-                outcome.case_id,
-                "alert.watchlist",
-                outcome.communication_id,
-                detail,
-                webhook=webhook,
-            )
-        )
+        wanted.append(("alert.watchlist", {"communication_id": outcome.communication_id,
+                                           "term_ids": sorted(set(outcome.term_ids))}))  # fmt: skip
     if outcome.score > outcome.alert_threshold:
-        detail = {"communication_id": outcome.communication_id, "score": outcome.score,
-                  "threshold": outcome.alert_threshold}  # fmt: skip
+        wanted.append(("alert.priority", {"communication_id": outcome.communication_id,
+                                          "score": outcome.score,
+                                          "threshold": outcome.alert_threshold}))  # fmt: skip
+    ids = []
+    for kind, detail in wanted:
+        earlier = notifications.of_communication(tx, outcome.communication_id, kind)
+        if any(n.detail == detail for n in earlier):
+            continue
         ids.append(
             notifications.add(
                 tx,
                 outcome.agency_id,
                 outcome.case_id,
-                "alert.priority",
+                kind,
                 outcome.communication_id,
                 detail,
                 webhook=webhook,

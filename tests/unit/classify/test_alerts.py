@@ -82,6 +82,12 @@ def test_a_hit_and_a_high_score_notify_the_case_with_ids_only(db: Database) -> N
     assert notes[0].detail == {"communication_id": outcome.communication_id, "term_ids": [2, 4]}
     assert notes[1].detail["score"] == 72.5
     assert all(n.webhook == "none" for n in notes)
+    # the job ran again (its worker died after the commit): nothing is raised twice
+    assert db.write(lambda tx: alerts.raise_alerts(tx, outcome, webhook=False)) == []
+    more = alerts.Outcome(outcome.agency_id, outcome.case_id, outcome.communication_id,
+                          [2, 4, 9], 72.5, 50.0)  # fmt: skip
+    (again,) = db.write(lambda tx: alerts.raise_alerts(tx, more, webhook=False))
+    assert db.read(lambda tx: notifications.get(tx, again)).detail["term_ids"] == [2, 4, 9]
 
 
 def test_below_the_threshold_and_without_hits_nothing_is_raised(db: Database) -> None:
