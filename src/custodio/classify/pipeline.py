@@ -158,7 +158,7 @@ def classify(
         return summary
 
     stored: dict[str, Any] = db.write(store)
-    if webhook and stored["alerts"]:
+    if webhook:  # this run's alerts, and any an earlier run left pending
         alerts.deliver(db, settings.alerts_webhook_url)
     return stored
 
