@@ -242,17 +242,19 @@ def test_custodio_worker_runs_classify_jobs_and_stops_on_sigterm(
     # an SMS without any message object: the real pipeline runs and finds nothing
     (job_id,) = make_jobs(world, 1, kind=queue.CLASSIFY, comm_kind="sms")
     worker = custodio(env, "worker")
-    publisher = Publisher(config.load(world.data_dir, environ=env), world.svc.db)
-    try:
-        assert publisher.publish_due() == 1
-        wait_until(lambda: all_done(world, [job_id]), 60, "the classify job done")
-    except AssertionError:  # say why: the job's row and the worker's log
-        worker.kill()
-        out, err = worker.communicate()
-        raise AssertionError((rows(world, "SELECT * FROM jobs"), err[-3000:])) from None
+    try:  # the investigator's `classify --wait` publishes the job and waits for its end
+        waited = subprocess.run(
+            [sys.executable, "-m", "custodio.access.cli.main", "--user", "inv1", "classify",
+             "--case", CASE, "--wait"],
+            env={**env, "CUSTODIO_JOBS_EXECUTOR": "dramatiq"}, cwd=ROOT, capture_output=True,
+            text=True, timeout=120, check=False,
+        )  # fmt: skip
     finally:
-        publisher.stop()
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=30)
+    assert waited.returncode == 0, (waited.stderr, err[-3000:])
+    assert "1 job(s) to run" in waited.stdout and "done: 1, failed: 0" in waited.stdout
+    assert "classify: 100%" in waited.stderr
+    assert all_done(world, [job_id])
     assert worker.returncode == 0, err
     assert "custodio worker stopped" in out
