@@ -233,6 +233,18 @@ def backoff(retry_seconds: float, attempts: int) -> float:
     return float(retry_seconds) * float(1 << max(attempts - 1, 0))
 
 
+def release(tx: Tx, job: Job, worker: str, *, at: datetime | None = None) -> bool:
+    """Give back a job ``worker`` holds but will not finish (its process is stopping):
+    queued again, due now, the interrupted attempt not counted. False if not held."""
+    when = to_text(at or now())
+    row = _held(tx, job, worker)
+    if row is None:
+        return False
+    attempts = max(int(row["attempts"]) - 1, 0)
+    _requeue(tx, job.id, when, when, attempts=attempts, error=None)
+    return True
+
+
 def _held(tx: Tx, job: Job, worker: str) -> Row | None:
     return tx.one(
         "SELECT id, generation, attempts FROM jobs WHERE id = ? AND state = 'running' "

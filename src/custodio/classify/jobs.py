@@ -110,7 +110,7 @@ class Runner:
     def __init__(self, ctx: JobContext, name: str | None = None) -> None:
         self.ctx = ctx
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        self._running: dict[int, str] = {}  # job id -> the worker name that claimed it
+        self._running: dict[int, tuple[Job, str]] = {}  # job id -> (job, worker holding it)
         self._lock = threading.Lock()
 
     def worker(self) -> str:
@@ -146,7 +146,7 @@ class Runner:
     def _run(self, job: Job, worker: str) -> str:
         s = self.ctx.config.settings
         with self._lock:
-            self._running[job.id] = worker
+            self._running[job.id] = (job, worker)
         try:
             handler_for(job.kind)(self.ctx, job)
         except Exception as e:  # any failure of the handler is a failed attempt
@@ -177,10 +177,22 @@ class Runner:
         lease = self.ctx.config.settings.jobs_lease_seconds
 
         def renew(tx: Tx) -> None:
-            for job_id, worker in running.items():
+            for job_id, (_, worker) in running.items():
                 queue.renew(tx, [job_id], worker, lease_seconds=lease)
 
         self.ctx.db.write(renew)
+
+    def release(self) -> list[int]:
+        """Give back the jobs still running (the process stops without waiting for them):
+        queued again at once instead of when their leases run out. Their handlers' late
+        results are ignored (:func:`custodio.catalog.jobs.finish` answers ``lost``)."""
+        with self._lock:
+            running = list(self._running.values())
+        if not running:
+            return []
+        return self.ctx.db.write(
+            lambda tx: [job.id for job, worker in running if queue.release(tx, job, worker)]
+        )
 
 
 def wait_for(

@@ -4,6 +4,7 @@ giving up, retry and re-queuing — on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -315,3 +316,33 @@ def test_local_executor_runs_due_jobs_and_stops_after_the_job_in_progress(
     # ... and nothing else is claimed once stopped
     later = db.write(lambda tx: queue.enqueue(tx, "test.slow", comm_ids[1], case))
     assert job_row(db, later)["state"] == "queued"
+
+
+def test_a_stop_with_a_grace_period_gives_a_long_job_back_to_the_queue(
+    tmp_path: object, db: Database
+) -> None:
+    _, case, (comm,) = world(db, 1)
+    started = threading.Event()
+    release = threading.Event()
+    finished = threading.Event()
+
+    def long(ctx: JobContext, job: Job) -> None:
+        started.set()
+        release.wait(10)
+        finished.set()
+
+    register("test.long", long)
+    ctx = JobContext(Config(tmp_path, Settings(jobs_lease_seconds=600)), db, vault=None)  # type: ignore[arg-type]
+    executor = LocalExecutor(ctx, workers=1, poll_seconds=0.05, stop_grace_seconds=0.2)
+    executor.start()
+    job_id = db.write(lambda tx: queue.enqueue(tx, "test.long", comm, case))
+    assert started.wait(10)
+    begun = time.monotonic()
+    executor.stop()
+    assert time.monotonic() - begun < 5  # did not wait for the job
+    row = job_row(db, job_id)  # due again now, not in 600 s; the attempt not counted
+    assert (row["state"], row["attempts"], row["worker"]) == ("queued", 0, None)
+    release.set()
+    assert finished.wait(10)
+    time.sleep(0.2)  # the late run's end is ignored: the job stays queued for a new run
+    assert job_row(db, job_id)["state"] == "queued"

@@ -79,7 +79,8 @@ def _run_and_wait(ctx: Context, ids: list[int]) -> None:
         executor.publish_due()
     else:
         job_ctx = JobContext(svc.config, svc.db, ctx.vault())
-        executor = LocalExecutor(job_ctx, workers=svc.config.settings.jobs_workers)
+        workers = svc.config.settings.jobs_workers
+        executor = LocalExecutor(job_ctx, workers=workers, stop_grace_seconds=10)
     executor.start()
     try:
         with tqdm(total=len(ids), unit="comm", desc="classify", file=sys.stderr) as bar:

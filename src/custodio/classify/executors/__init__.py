@@ -37,11 +37,16 @@ class Executor(Protocol):
         """Stop after the jobs in progress; return when the threads have ended."""
 
 
-def for_config(ctx: JobContext) -> Executor:
-    """The executor the settings name (``jobs_executor``), not yet started."""
+def for_config(ctx: JobContext, *, stop_grace_seconds: float | None = 10.0) -> Executor:
+    """The executor the settings name (``jobs_executor``), not yet started.
+
+    ``stop_grace_seconds``: how long the local executor's stop waits for the jobs in
+    progress before it gives them back to the queue (None: until they end).
+    """
     kind = ctx.config.settings.jobs_executor
     if kind == "local":
-        return LocalExecutor(ctx, workers=ctx.config.settings.jobs_workers)
+        workers = ctx.config.settings.jobs_workers
+        return LocalExecutor(ctx, workers=workers, stop_grace_seconds=stop_grace_seconds)
     if kind == "dramatiq":
         return Publisher(ctx.config, ctx.db)
     raise ConfigError(

@@ -5,12 +5,17 @@ its end; with nothing due it waits ``poll_seconds`` or until :meth:`wake`. A hea
 thread extends the leases of the jobs in progress every third of ``jobs_lease_seconds``,
 so a long job is not taken over while its worker lives; when the process dies the leases
 run out and any executor sharing the catalog claims the jobs again.
+
+:meth:`stop` waits for the jobs in progress, at most ``stop_grace_seconds`` when given
+(``custodio serve`` must not hang on a long transcription): the jobs still running then
+are given back to the queue, to run again from the start in the next process.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from custodio.classify.jobs import JobContext, Runner
 from custodio.errors import CustodioError
@@ -19,12 +24,20 @@ log = logging.getLogger(__name__)
 
 
 class LocalExecutor:
-    def __init__(self, ctx: JobContext, *, workers: int = 1, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        ctx: JobContext,
+        *,
+        workers: int = 1,
+        poll_seconds: float = 1.0,
+        stop_grace_seconds: float | None = None,
+    ) -> None:
         if workers < 1:
             raise CustodioError(f"jobs_workers must be at least 1, not {workers}")
         self.runner = Runner(ctx)
         self.workers = workers
         self.poll_seconds = poll_seconds
+        self.stop_grace_seconds = stop_grace_seconds
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -45,8 +58,13 @@ class LocalExecutor:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        grace = self.stop_grace_seconds
+        deadline = None if grace is None else time.monotonic() + grace
         for t in self._threads:
-            t.join()
+            t.join(None if deadline is None else max(deadline - time.monotonic(), 0))
+        if any(t.is_alive() for t in self._threads):
+            released = self.runner.release()
+            log.warning("jobs: stopped without waiting for job(s) %s; queued again", released)
         self._threads.clear()
 
     def _work(self) -> None:
