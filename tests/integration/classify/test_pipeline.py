@@ -281,6 +281,18 @@ def test_a_silent_call_is_flagged_and_a_one_sided_english_call_gets_a_draft_tran
         )
         == []
     )
+    # the silent call's job runs again after a person overruled the flag: nothing doubles
+    before = current(line, silent)
+    flag = next(lb for lb in before if lb.kind == "silent")
+    service.review_label(line.world.svc, line.world.as_("inv1"), flag.id, "overruled",
+                         "the target whispers")  # fmt: skip
+    pipeline.classify(run.ctx.config, run.ctx.db, run.ctx.vault, silent)
+    after = current(line, silent)
+    assert sorted((lb.kind, lb.direction) for lb in after) == sorted(
+        (lb.kind, lb.direction) for lb in before)  # fmt: skip
+    assert next(lb for lb in after if lb.kind == "silent").id == flag.id
+    assert next(lb for lb in after if lb.kind == "silent").review == "overruled"
+
     flags = {lb.kind: lb.value for lb in current(line, one_sided)}
     assert flags.get("one-sided") == "target" and "silent" not in flags
     # English is not a working language (es): the interpreter queue, and a machine draft
