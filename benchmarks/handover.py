@@ -83,7 +83,7 @@ class Server:
             self.proc.stdin.write("\n")
             self.proc.stdin.flush()
             return dict(json.loads(self.proc.stdout.readline()))
-        with urllib.request.urlopen(f"http://{self.http}/health", timeout=5) as reply:
+        with urllib.request.urlopen(f"http://{self.http}/health", timeout=60) as reply:
             return dict(json.loads(reply.read())["handover"])
 
     def cpu(self) -> float:
@@ -93,7 +93,7 @@ class Server:
         """CPU seconds of serve's assembler process so far (0 for the receiver alone)."""
         if self.receiver_only:
             return 0.0
-        with urllib.request.urlopen(f"http://{self.http}/health", timeout=5) as reply:
+        with urllib.request.urlopen(f"http://{self.http}/health", timeout=60) as reply:
             pid = int(json.loads(reply.read())["assembly"].get("pid", 0))
         return cpu_seconds(pid) if pid else 0.0
 
