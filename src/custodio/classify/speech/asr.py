@@ -4,8 +4,8 @@
 Whisper always encodes a 30-second window (shorter audio is padded with silence), and on
 this machine one encoder pass of the base model costs about 2 s of CPU: sending each
 short segment alone would cost a full window per segment. So consecutive segments are
-*packed* into windows of at most ``WINDOW_S`` seconds, each segment's audio followed by
-``GAP_S`` of silence, and each window is transcribed in one pass without timestamps
+*packed* into windows of at most ``WINDOW_S`` seconds, the pauses between them shortened
+to at most ``GAP_S`` (silence), and each window is transcribed in one pass without timestamps
 tokens (one decoding, no seeking — the long-form seeking that can silently skip audio is
 never used). Words come back with their times (faster-whisper's cross-attention
 alignment) and are given back to the segment they fall in, at their seconds in the
@@ -14,8 +14,9 @@ still empty it is kept with the flag ``empty`` — never silently dropped.
 
 **Temperature fallback, bounded.** faster-whisper's own fallback (inside
 ``generate_with_fallback``) cannot be interrupted, so the temperatures are driven here:
-each attempt is one call at a single temperature (0 with beam search 5, then 0.2, 0.4 ...
-sampling best of 5), and the result is accepted with faster-whisper's thresholds
+the window is encoded once, each attempt is one decoding of that encoder output at one
+temperature (0 with beam search 5, then 0.2, 0.4 ... sampling best of 5), and the result
+is accepted with faster-whisper's thresholds
 (compression ratio ≤ 2.4 and mean log-probability ≥ −1, or no-speech probability > 0.6).
 Before each further attempt the elapsed time is checked against ``segment_timeout_s``;
 when it is spent the best attempt so far is kept and its segments are flagged
@@ -41,6 +42,9 @@ from typing import Any
 
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.audio import pad_or_trim
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import TranscriptionOptions
 from faster_whisper.version import __version__ as FASTER_WHISPER_VERSION
 
 from custodio.classify.speech.audio import RATE, WHISPER_RATE, to_16k
@@ -52,13 +56,18 @@ from custodio.errors import InvalidInput
 
 ENGINE = "asr"
 WINDOW_S = 28.0
-GAP_S = 0.4
+GAP_S = 1.0
 LANGUAGE_S = 30.0
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 COMPRESSION_RATIO_THRESHOLD = 2.4
 LOG_PROB_THRESHOLD = -1.0
 NO_SPEECH_THRESHOLD = 0.6
 TASKS = ("transcribe", "translate")
+
+PREPEND_PUNCTUATION = "\"'“¿([{-"
+APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
+MAX_NEW_TOKENS = 400
+TOKENS_PER_S = 12  # a bound on one attempt: fast speech is about 4 tokens a second
 
 FLAG_EMPTY = "empty"
 FLAG_TIMED_OUT = "timed-out"
@@ -104,13 +113,6 @@ class _Piece:
     index: int
     segment: Segment
     at: float  # where it starts in the window
-
-
-@dataclass(slots=True)
-class _Attempt:
-    words: list[Any]
-    ok: bool
-    avg_logprob: float
 
 
 class Speech:
@@ -207,57 +209,82 @@ class Speech:
     def _window(
         self, pcm16: np.ndarray, window: Sequence[_Piece], language: str, task: str
     ) -> tuple[dict[int, list[Word]], bool]:
-        """Transcribe one packed window: the words of each piece, and whether time ran out."""
+        """Transcribe one packed window: the words of each piece, and whether time ran out.
+
+        One encoder pass; each temperature is one decoding of that encoder output; the
+        accepted (or best) decoding is aligned for word times. This is faster-whisper's
+        ``generate_segments`` for a single window without seeking, with the fallback loop
+        driven here so that the time limit can be checked between attempts.
+        """
+        model = self._model
         audio = _pack(pcm16, window)
-        length = len(audio) / WHISPER_RATE
         started = time.monotonic()
-        best: _Attempt | None = None
+        features = model.feature_extractor(audio)
+        frames = min(features.shape[-1] - 1, model.feature_extractor.nb_max_frames)
+        encoded = model.encode(pad_or_trim(features[:, :frames]))
+        tokenizer = Tokenizer(model.hf_tokenizer, True, task=task, language=language)
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
+        length = frames * model.feature_extractor.time_per_frame
+        tried: list[tuple[Any, float, float]] = []  # (result, avg_logprob, compression ratio)
+        chosen = None
         timed_out = False
         for i, temperature in enumerate(TEMPERATURES):
             if i and time.monotonic() - started > self.segment_timeout_s:
                 timed_out = True
                 break
-            attempt = self._attempt(audio, length, language, task, temperature)
-            if best is None or attempt.avg_logprob > best.avg_logprob:
-                best = attempt
-            if attempt.ok:
-                best = attempt
-                break
-        words = best.words if best is not None else []
-        return _assign(words, window), timed_out
-
-    def _attempt(
-        self, audio: np.ndarray, length: float, language: str, task: str, temperature: float
-    ) -> _Attempt:
-        found, _ = self._model.transcribe(
-            audio,
-            language=language,
-            task=task,
-            beam_size=5,
-            best_of=5,
-            temperature=temperature,
-            compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
-            log_prob_threshold=LOG_PROB_THRESHOLD,
-            no_speech_threshold=NO_SPEECH_THRESHOLD,
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            word_timestamps=True,
-            vad_filter=False,
-            max_new_tokens=min(400, int(12 * length) + 32),
-        )
-        segs = list(found)
-        if not segs:  # Whisper judged it no speech (no-speech probability over threshold)
-            return _Attempt([], True, 0.0)
-        ok = all(
-            (
-                s.compression_ratio <= COMPRESSION_RATIO_THRESHOLD
-                and s.avg_logprob >= LOG_PROB_THRESHOLD
+            result, logprob, _, ratio = model.generate_with_fallback(
+                encoded, prompt, tokenizer, _options(temperature, length)
             )
-            or s.no_speech_prob > NO_SPEECH_THRESHOLD
-            for s in segs
+            tried.append((result, logprob, ratio))
+            silence = result.no_speech_prob > NO_SPEECH_THRESHOLD and logprob < LOG_PROB_THRESHOLD
+            if silence:
+                return {p.index: [] for p in window}, False
+            if ratio <= COMPRESSION_RATIO_THRESHOLD and logprob >= LOG_PROB_THRESHOLD:
+                chosen = result
+                break
+        if chosen is None:  # all failed (or no time left): the best, as faster-whisper does
+            fair = [t for t in tried if t[2] <= COMPRESSION_RATIO_THRESHOLD] or tried
+            chosen = max(fair, key=lambda t: t[1])[0]
+        tokens = [t for t in chosen.sequences_ids[0] if t < tokenizer.eot]
+        if not tokens:
+            return {p.index: [] for p in window}, timed_out
+        segment = [{"seek": 0, "start": 0.0, "end": length, "tokens": tokens}]
+        model.add_word_timestamps(
+            [segment], tokenizer, encoded, frames, PREPEND_PUNCTUATION, APPEND_PUNCTUATION, 0.0
         )
-        words = [w for s in segs for w in (s.words or [])]
-        return _Attempt(words, ok, min(s.avg_logprob for s in segs))
+        return _assign(segment[0].get("words", []), window), timed_out
+
+
+def _options(temperature: float, length: float) -> TranscriptionOptions:
+    """faster-whisper's defaults for one attempt at one temperature (no seeking, no prompt)."""
+    return TranscriptionOptions(
+        beam_size=5,
+        best_of=5,
+        patience=1.0,
+        length_penalty=1.0,
+        repetition_penalty=1.0,
+        no_repeat_ngram_size=0,
+        log_prob_threshold=LOG_PROB_THRESHOLD,
+        no_speech_threshold=NO_SPEECH_THRESHOLD,
+        compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+        condition_on_previous_text=False,
+        prompt_reset_on_temperature=0.5,
+        temperatures=[temperature],
+        initial_prompt=None,
+        prefix=None,
+        suppress_blank=True,
+        suppress_tokens=[-1],
+        without_timestamps=True,
+        max_initial_timestamp=1.0,
+        word_timestamps=True,
+        prepend_punctuations=PREPEND_PUNCTUATION,
+        append_punctuations=APPEND_PUNCTUATION,
+        multilingual=False,
+        max_new_tokens=min(MAX_NEW_TOKENS, int(TOKENS_PER_S * length) + 32),
+        clip_timestamps="0",
+        hallucination_silence_threshold=None,
+        hotwords=None,
+    )
 
 
 def _gather(pcm8k: np.ndarray, segments: Sequence[Segment], limit_s: float) -> np.ndarray:
@@ -273,48 +300,54 @@ def _gather(pcm8k: np.ndarray, segments: Sequence[Segment], limit_s: float) -> n
 
 
 def _windows(segments: Sequence[Segment]) -> list[list[_Piece]]:
-    """Consecutive segments packed into windows of at most ``WINDOW_S`` seconds."""
+    """Consecutive segments packed into windows of at most ``WINDOW_S`` seconds.
+
+    Between two pieces the real pause is kept when shorter than ``GAP_S`` (a number read
+    out digit by digit keeps its rhythm), else shortened to ``GAP_S``.
+    """
     windows: list[list[_Piece]] = []
     at = 0.0
+    previous: Segment | None = None
     for i, segment in enumerate(segments):
+        if previous is not None:
+            at += previous.length + min(max(segment.start - previous.end, 0.0), GAP_S)
         if not windows or at + segment.length > WINDOW_S:
             windows.append([])
             at = 0.0
         windows[-1].append(_Piece(i, segment, at))
-        at += segment.length + GAP_S
+        previous = segment
     return windows
 
 
 def _pack(pcm16: np.ndarray, window: Sequence[_Piece]) -> np.ndarray:
-    gap = np.zeros(int(GAP_S * WHISPER_RATE), dtype=np.float32)
-    parts: list[np.ndarray] = []
+    """The window's audio: each piece at its place, silence between, ``GAP_S`` after."""
+    last = window[-1]
+    out = np.zeros(round((last.at + last.segment.length + GAP_S) * WHISPER_RATE), dtype=np.float32)
     for piece in window:
-        start = round(piece.at * WHISPER_RATE)
-        have = sum(len(p) for p in parts)
-        if start > have:
-            parts.append(np.zeros(start - have, dtype=np.float32))
-        parts.append(
-            pcm16[int(piece.segment.start * WHISPER_RATE) : int(piece.segment.end * WHISPER_RATE)]
-        )
-        parts.append(gap)
-    return np.concatenate(parts).astype(np.float32) if parts else gap
+        audio = pcm16[
+            round(piece.segment.start * WHISPER_RATE) : round(piece.segment.end * WHISPER_RATE)
+        ]
+        at = round(piece.at * WHISPER_RATE)
+        out[at : at + len(audio)] = audio[: len(out) - at]
+    return out
 
 
-def _assign(words: Sequence[Any], window: Sequence[_Piece]) -> dict[int, list[Word]]:
+def _assign(words: Sequence[dict[str, Any]], window: Sequence[_Piece]) -> dict[int, list[Word]]:
     """Each word to the piece its middle falls in (or the nearest), in original seconds."""
     out: dict[int, list[Word]] = {p.index: [] for p in window}
     for w in words:
-        text = w.word.strip()
+        text = str(w["word"]).strip()
         if not text:
             continue
-        middle = (w.start + w.end) / 2
+        w_start, w_end = float(w["start"]), float(w["end"])
+        middle = (w_start + w_end) / 2
 
         def distance(p: _Piece, middle: float = middle) -> float:
             return max(p.at - middle, middle - (p.at + p.segment.length), 0.0)
 
         piece = min(window, key=distance)
         seg, shift = piece.segment, piece.segment.start - piece.at
-        start = min(max(w.start + shift, seg.start), seg.end)
-        end = min(max(w.end + shift, start), seg.end)
+        start = min(max(w_start + shift, seg.start), seg.end)
+        end = min(max(w_end + shift, start), seg.end)
         out[piece.index].append(Word(text, round(float(start), 3), round(float(end), 3)))
     return out
