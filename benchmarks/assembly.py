@@ -182,10 +182,14 @@ def main() -> None:
         f"records {r['records']:,}, communications {r['communications']:,} "
         f"(open at once: {r['open_peak']:,})"
     )
-    print(f"CPU {r['cpu_s']:.1f} s, wall {r['wall_s']:.1f} s (one core)")
-    print(f"communications/s            {r['communications'] / r['wall_s']:>12,.1f}")
-    print(f"PDUs per CPU-second         {pdus_per_cpu_s:>12,.0f}")
-    print(f"audio-minutes per CPU-second{r['audio_minutes'] / r['cpu_s']:>12,.1f}")
+    print(f"CPU {r['cpu_s']:.1f} s, wall {r['wall_s']:.1f} s (one process, one core at most)")
+    print(f"communications per CPU-second {r['communications'] / r['cpu_s']:>10,.1f}")
+    print(f"PDUs per CPU-second           {pdus_per_cpu_s:>10,.0f}")
+    print(
+        f"audio-minutes per CPU-second  {r['audio_minutes'] / r['cpu_s']:>10,.1f} "
+        f"(both directions counted; call-minutes: half)"
+    )
+    print(f"concurrent calls one core keeps up with: {pdus_per_cpu_s / 100:,.0f}")
     print(
         f"peak RSS                    {r['peak_rss_mib']:>10,.0f} MiB "
         f"(after start {r['rss_before_mib']:,.0f} MiB)"
