@@ -19,7 +19,9 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
 import signal
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -136,6 +138,12 @@ class Server:
             await checkpoints
         await asyncio.to_thread(self._stop)
         self.announce("custodio stopped")
+        if self.jobs is not None and self.jobs.busy():
+            # a job given back at the stop still runs a model's native code, under which
+            # Python's finalisation would crash; everything is committed: leave at once
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
     async def _listen_http(self) -> asyncio.Server:
         try:

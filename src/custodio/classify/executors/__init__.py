@@ -34,7 +34,13 @@ class Executor(Protocol):
         """Jobs were queued: look now rather than at the next poll."""
 
     def stop(self) -> None:
-        """Stop after the jobs in progress; return when the threads have ended."""
+        """Stop after the jobs in progress (or after a grace period, giving back those
+        still running); return when done."""
+
+    def busy(self) -> bool:
+        """After :meth:`stop`: whether a handler still runs (it was given a grace period
+        and outlived it). Its process must then end with ``os._exit``: a model's native
+        code still running would crash Python's finalisation."""
 
 
 def for_config(ctx: JobContext, *, stop_grace_seconds: float | None = 10.0) -> Executor:

@@ -126,6 +126,9 @@ class Publisher:
             self._thread.join()
         self.broker.close()
 
+    def busy(self) -> bool:
+        return False  # it runs no handler
+
     def _sweep(self) -> None:
         while not self._stop.is_set():
             try:

@@ -62,10 +62,12 @@ class LocalExecutor:
         deadline = None if grace is None else time.monotonic() + grace
         for t in self._threads:
             t.join(None if deadline is None else max(deadline - time.monotonic(), 0))
-        if any(t.is_alive() for t in self._threads):
+        if self.busy():
             released = self.runner.release()
             log.warning("jobs: stopped without waiting for job(s) %s; queued again", released)
-        self._threads.clear()
+
+    def busy(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
 
     def _work(self) -> None:
         while not self._stop.is_set():
