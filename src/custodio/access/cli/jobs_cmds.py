@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -87,6 +88,11 @@ def _run_and_wait(ctx: Context, ids: list[int]) -> None:
             states = wait_for(svc.db, ids, progress=lambda n: bar.update(n - bar.n))
     finally:
         executor.stop()
+        if executor.busy():  # interrupted mid-job: see Executor.busy
+            click.echo("custodio: interrupted; the jobs still running are queued again", err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
     failed = sorted(i for i, s in states.items() if s == "failed")
     click.echo(f"done: {len(ids) - len(failed)}, failed: {len(failed)}")
     if failed:
