@@ -13,7 +13,9 @@ stamps, the media octets. Any other PDU takes the full walk (and may become the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from datetime import datetime
 
 from custodio.handover.pdu import (
     CCItem,
@@ -58,7 +60,7 @@ class _Template:
                 return None
         d = self.decoded
         item = d.cc[0]
-        times = [parse_generalized_time(pdu[a:b], "timeStamp", a)[0] for a, b in self.times]
+        times = [_time(pdu[a:b]) for a, b in self.times]
         micros = [MicroTime(_uint(pdu, s), _uint(pdu, u)) for s, u in self.micro]
         header_time = times.pop(0) if d.timestamp is not None else None
         header_micro = micros.pop(0) if d.micro_timestamp is not None else None
@@ -74,6 +76,20 @@ class _Template:
             header_time, header_micro, d.timestamp_qualifier, d.interception_point_id, d.kind,
             d.payload_tag, d.iri, (cc,), d.tri, d.payload, d.quirks,
         )  # fmt: skip
+
+
+def _time(raw: bytes) -> datetime:
+    """A GeneralizedTime the receiver validated: ``YYYYMMDDHHMMSS.fffZ`` from the whole
+    second (cached: a stream's PDUs share it) plus the fraction; anything else in full."""
+    if len(raw) > 15 and raw[14] in b".," and raw[-1] == 0x5A and raw[15:-1].isdigit():
+        micro = int(raw[15:-1][:6].ljust(6, b"0"))
+        return _second(raw[:14]).replace(microsecond=micro)
+    return parse_generalized_time(raw, "timeStamp", 0)[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _second(digits: bytes) -> datetime:
+    return parse_generalized_time(digits + b"Z", "timeStamp", 0)[0]
 
 
 def _uint(pdu: bytes, at: tuple[int, int]) -> int:

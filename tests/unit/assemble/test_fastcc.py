@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from custodio.assemble import fastcc
 from custodio.assemble.fastcc import Templates
 from custodio.handover import encode as E
-from custodio.handover.pdu import DecodedPDU, Direction, FrameType, MicroTime, decode, to_routing
+from custodio.handover.pdu import (
+    DecodedPDU,
+    Direction,
+    FrameType,
+    MicroTime,
+    decode,
+    parse_generalized_time,
+    to_routing,
+)
 from custodio.journal import Record
 
 
@@ -49,3 +58,9 @@ def test_a_pdu_that_differs_outside_the_changing_fields_takes_the_full_walk() ->
     routing = to_routing(decode(_pdu(3, micro=False)), 3, "")  # a routing that lies
     got = templates.decode(Record(2, 0, routing, other))
     assert got.liid == b"LI-2" and templates.walks == 2
+
+
+def test_time_stamps_read_from_the_whole_second_equal_the_full_parse() -> None:
+    for raw in (b"20261129121501.123Z", b"20261129121501.1234567Z", b"20261129121560.5Z",
+                b"20261129121501Z", b"20261129121501.Z", b"20261129121501.25+0100"):  # fmt: skip
+        assert fastcc._time(raw) == parse_generalized_time(raw, "t", 0)[0], raw
