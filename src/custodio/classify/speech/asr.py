@@ -20,7 +20,9 @@ is accepted with faster-whisper's thresholds
 (compression ratio ≤ 2.4 and mean log-probability ≥ −1, or no-speech probability > 0.6).
 Before each further attempt the elapsed time is checked against ``segment_timeout_s``;
 when it is spent the best attempt so far is kept and its segments are flagged
-``timed-out``. (One attempt is never cut short; ``max_new_tokens`` bounds it.)
+``timed-out``. (One attempt is never cut short; ``max_new_tokens`` bounds it.) Sampling
+is seeded before each attempt, so the same audio gives the same words — unless the time
+limit, which depends on the machine's load, stops the fallback at a different attempt.
 
 **Translation.** ``task="translate"`` is Whisper's speech-to-English translation: the
 Transcript says ``machine_draft_translation=True``; its word times come from aligning the
@@ -40,6 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
@@ -67,6 +70,7 @@ TASKS = ("transcribe", "translate")
 PREPEND_PUNCTUATION = "\"'“¿([{-"
 APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
 MAX_NEW_TOKENS = 400
+SEED = 1
 TOKENS_PER_S = 12  # a bound on one attempt: fast speech is about 4 tokens a second
 
 FLAG_EMPTY = "empty"
@@ -232,6 +236,7 @@ class Speech:
             if i and time.monotonic() - started > self.segment_timeout_s:
                 timed_out = True
                 break
+            ctranslate2.set_random_seed(SEED)  # sampling reproducible: same audio, same words
             result, logprob, _, ratio = model.generate_with_fallback(
                 encoded, prompt, tokenizer, _options(temperature, length)
             )
