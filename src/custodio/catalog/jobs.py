@@ -381,7 +381,10 @@ def to_publish(
     return [int(r["id"]) for r in rows]
 
 
-def mark_published(tx: Tx, job_ids: Sequence[int], *, at: datetime | None = None) -> None:
-    when = to_text(at or now())
+def mark_published(
+    tx: Tx, job_ids: Sequence[int], *, at: datetime | None = None, clear: bool = False
+) -> None:
+    """Record that the jobs' ids were sent now (``clear``: that they could not be)."""
+    when = None if clear else to_text(at or now())
     for job_id in job_ids:
         tx.execute("UPDATE jobs SET published_at = ? WHERE id = ?", (when, job_id))

@@ -4,7 +4,9 @@ Workers are real processes (tests/integration/classify/jobworker.py) running a r
 slow, idempotent handler against the real catalog; the distributed executor runs against
 the machine's real RabbitMQ (a queue of each test's own, deleted afterwards). A worker is
 killed with SIGKILL while a job is half done; afterwards every job ends done and each
-job's effect is in the catalog exactly once.
+job's effect is in the catalog exactly once. Each executor runs on the catalog of its way
+of running (local: SQLite, Dramatiq: PostgreSQL); the queue's SQL itself, claims racing
+included, is tested on both in tests/unit/classify/test_jobs.py.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
     assert proc.returncode == 0, err
 
 
+@pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)  # embedded: SQLite
 def test_local_pool_killed_mid_job_then_restarted_runs_every_job_once(
     world: World, tmp_path: Path
 ) -> None:
@@ -162,6 +165,7 @@ def test_local_pool_killed_mid_job_then_restarted_runs_every_job_once(
     assert all(attempts[v["id"]] == 2 for v in victims)
 
 
+@pytest.mark.parametrize("catalog_url", ["postgresql"], indirect=True)  # scale-out: PostgreSQL
 def test_dramatiq_workers_one_killed_mid_job_every_job_done_once(
     world: World, tmp_path: Path, rabbit_queue: str
 ) -> None:

@@ -23,6 +23,7 @@ from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
 
 CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from dramatiq.errors import BrokerError
 from custodio.catalog import jobs as queue
 from custodio.classify.jobs import JobContext, Runner
 from custodio.config import Config
-from custodio.db import Database
+from custodio.db import Database, Tx
 from custodio.errors import BackendError
 
 log = logging.getLogger(__name__)
@@ -96,20 +96,28 @@ class Publisher:
     def publish_due(self) -> int:
         """Send every job due now; how many. Raises :class:`BackendError` when the broker
         cannot be reached (those not sent stay queued, unpublished, in the catalog)."""
-        ids = self.db.read(
-            lambda tx: queue.to_publish(tx, republish_seconds=self.republish_seconds)
-        )
-        sent: list[int] = []
-        try:
-            for job_id in ids:
+        if not self.db.read(self._due):
+            return 0  # an idle sweep writes nothing
+        # marked before sending: a worker that fails the job meanwhile clears the mark
+        ids = self.db.write(self._take)
+        for n, job_id in enumerate(ids):
+            try:
                 self.actor.send(job_id)
-                sent.append(job_id)
-        except (BrokerError, pika.exceptions.AMQPError, OSError) as e:
-            raise _unreachable(self.url, e) from None
-        finally:
-            if sent:
-                self.db.write(lambda tx: queue.mark_published(tx, sent))
-        return len(sent)
+            except (BrokerError, pika.exceptions.AMQPError, OSError) as e:
+                self._unmark(ids[n:])
+                raise _unreachable(self.url, e) from None
+        return len(ids)
+
+    def _unmark(self, unsent: list[int]) -> None:
+        self.db.write(lambda tx: queue.mark_published(tx, unsent, clear=True))
+
+    def _due(self, tx: Tx) -> list[int]:
+        return queue.to_publish(tx, republish_seconds=self.republish_seconds)
+
+    def _take(self, tx: Tx) -> list[int]:
+        ids = self._due(tx)
+        queue.mark_published(tx, ids)
+        return ids
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._sweep, name="job-publisher", daemon=True)
