@@ -64,6 +64,9 @@ STOP_TIMEOUT = 60.0  # the step in progress, then the child exits
 STATS_EVERY = 0.25  # seconds between counter messages while records flow
 RESTART_FIRST, RESTART_MAX = 1.0, 60.0
 LOCK_WAIT = 30.0  # a former child finishing its step
+# the child yields the CPU to the receiver when both want it: receiving is the durability
+# point, assembly may lag (the journal holds the records) and catches up when CPU is free
+NICE = 5
 
 
 class AssemblyProcessError(CustodioError):
@@ -124,6 +127,7 @@ def child_main(spec: ChildSpec, durable: Any, conn: Connection) -> None:
         terminated.append(signum)
 
     signal.signal(signal.SIGTERM, on_term)
+    os.nice(NICE)
     try:
         lock = _lock_assembly(spec.config.data_dir)
         assembler = _open(spec, durable)
