@@ -161,7 +161,7 @@ def _open(spec: ChildSpec, durable: Any) -> Assembler:
 
 def _loop(assembler: Assembler, conn: Connection, terminated: list[int]) -> None:
     sent = 0.0
-    sent_records = -1
+    last: dict[str, Any] = {}
     while not terminated and not _stop_asked(conn):
         try:
             report = assembler.step()
@@ -169,10 +169,10 @@ def _loop(assembler: Assembler, conn: Connection, terminated: list[int]) -> None
             log.error("assembly: %s; retrying in 1 s", e)
             report = None
         now = time.monotonic()
-        stats = assembler.stats
-        if stats.records != sent_records and now - sent >= STATS_EVERY:
-            conn.send(("stats", dataclasses.asdict(stats)))
-            sent, sent_records = now, stats.records
+        stats = dataclasses.asdict(assembler.stats)
+        if stats != last and now - sent >= STATS_EVERY:  # else sent after a later step
+            conn.send(("stats", stats))
+            sent, last = now, stats
         if report is None or not report.records:
             conn.poll(0.2 if report is not None else 1.0)  # wakes early on "stop"
     conn.send(("stats", dataclasses.asdict(assembler.stats)))
