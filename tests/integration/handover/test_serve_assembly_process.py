@@ -24,6 +24,7 @@ from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD, World, secret
 from custodio.access import casework, vaults
 from custodio.handover.pdu import StreamFramer, decode
 from custodio.handover.simulator import Options, Report, simulate
+from custodio.journal.format import encode_position
 
 CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
 OPERATOR = "OPERADOR-ES"
@@ -128,10 +129,11 @@ def test_a_killed_assembler_is_restarted_and_receiving_goes_on(bound: World) -> 
         report = deliver(served, calls=3, duration=1.0)
         assert report.acks_answered > 0
         wait_for(lambda: closed(bound) == 3)
+        # the new process's counters reach /health after its step
+        wait_for(lambda: served.health()["assembly"]["communications_closed"] == 3, 10)
         health = served.health()["assembly"]
         assert (health["restarts"], health["running"]) == (1, True)
         assert health["pid"] not in (served.assembler_pid, 0)
-        assert health["communications_closed"] == 3
         err = served.stop()
     assert f"assembly process {served.assembler_pid} ended (exit code -9)" in err
     calls = rows(bound, "SELECT kind, status, COUNT(*) AS n FROM communications GROUP BY 1, 2")
@@ -177,3 +179,19 @@ def test_serve_archives_consumed_segments_on_its_timer(bound: World) -> None:
         assert {bytes(decode(p).liid) for p in pdus} == {LIID.encode()}
     audit = rows(bound, "SELECT * FROM audit_entries WHERE action = 'journal.archived'")
     assert {a["target"] for a in audit} >= {f"journal-segment:{first['segment']}"}
+
+
+def test_an_assembler_that_cannot_open_stops_serve_with_its_error(bound: World) -> None:
+    journal = bound.data_dir / "journal"
+    (journal / "consumers").mkdir(parents=True)
+    (journal / "consumers" / "assemble.pos").write_bytes(encode_position(7))  # past the end
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
+    env = {**base, "CUSTODIO_DATA": str(bound.data_dir), "CUSTODIO_PASSWORD": PASSWORD,
+           "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE}  # fmt: skip
+    args = ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
+    done = subprocess.run(
+        [*CUSTODIO, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 14, done.stderr
+    assert "consumer 'assemble' is at 7, past the journal's end 0" in done.stderr
+    assert "press Ctrl-C" not in done.stdout
