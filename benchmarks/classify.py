@@ -107,6 +107,7 @@ WATCH = WatchList(
         Term("Liverpool", "place"), Term("Manchester", "place"), Term("Johnson", "name"),
     )
 )  # fmt: skip
+PER_TERM: dict[str, list[int]] = {}  # term -> [planted, found at its place]
 VOICES = {"es": ("es",), "en": ("en", "en-us")}
 
 
@@ -193,11 +194,14 @@ def watch_counts(script: list[Word], words: list[Word]) -> tuple[int, int, int]:
     hits = [(h.value, h.start_s or 0.0) for h in match(words, WATCH)]
     unused = list(truth)
     true = 0
+    for value, _ in truth:
+        PER_TERM.setdefault(value, [0, 0])[0] += 1
     for value, at in hits:
         near = [t for t in unused if t[0] == value and abs(t[1] - at) <= 2.0]
         if near:
             unused.remove(near[0])
             true += 1
+            PER_TERM[value][1] += 1
     return len(truth), len(hits), true
 
 
@@ -301,6 +305,8 @@ def report(
         f"spoken language correct: {lang_ok}/{lang_n} = {lang_ok / max(lang_n, 1):.1%} "
         "(directions ≥ 20 s, among the nine default languages)"
     )
+    terms = ", ".join(f"{t} {f}/{p}" for t, (p, f) in sorted(PER_TERM.items()))
+    print(f"per term (found/planted): {terms}")
     print(f"segments flagged: {flags or 'none'}", flush=True)
 
 

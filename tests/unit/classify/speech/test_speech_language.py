@@ -7,6 +7,8 @@ import pytest
 from custodio.classify.speech.language import text_language
 from custodio.errors import InvalidInput
 
+pytestmark = pytest.mark.slow  # lingua loads its language models (seconds) on first use
+
 LANGUAGES = ("es", "en", "ca", "eu", "gl", "fr", "pt", "ro", "ar")
 
 
