@@ -31,7 +31,7 @@ from custodio.assemble.wav import CODEC_NAMES, PCMA, SILENCE
 StreamKey = tuple[object, ...]
 MAX_GAP_SAMPLES = 8000 * 60  # a hole longer than a minute is recorded, not filled
 WINDOW = 64  # packets held for reordering: 1.28 s of 20 ms packets
-RECENT = 1024  # sequence numbers remembered once placed, to tell duplicates from late ones
+RECENT = 256  # sequence numbers remembered once placed (5 s): duplicates vs late ones
 _PSTN = -1  # the "timestamp" of a PSTN frame before its place is known
 
 
