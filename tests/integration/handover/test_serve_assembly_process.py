@@ -135,6 +135,8 @@ def test_a_killed_assembler_is_restarted_and_receiving_goes_on(bound: World) -> 
         assert (health["restarts"], health["running"]) == (1, True)
         assert health["pid"] not in (served.assembler_pid, 0)
         err = served.stop()
+    with pytest.raises(ProcessLookupError):  # serve stopped its assembler with itself
+        os.kill(health["pid"], 0)
     assert f"assembly process {served.assembler_pid} ended (exit code -9)" in err
     calls = rows(bound, "SELECT kind, status, COUNT(*) AS n FROM communications GROUP BY 1, 2")
     assert [(c["kind"], c["status"], c["n"]) for c in calls] == [("voice", "complete", 3)]
