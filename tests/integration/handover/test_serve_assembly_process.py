@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,19 +61,27 @@ def _pair(text: str) -> tuple[str, int]:
 
 
 @contextlib.contextmanager
-def serving(world: World, **settings: str) -> Iterator[Served]:
+def serving(world: World, *, typed: bool = False, **settings: str) -> Iterator[Served]:
+    """``serve`` on the world's data directory; with ``typed`` the vault passphrase is
+    typed at its prompt (standard input, no terminal) instead of given in the environment."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
     env = {
         **base, "CUSTODIO_DATA": str(world.data_dir), "CUSTODIO_PASSWORD": PASSWORD,
-        "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE, "CUSTODIO_ASSEMBLY_END_GRACE_SECONDS": "0",
+        "CUSTODIO_ASSEMBLY_END_GRACE_SECONDS": "0",
+        **({} if typed else {"CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE}),
         **{f"CUSTODIO_{k.upper()}": v for k, v in settings.items()},
     }  # fmt: skip
     args = ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
     proc = subprocess.Popen(
-        [*CUSTODIO, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+        [*CUSTODIO, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE if typed else subprocess.DEVNULL, start_new_session=typed,
+    )  # fmt: skip
     try:
         assert proc.stdout is not None
+        if typed:
+            assert proc.stdin is not None
+            proc.stdin.write(PASSPHRASE + "\n")
+            proc.stdin.flush()
         lines = [proc.stdout.readline() for _ in range(4)]
         found = re.match(r"assembly: 0 open communications, .* \(process (\d+)\)$", lines[3])
         if found is None:
@@ -146,6 +155,19 @@ def test_a_killed_assembler_is_restarted_and_receiving_goes_on(bound: World) -> 
     assert details["previous_pid"] == served.assembler_pid
     assert (details["exit_code"], details["restarts"]) == (-signal.SIGKILL, 1)
     assert details["pid"] == health["pid"]
+
+
+@pytest.mark.slow
+def test_the_assembler_process_gets_the_typed_passphrase_through_its_pipe(bound: World) -> None:
+    with serving(bound, typed=True) as served:
+        child = Path(f"/proc/{served.assembler_pid}")
+        for shown in ("cmdline", "environ"):  # what a process listing can show
+            assert PASSPHRASE.encode() not in (child / shown).read_bytes()
+        deliver(served, calls=1, duration=0.5)
+        wait_for(lambda: closed(bound) == 1)  # closing writes the audio into the vault
+        served.stop()
+    audio = rows(bound, "SELECT object_id FROM comm_products WHERE kind = 'audio'")
+    assert audio, "the call's audio is in the vault"
 
 
 @pytest.mark.slow
