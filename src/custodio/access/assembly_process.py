@@ -26,8 +26,8 @@ The server keeps the journal and archives consumed segments as before: which seg
 consumed comes from the position files, written atomically by the child.
 
 A child that dies is restarted by :meth:`AssemblyProcess.supervise` after 1 s (doubling up
-to 60 s while restarts keep failing), logged and audited (``assembly.restarted``);
-receiving never waits for it.
+to 60 s while children keep ending within a minute or failing to start), logged and audited
+(``assembly.restarted``); receiving never waits for it.
 """
 
 from __future__ import annotations
@@ -269,14 +269,20 @@ class AssemblyProcess:
     async def supervise(
         self, stopping: asyncio.Event, restarted: Callable[[dict[str, Any]], Awaitable[None]]
     ) -> None:
-        """Restart the child whenever it ends, until ``stopping`` is set."""
+        """Restart the child whenever it ends, until ``stopping`` is set.
+
+        The wait before a restart doubles (1 s … 60 s) while children keep ending within a
+        minute or failing to start — a record that crashes every child is not retried, and
+        audited, once a second — and is back to 1 s after a child that ran a minute.
+        """
+        delay = RESTART_FIRST / 2
         while not stopping.is_set():
             await _first_of(self._ended, stopping)
             if stopping.is_set():
                 return
             before, code = self.pid, await asyncio.to_thread(_reap, self._proc, STOP_TIMEOUT)
             lived = time.monotonic() - self._started_at
-            delay = RESTART_FIRST
+            delay = RESTART_FIRST if lived >= RESTART_MAX else min(delay * 2, RESTART_MAX)
             log.error(
                 "assembly process %d ended (exit code %s) after %.0f s; restarting in %.0f s",
                 before, code, lived, delay,
@@ -288,7 +294,7 @@ class AssemblyProcess:
                 try:
                     await self.start()
                     break
-                except CustodioError as e:
+                except (CustodioError, OSError) as e:
                     delay = min(delay * 2, RESTART_MAX)
                     log.error("assembly process: %s; retrying in %.0f s", e, delay)
             self.restarts += 1
