@@ -21,7 +21,7 @@ import os
 import shutil
 from pathlib import Path
 
-FLUSH_BYTES = 32 << 10  # 4 s of one G.711 direction
+FLUSH_BYTES = 16 << 10  # 2 s of one G.711 direction
 
 
 class Sink:

@@ -63,7 +63,7 @@ def test_mu_law_is_kept_as_mu_law() -> None:
 
 
 def test_long_streams_spool_to_files_not_memory(tmp_path: Path) -> None:
-    sent = _packets(2000)  # 40 s: 320,000 octets, flushed to the file every 32 KiB
+    sent = _packets(2000)  # 40 s: 320,000 octets, flushed to the file every 16 KiB
     spooled = Spool(tmp_path / "spool")
     stream = media.Stream(("rtp",), spool=spooled)
     for p in sent:
