@@ -205,6 +205,7 @@ def test_serve_archives_consumed_segments_on_its_timer(bound: World) -> None:
     assert {a["target"] for a in audit} >= {f"journal-segment:{first['segment']}"}
 
 
+@pytest.mark.slow
 def test_an_assembler_that_cannot_open_stops_serve_with_its_error(bound: World) -> None:
     journal = bound.data_dir / "journal"
     (journal / "consumers").mkdir(parents=True)
