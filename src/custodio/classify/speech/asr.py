@@ -5,9 +5,9 @@ Whisper always encodes a 30-second window (shorter audio is padded with silence)
 this machine one encoder pass of the base model costs about 2 s of CPU: sending each
 short segment alone would cost a full window per segment. So consecutive segments are
 *packed* into windows of at most ``WINDOW_S`` seconds, the pauses between them shortened
-to at most ``GAP_S`` (silence), and each window is transcribed in one pass without timestamps
-tokens (one decoding, no seeking — the long-form seeking that can silently skip audio is
-never used). Words come back with their times (faster-whisper's cross-attention
+to at most ``GAP_S`` (silence), and each window is transcribed in one pass without
+timestamp tokens (one decoding, no seeking — the long-form seeking that can silently skip
+audio is never used). Words come back with their times (faster-whisper's cross-attention
 alignment) and are given back to the segment they fall in, at their seconds in the
 original audio. A segment that got no words is transcribed again **alone**; if it is
 still empty it is kept with the flag ``empty`` — never silently dropped.
@@ -15,14 +15,15 @@ still empty it is kept with the flag ``empty`` — never silently dropped.
 **Temperature fallback, bounded.** faster-whisper's own fallback (inside
 ``generate_with_fallback``) cannot be interrupted, so the temperatures are driven here:
 the window is encoded once, each attempt is one decoding of that encoder output at one
-temperature (0 with beam search 5, then 0.2, 0.4 ... sampling best of 5), and the result
-is accepted with faster-whisper's thresholds
-(compression ratio ≤ 2.4 and mean log-probability ≥ −1, or no-speech probability > 0.6).
-Before each further attempt the elapsed time is checked against ``segment_timeout_s``;
-when it is spent the best attempt so far is kept and its segments are flagged
-``timed-out``. (One attempt is never cut short; ``max_new_tokens`` bounds it.) Sampling
-is seeded before each attempt, so the same audio gives the same words — unless the time
-limit, which depends on the machine's load, stops the fallback at a different attempt.
+temperature (0 with beam search 5, then 0.2, 0.4 ... sampling best of 5), and an attempt
+is accepted with faster-whisper's thresholds: compression ratio ≤ 2.4 and mean
+log-probability ≥ −1 (a no-speech probability > 0.6 with a lower log-probability is
+silence: no words). Before each further attempt the elapsed time is checked against
+``segment_timeout_s``; when it is spent the best attempt so far is kept and the window's
+segments are flagged ``timed-out``. (One attempt is never cut short; ``max_new_tokens``
+bounds it.) Sampling is seeded before each attempt, so the same audio gives the same
+words — unless the time limit, which depends on the machine's load, stops the fallback
+at a different attempt.
 
 **Translation.** ``task="translate"`` is Whisper's speech-to-English translation: the
 Transcript says ``machine_draft_translation=True``; its word times come from aligning the
