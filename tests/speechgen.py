@@ -20,6 +20,11 @@ Synthesis is memoised per process (the same text, voice, speed and pitch give th
 audio, so a test session makes each clip once). Word times: a word starts at espeak-ng's
 word event; it ends at the next word's start, or earlier where the audio is quiet before
 it (trailing pauses are not counted), so they are accurate to a few tens of ms.
+
+Whisper base hears espeak-ng's voice much worse than a person's: choose test sentences it
+gets right. A number read digit by digit comes back best with commas, at the default
+pitch and speed (``"Apunta mi número: seis, cero, cero, uno, dos, tres, cuatro, cinco,
+seis."``); ``"al seis cero cero..."`` or a low pitch come back as ``veis pero pero``.
 """
 
 from __future__ import annotations
