@@ -20,6 +20,9 @@ from custodio.crypto import merkle, signing
 
 SEAL_VERSION = 1
 SEAL_EVENT = "comm.closed"
+# What classification adds later (machine transcripts) is not what was received: it has
+# its own provenance (labels' sources, the ``comm.classified`` entry) and stays outside.
+UNSEALED_KINDS = frozenset({"transcript"})
 
 
 def part(product: Mapping[str, Any]) -> dict[str, Any]:
@@ -38,7 +41,8 @@ def part(product: Mapping[str, Any]) -> dict[str, Any]:
 
 def document(comm_id: int, products: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The sealed document: the version, the communication and its parts in stored order."""
-    return {"v": SEAL_VERSION, "communication": comm_id, "parts": [part(p) for p in products]}
+    parts = [part(p) for p in products if p["kind"] not in UNSEALED_KINDS]
+    return {"v": SEAL_VERSION, "communication": comm_id, "parts": parts}
 
 
 def digest(comm_id: int, products: Iterable[Mapping[str, Any]]) -> str:

@@ -10,8 +10,10 @@ import pytest
 from custodio.access import auditing
 from custodio.access import comms as service
 from custodio.assemble import seal
-from custodio.catalog import comms
+from custodio.catalog import comms, transcripts
+from custodio.catalog.vault_index import TxIndex
 from custodio.crypto import merkle
+from custodio.vault.envelope import Kind
 from tests.integration.assemble.conftest import Line
 
 
@@ -51,6 +53,27 @@ def test_the_seal_is_written_at_close_and_proven_under_a_signed_checkpoint(line:
     path = [bytes.fromhex(p) for p in inclusion["proof"]]
     top = merkle.root_from_inclusion(leaf, inclusion["index"], inclusion["size"], path)
     assert top.hex() == report["checkpoint"]["root"]
+
+
+def test_a_transcript_added_by_classification_leaves_the_seal_whole(line: Line) -> None:
+    comm_id = _call(line)
+    sealed = _check(line, comm_id)
+    assert sealed["ok"], sealed["problems"]
+    audio = line.world.svc.db.read(lambda tx: comms.products_of(tx, comm_id))[1]
+    text = json.dumps({"words": [], "language": "es"}).encode()
+    ref = line.vault.put(audio["vault_case"], Kind.TRANSCRIPT, text)
+
+    def record(tx: object) -> None:
+        assert transcripts.record(
+            tx, comm_id, "target", ref.case_id, ref.object_id,  # type: ignore[arg-type]
+            hashlib.sha256(text).hexdigest(), len(text), {"task": "transcribe"},
+        )  # fmt: skip
+        TxIndex(tx).add_reference(ref)  # type: ignore[arg-type]
+
+    line.world.svc.db.write(record)
+    after = _check(line, comm_id)
+    assert after["ok"], after["problems"]
+    assert after["seal"] == sealed["seal"] == after["recomputed"]
 
 
 def test_the_seal_document_is_stable() -> None:
