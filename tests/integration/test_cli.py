@@ -307,3 +307,17 @@ def test_serve_with_a_wrong_vault_passphrase_stops_at_start(initialised: dict[st
     assert done.returncode == 11, done.stderr
     assert done.stderr.startswith("custodio: error:") and "Traceback" not in done.stderr
     assert "serving" not in done.stdout
+
+
+def test_assemble_refuses_while_the_journal_is_held(initialised: dict[str, str]) -> None:
+    """A batch `custodio assemble` beside a running serve would cut the journal's tail."""
+    from custodio.handover.runtime import lock_journal, unlock_journal
+
+    held = lock_journal(Path(initialised["CUSTODIO_DATA"]))
+    try:
+        done = run(["--user", "admin", "assemble", "--once"], initialised)
+    finally:
+        unlock_journal(held)
+    assert done.returncode == 7 and "in use by another process" in done.stderr, done.stderr
+    done = run(["--user", "admin", "assemble", "--once"], initialised)
+    assert done.returncode == 0 and "assembled: 0 records" in done.stdout, done.stderr

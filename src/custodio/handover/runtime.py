@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import ssl
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,11 +68,12 @@ def tls_context(config: Config) -> ssl.SSLContext | None:
     )
 
 
-def lock_journal(data_dir: Path) -> int:
+def lock_journal(data_dir: Path, *, wait_s: float = 0.0) -> int:
     """Hold the journal of ``data_dir`` for this process (one writer: serve or a tool).
 
     Returns the descriptor to :func:`unlock_journal`; raises Conflict while another process
-    holds it (``custodio serve`` is running).
+    holds it (``custodio serve`` is running). An assembler left by a ``serve`` killed with
+    -9 ends on its own within seconds: it is waited for up to ``wait_s``.
     """
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -83,6 +85,9 @@ def lock_journal(data_dir: Path) -> int:
             hint="`custodio serve` holds it (and archives it every journal_archive_seconds);"
             " stop it first",
         ) from None
+    deadline = time.monotonic() + wait_s
+    while _assembler_running(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
     if _assembler_running(data_dir):
         os.close(fd)
         raise Conflict(
@@ -135,7 +140,7 @@ class Handover:
         tls = tls_context(config)
         operators = OperatorMap.parse(s.handover_operators)
         integrity = IntegrityChecker.from_setting(s.handover_integrity_keys, config.data_dir)
-        lock = lock_journal(config.data_dir)
+        lock = lock_journal(config.data_dir, wait_s=30.0)
         try:
             receiver = cls._receiver(config, db, operators, integrity)
         except BaseException:

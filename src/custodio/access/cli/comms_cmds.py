@@ -18,12 +18,13 @@ from custodio.access.cli.context import (
     pass_context,
     purpose_option,
 )
+from custodio.access.service import Service
 from custodio.assemble.worker import Assembler, Timing
 from custodio.catalog.comms import Filters
 from custodio.catalog.identifiers import e164
 from custodio.db.times import parse_user_time, to_text
 from custodio.errors import IntegrityError
-from custodio.handover.runtime import JOURNAL_DIR
+from custodio.handover.runtime import JOURNAL_DIR, lock_journal, unlock_journal
 from custodio.journal import Journal
 
 
@@ -240,11 +241,19 @@ def quarantine_destroy(ctx: Context, item_id: int, order: str, as_json: bool) ->
 def assemble(ctx: Context, once: bool) -> None:
     """Turn the journal's records into communications (what `custodio serve` also does).
 
-    For tests and batch catch-up; do not run it beside a `custodio serve` on the same
-    data directory. With --once it applies every record, closes the calls whose IRI-End
+    For tests and batch catch-up; it refuses to run while a `custodio serve` holds the
+    data directory's journal. With --once it applies every record, closes the calls whose IRI-End
     arrived, and stops; without it, it goes on until Ctrl-C.
     """
     svc = ctx.service()
+    lock = lock_journal(svc.config.data_dir)  # never beside a serve: it would cut its tail
+    try:
+        _assemble(ctx, svc, once)
+    finally:
+        unlock_journal(lock)
+
+
+def _assemble(ctx: Context, svc: Service, once: bool) -> None:
     journal = Journal.open(svc.config.data_dir / JOURNAL_DIR)
     try:
         assembler = Assembler(svc.db, ctx.vault(), journal, timing(ctx))
