@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from custodio.handover.runtime import lock_journal, unlock_journal
+
 PASSWORD = "correct-horse-battery"
 CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
 
@@ -311,8 +313,6 @@ def test_serve_with_a_wrong_vault_passphrase_stops_at_start(initialised: dict[st
 
 def test_assemble_refuses_while_the_journal_is_held(initialised: dict[str, str]) -> None:
     """A batch `custodio assemble` beside a running serve would cut the journal's tail."""
-    from custodio.handover.runtime import lock_journal, unlock_journal
-
     held = lock_journal(Path(initialised["CUSTODIO_DATA"]))
     try:
         done = run(["--user", "admin", "assemble", "--once"], initialised)
