@@ -245,6 +245,11 @@ def test_serve_on_a_taken_port_is_a_clear_error(initialised: dict[str, str]) -> 
         ["protected", "add"],
         ["audit", "verify"],
         ["audit", "log"],
+        ["jobs", "list"],
+        ["jobs", "retry"],
+        ["classify"],
+        ["worker"],
+        ["comms", "audio"],
     ],
 )
 def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
