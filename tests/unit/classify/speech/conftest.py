@@ -23,7 +23,9 @@ NUMBER = "Apunta mi número: seis, cero, cero, uno, dos, tres, cuatro, cinco, se
 SPANISH = (
     speechgen.Turn("a", "Hola, ¿quién es?", "es", pitch=60),
     speechgen.Turn("b", TRANSFER, "es", 0.8, speed=140),
-    speechgen.Turn("a", "Vale. Esconde la pistola en el garaje.", "es", 2.5, pitch=60),
+    speechgen.Turn(
+        "a", "Esconde la pistola en el garaje antes de que llegue la policía.", "es", 2.5
+    ),
     speechgen.Turn("b", NUMBER, "es", 1.0),
 )
 ENGLISH = (

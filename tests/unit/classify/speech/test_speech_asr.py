@@ -13,6 +13,7 @@ import pytest
 from tests import speechgen
 
 from custodio.classify.numbers import spoken_numbers
+from custodio.classify.speech import asr
 from custodio.classify.speech.asr import FLAG_EMPTY, FLAG_TIMED_OUT, Speech, Transcript
 from custodio.classify.speech.audio import pcm_from_wav
 from custodio.classify.speech.language import text_language
@@ -123,18 +124,19 @@ def test_a_segment_without_speech_is_flagged_empty_not_dropped(
     assert all(s.flag == "" for s in transcript.segments[:-1])
 
 
-def test_time_limit_stops_the_temperature_fallback(speech: Speech) -> None:
-    # speech played backwards: Whisper is unsure of every attempt and would fall back
-    clip = speechgen.say("Hicimos la transferencia al banco de Sevilla por la tarde.", "es")
-    backwards = pcm_from_wav(speechgen.alaw_wav(clip.pcm[::-1].copy()))
-    segments = [Segment(0.0, clip.duration)]
-    limit = speech.segment_timeout_s
-    speech.segment_timeout_s = 0.0
-    try:
-        transcript = speech.transcribe(backwards, segments, "es")
-    finally:
-        speech.segment_timeout_s = limit
-    assert transcript.segments[0].flag == FLAG_TIMED_OUT
+def test_time_limit_stops_the_temperature_fallback(
+    speech: Speech, english_call: speechgen.Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A log-probability threshold of 0 fails every attempt (log-probabilities are < 0), so
+    # the fallback would go through all six temperatures; a zero time limit stops it
+    # after the first, keeps its words and flags the segment.
+    monkeypatch.setattr(asr, "LOG_PROB_THRESHOLD", 0.0)
+    pcm = pcm_from_wav(english_call.wav["a"])
+    segments = activity(pcm).segments[:1]
+    monkeypatch.setattr(speech, "segment_timeout_s", 0.0)
+    transcript = speech.transcribe(pcm, segments, "en")
+    assert [s.flag for s in transcript.segments] == [FLAG_TIMED_OUT]
+    assert transcript.words  # the best attempt so far is kept, not thrown away
 
 
 def test_translation_is_labelled_a_machine_draft(
