@@ -162,9 +162,9 @@ class Settings:
     )
     classify_segment_timeout_seconds: int = _setting(
         30,
-        "Most seconds speech-to-text may spend on one speech segment (temperature "
-        "fallback included); a segment past it is flagged `timed-out`, not retried "
-        "without end.",
+        "Most seconds speech-to-text may spend on one window of speech segments (up to "
+        "28 s of speech, temperature fallback included); its segments are then flagged "
+        "`timed-out`, not retried without end.",
     )
     classify_threads: int = _setting(
         0,
