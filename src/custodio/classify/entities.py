@@ -35,7 +35,7 @@ import phonenumbers
 from stdnum import iban as stdnum_iban
 
 from custodio.classify.labels import Label, Source
-from custodio.classify.numbers import spoken_numbers
+from custodio.classify.numbers import SpokenNumber, spoken_numbers
 from custodio.classify.text import Joined, Word, fold, token, words_from_text
 
 ENGINE = "entities"
@@ -82,6 +82,12 @@ def extract(
 # --- phone numbers -------------------------------------------------------------------
 
 
+def _dictated(run: SpokenNumber) -> bool:
+    """Digits written one word each: how speech-to-text writes a number read out digit by
+    digit (``6, 0, 0, 1, …``), which the written-number matcher does not take."""
+    return len(run.pieces) >= 6 and all(len(p.digits) <= 2 for p in run.pieces)
+
+
 def _phones(doc: _Doc, region: str) -> Iterator[Label]:
     seen: set[str] = set()
     leniency = phonenumbers.Leniency.VALID
@@ -90,7 +96,8 @@ def _phones(doc: _Doc, region: str) -> Iterator[Label]:
         seen.add(e164)
         yield doc.label("phone.written", "phone", e164, (m.start, m.end), 0.95)
     for run in spoken_numbers([w.text for w in doc.words]):
-        spoken_e164 = _phone_from_digits(run.digits, region) if run.spoken else None
+        read_out = run.spoken or _dictated(run)
+        spoken_e164 = _phone_from_digits(run.digits, region) if read_out else None
         if spoken_e164 and spoken_e164 not in seen:
             yield doc.label(
                 "phone.spoken", "phone", spoken_e164, (run.start, run.end), 0.8, chars=False

@@ -24,6 +24,12 @@ def test_written_and_spoken_phones() -> None:
     ) == ["+447911123456"]
 
 
+def test_a_number_read_out_digit_by_digit_as_speech_to_text_writes_it() -> None:
+    """Whisper writes ``seis, cero, cero…`` said one digit at a time as ``6, 0, 0, …``."""
+    assert values("Apunta mi número: 6, 0, 0, 1, 2, 3, 4, 5, 6.", "phone") == ["+34600123456"]
+    assert values("son 3 4 cajas", "phone") == []
+
+
 @pytest.mark.parametrize("text", ["llama al 123 45", "el 000000000", "cinco cero cero uno dos"])
 def test_invalid_phones_are_not_reported(text: str) -> None:
     assert values(text, "phone") == []
