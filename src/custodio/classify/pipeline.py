@@ -110,7 +110,8 @@ def classify(
     settings = config.settings
     allowed = _langs(settings.classify_languages)
     working = _langs(settings.classify_working_languages)
-    sides = _analyse(config, vault, comm, facts.products, allowed, working)
+    hotwords = tuple(t.text for t in facts.terms if t.kind != "number")
+    sides = _analyse(config, vault, comm, facts.products, allowed, working, hotwords)
     found, term_ids, versions = _labels(sides, comm, facts, working, settings)
     refs = _write_transcripts(vault, comm, sides)
     webhook = bool(settings.alerts_webhook_url)
@@ -206,13 +207,16 @@ def _analyse(
     products: Sequence[Row],
     allowed: tuple[str, ...],
     working: tuple[str, ...],
+    hotwords: tuple[str, ...] = (),
 ) -> list[Side]:
     messages = [p for p in products if p["kind"] == "message"]
     audio = {p["direction"]: p for p in products if p["kind"] == "audio"}
     if messages:
         return [_sms(vault, m, allowed) for m in messages[:1]]
     if audio or comm["kind"] == "voice":
-        return [_voice(config, vault, audio.get(d), d, allowed, working) for d in DIRECTIONS]
+        return [
+            _voice(config, vault, audio.get(d), d, allowed, working, hotwords) for d in DIRECTIONS
+        ]
     return []
 
 
@@ -248,7 +252,10 @@ def _voice(
     direction: str,
     allowed: tuple[str, ...],
     working: tuple[str, ...],
+    hotwords: tuple[str, ...] = (),
 ) -> Side:
+    """One direction of a call. The case's watch-list terms bias the decoder towards their
+    spelling (docs/benchmarks.md: recall 0.52 -> 0.76 on generated calls, no false hit)."""
     side = Side(direction)
     if product is None:
         return side
@@ -260,7 +267,7 @@ def _voice(
     segments = side.activity.segments
     lang, p = engine.detect_language(pcm, segments, allowed)
     side.language, side.language_p = lang, float(p)
-    transcript = engine.transcribe(pcm, segments, lang, task="transcribe")
+    transcript = engine.transcribe(pcm, segments, lang, task="transcribe", hotwords=hotwords)
     side.words = [Word(w.text, w.start, w.end) for w in transcript.words]
     side.transcript = _transcript_json(direction, transcript, engine.version)
     if lang not in working:

@@ -182,25 +182,32 @@ class Speech:
         language: str,
         *,
         task: str = "transcribe",
+        hotwords: Sequence[str] = (),
     ) -> Transcript:
-        """The words of the speech segments of 8 kHz samples (see the module's docstring)."""
+        """The words of the speech segments of 8 kHz samples (see the module's docstring).
+
+        ``hotwords``: the case's watch-list terms, given to the decoder as its previous
+        text (faster-whisper's ``hotwords``), which makes it more likely to spell them as
+        written when they are said; they are never inserted into the transcript.
+        """
         if task not in TASKS:
             raise InvalidInput(f"task must be one of {', '.join(TASKS)}, not {task!r}")
         if language not in self.languages:
             raise InvalidInput(f"{language!r} is not a language Whisper knows")
         pcm16 = to_16k(pcm8k)
+        hot = " ".join(w.strip() for w in hotwords if w.strip()) or None
         found: list[list[Word]] = [[] for _ in segments]
         flags = [""] * len(segments)
         with self._lock:
             for window in _windows(segments):
-                words, timed_out = self._window(pcm16, window, language, task)
+                words, timed_out = self._window(pcm16, window, language, task, hot)
                 for piece in window:
                     found[piece.index] = words[piece.index]
                     flags[piece.index] = FLAG_TIMED_OUT if timed_out else ""
             for i, segment in enumerate(segments):
                 if not found[i] and not flags[i]:  # again, alone
                     alone, timed_out = self._window(
-                        pcm16, [_Piece(i, segment, 0.0)], language, task
+                        pcm16, [_Piece(i, segment, 0.0)], language, task, hot
                     )
                     found[i] = alone[i]
                     flags[i] = FLAG_TIMED_OUT if timed_out else ("" if alone[i] else FLAG_EMPTY)
@@ -212,7 +219,12 @@ class Speech:
         return Transcript(language, task, all_words, texts, self.version)
 
     def _window(
-        self, pcm16: np.ndarray, window: Sequence[_Piece], language: str, task: str
+        self,
+        pcm16: np.ndarray,
+        window: Sequence[_Piece],
+        language: str,
+        task: str,
+        hotwords: str | None = None,
     ) -> tuple[dict[int, list[Word]], bool]:
         """Transcribe one packed window: the words of each piece, and whether time ran out.
 
@@ -228,7 +240,7 @@ class Speech:
         frames = min(features.shape[-1] - 1, model.feature_extractor.nb_max_frames)
         encoded = model.encode(pad_or_trim(features[:, :frames]))
         tokenizer = Tokenizer(model.hf_tokenizer, True, task=task, language=language)
-        prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=hotwords)
         length = frames * model.feature_extractor.time_per_frame
         tried: list[tuple[Any, float, float]] = []  # (result, avg_logprob, compression ratio)
         chosen = None

@@ -162,3 +162,26 @@ def test_bad_task_or_language_is_refused(speech: Speech) -> None:
         speech.detect_language(pcm, [], LANGUAGES)
     with pytest.raises(InvalidInput, match="xx"):
         speech.detect_language(pcm, [Segment(0, 1)], ("es", "xx"))
+
+
+HOT = ("Algeciras", "hachís", "cocaína", "Ramírez")
+
+
+def _clip(text: str) -> tuple[np.ndarray, tuple[Segment, ...]]:
+    pcm = pcm_from_wav(speechgen.alaw_wav(speechgen.say(text, "es").pcm))
+    return pcm, activity(pcm).segments
+
+
+def test_the_case_terms_as_hotwords_bring_back_a_place_name(speech: Speech) -> None:
+    """Without them Whisper base hears espeak-ng's 'Algeciras' as 'al jetí'."""
+    pcm, segments = _clip("El barco llega a Algeciras el martes por la noche.")
+    transcript = speech.transcribe(pcm, segments, "es", hotwords=HOT)
+    watch = WatchList((Term("Algeciras", "place"),))
+    assert [h.value for h in match(list(transcript.words), watch)] == ["Algeciras"]
+
+
+def test_hotwords_are_never_written_where_they_were_not_said(speech: Speech) -> None:
+    pcm, segments = _clip("Mañana compramos pan y leche en la tienda.")
+    transcript = speech.transcribe(pcm, segments, "es", hotwords=HOT)
+    said = fold(" ".join(w.text for w in transcript.words))
+    assert transcript.words and not any(fold(term) in said for term in HOT), said
