@@ -255,7 +255,7 @@ def _voice(
     hotwords: tuple[str, ...] = (),
 ) -> Side:
     """One direction of a call. The case's watch-list terms bias the decoder towards their
-    spelling (docs/benchmarks.md: recall 0.52 -> 0.76 on generated calls, no false hit)."""
+    spelling (docs/benchmarks.md: recall 0.57 -> 0.79 on generated calls)."""
     side = Side(direction)
     if product is None:
         return side
