@@ -89,8 +89,22 @@ class Seaweed:
             self.process = None
 
 
+def _ports() -> tuple[int, int, int, int]:
+    """Four free ports whose gRPC twins (SeaweedFS listens on port + 10000 too) are free
+    and are none of the four: a twin equal to another port made a start fail in CI."""
+    while True:
+        ports = tuple(free_port() for _ in range(4))
+        twins = {p + 10000 for p in ports}
+        if (
+            len(set(ports)) == 4
+            and not twins & set(ports)
+            and all(t < 65536 and _free(t) for t in twins)
+        ):
+            return ports  # type: ignore[return-value]
+
+
 def seaweed_server(directory: Path) -> Seaweed:
-    master, volume, filer, s3 = (free_port() for _ in range(4))
+    master, volume, filer, s3 = _ports()
     args = [
         weed_binary(), f"-logdir={directory}", "server", f"-dir={directory}",
         f"-filer.localSocket={directory}/filer.sock", f"-s3.localSocket={directory}/s3.sock",
