@@ -145,10 +145,14 @@ def _synthesise(
 
 
 def _resample(pcm: bytes, rate: int) -> np.ndarray:
-    """sox: 16-bit mono from ``rate`` to 8 kHz."""
+    """sox: 16-bit mono from ``rate`` to 8 kHz, the same samples on every run.
+
+    sox dithers its output with random noise; ``-R`` makes that noise the same on each run
+    (without it, the words Whisper hears could change from one test run to the next).
+    """
     raw = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1"]
     out = subprocess.run(
-        ["sox", *raw, "-r", str(rate), "-", *raw, "-r", str(RATE), "-"],
+        ["sox", "-R", *raw, "-r", str(rate), "-", *raw, "-r", str(RATE), "-"],
         input=pcm,
         capture_output=True,
         check=True,

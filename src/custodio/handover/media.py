@@ -67,7 +67,7 @@ def speech(language: str) -> bytes:
         timeout=60,
     ).stdout
     alaw = subprocess.run(
-        ["sox", "-t", "wav", "-", "-r", "8000", "-c", "1", "-e", "a-law", "-t", "raw", "-"],  # noqa: S607
+        ["sox", "-R", "-t", "wav", "-", "-r", "8000", "-c", "1", "-e", "a-law", "-t", "raw", "-"],  # noqa: S607
         input=wav,
         capture_output=True,
         check=True,

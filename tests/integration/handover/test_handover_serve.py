@@ -6,18 +6,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
-import json
 import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from tests.integration.handover.served import CUSTODIO, start_serve
 
 from custodio.handover import encode as E
 from custodio.handover.operators import client_context
@@ -32,7 +29,6 @@ from custodio.handover.quarantine import read_items
 from custodio.handover.simulator import Options, simulate
 from custodio.journal import Journal
 
-CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
 PASSWORD = "correct-horse-battery"
 
 
@@ -53,56 +49,6 @@ def env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@dataclass
-class Served:
-    proc: subprocess.Popen[str]
-    http: str
-    hi2: tuple[str, int]
-    hi3: tuple[str, int]
-
-    def health(self) -> dict[str, object]:
-        with urllib.request.urlopen(f"http://{self.http}/health", timeout=5) as reply:
-            return dict(json.loads(reply.read())["handover"])
-
-    def stop(self) -> str:
-        self.proc.send_signal(signal.SIGINT)
-        out, err = self.proc.communicate(timeout=60)
-        assert self.proc.returncode == 0, err
-        return out
-
-
-def _where(line: str) -> str:
-    return line.split("://", 1)[1].split("/", 1)[0].strip()
-
-
-def _pair(text: str) -> tuple[str, int]:
-    host, port = text.rsplit(":", 1)
-    return host, int(port)
-
-
-@contextlib.contextmanager
-def serving(env: dict[str, str]) -> Iterator[Served]:
-    args = ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
-    proc = subprocess.Popen(
-        [*CUSTODIO, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(3)]
-        started = "serving http://" in lines[0] and lines[1].startswith("hi2 listening on ")
-        if not (started and lines[2].startswith("hi3 listening")):
-            proc.kill()  # before reading its stderr, which it would otherwise hold open
-            pytest.fail(f"serve did not start: {lines} {proc.communicate(timeout=30)[1]}")
-        yield Served(proc, _where(lines[0]), _pair(_where(lines[1])), _pair(_where(lines[2])))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-
-
 def _journal(data: Path) -> list[bytes]:
     journal = Journal.open(data / "journal")
     try:
@@ -113,7 +59,7 @@ def _journal(data: Path) -> list[bytes]:
 
 def test_kill_9_under_load_loses_no_acknowledged_pdu(env: dict[str, str]) -> None:
     data = Path(env["CUSTODIO_DATA"])
-    with serving(env) as served:
+    with start_serve(env) as served:
         options = Options(
             hi2=served.hi2, hi3=served.hi3, calls=200, concurrency=50, connections=4,
             duration=3.0, realtime=True, ack_every=25, ledger=True, reconnect_timeout=1.0,
@@ -126,8 +72,8 @@ def test_kill_9_under_load_loses_no_acknowledged_pdu(env: dict[str, str]) -> Non
         assert served.proc.wait(timeout=10) == -signal.SIGKILL
     assert report.error, "the simulation should have been cut short by the kill"
     assert report.pdus_acked > 2000, report.summary()  # 50 calls: 5,000 PDUs/s
-    with serving(env) as restarted:  # recovery on restart, then a clean stop
-        assert int(restarted.health()["journal_durable_seq"]) >= report.pdus_acked  # type: ignore[call-overload]
+    with start_serve(env) as restarted:  # recovery on restart, then a clean stop
+        assert int(restarted.health()["handover"]["journal_durable_seq"]) >= report.pdus_acked
         restarted.stop()
     journal = Counter(hashlib.sha256(p).hexdigest() for p in _journal(data))
     acked = Counter(report.acked)
@@ -161,7 +107,7 @@ def test_full_disk_pauses_reading_and_resumes_without_loss(
     filler = small_tmpfs / "filler"
     filler.write_bytes(b"\0" * (2800 << 10))  # leaves ~200 KiB of the 3 MiB
     env = {**env, "CUSTODIO_JOURNAL_SEGMENT_MIB": "1"}
-    with serving(env) as served:
+    with start_serve(env) as served:
         options = Options(
             hi2=served.hi2, hi3=served.hi3, calls=20, concurrency=10, duration=2.0,
             realtime=False, ack_every=50, ledger=True, reconnect_timeout=30.0, seed=3,
@@ -170,12 +116,12 @@ def test_full_disk_pauses_reading_and_resumes_without_loss(
         sim = threading.Thread(target=lambda: result.append(asyncio.run(simulate(options))))
         sim.start()
         deadline = time.monotonic() + 30
-        while served.health()["journal_write_retries"] == 0:
+        while served.health()["handover"]["journal_write_retries"] == 0:
             assert time.monotonic() < deadline, "the disk never filled"
             time.sleep(0.1)
-        stalled = served.health()["pdus_durable"]
+        stalled = served.health()["handover"]["pdus_durable"]
         time.sleep(1.0)
-        paused = served.health()
+        paused = served.health()["handover"]
         assert paused["pdus_durable"] == stalled  # nothing becomes durable on a full disk
         assert sim.is_alive()  # the operator is held back (TCP backpressure), not refused
         filler.unlink()  # space returns
@@ -183,12 +129,12 @@ def test_full_disk_pauses_reading_and_resumes_without_loss(
         assert not sim.is_alive()
         report = result[0]
         assert report.error == "", report.error  # type: ignore[attr-defined]
-        health = served.health()
+        health = served.health()["handover"]
         served.stop()
     assert report.pdus_acked == report.pdus_sent == 20 * (3 + 200)  # type: ignore[attr-defined]
     journal = Counter(hashlib.sha256(p).hexdigest() for p in _journal(data))
     assert all(journal[d] == 1 for d in report.acked)  # type: ignore[attr-defined]
-    assert health["journal_write_retries"] > 0  # type: ignore[operator]
+    assert health["journal_write_retries"] > 0
 
 
 # --- TLS -----------------------------------------------------------------------------
@@ -275,7 +221,7 @@ def test_tls_client_certificates_map_to_operators(
         "CUSTODIO_HANDOVER_OPERATORS": f"{pki['operador_fp']}=OPERADOR-ES",
     }
     ca, operador, stranger = Path(pki["ca"]), Path(pki["operador"]), Path(pki["stranger"])
-    with serving(env) as served:
+    with start_serve(env) as served:
         good = Options(
             hi2=served.hi2, hi3=served.hi3, calls=2, sms=1, duration=0.2, realtime=False,
             ack_every=10, operator=b"OPERADOR-ES", tls=client_context(ca, operador), seed=1,
@@ -290,7 +236,7 @@ def test_tls_client_certificates_map_to_operators(
         with pytest.raises((ConnectionError, OSError)):
             asyncio.run(_send_and_wait_close(served.hi2, client_context(ca, stranger), forged))
             raise ConnectionError("closed")  # reached only if the handshake got through
-        health = served.health()
+        health = served.health()["handover"]
         served.stop()
     assert health["operator_refused"] == 1 and health["peers_refused"] == 1
     audit = _sqlite_audit(data)

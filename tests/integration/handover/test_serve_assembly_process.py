@@ -4,66 +4,35 @@ receiving goes on; consumed journal segments go into the vault on serve's own ti
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
-import re
 import signal
 import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD, World, secrets
+from tests.integration.handover.served import ARGS, CUSTODIO, Served, start_serve
 
 from custodio.access import casework, vaults
 from custodio.handover.pdu import StreamFramer, decode
 from custodio.handover.simulator import Options, Report, simulate
 from custodio.journal.format import encode_position
 
-CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
 OPERATOR = "OPERADOR-ES"
 LIID = "ES-LIID-0000"  # the simulator's first target
 
 
-@dataclass
-class Served:
-    proc: subprocess.Popen[str]
-    http: str
-    hi2: tuple[str, int]
-    hi3: tuple[str, int]
-    assembler_pid: int
-
-    def health(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://{self.http}/health", timeout=5) as reply:
-            return dict(json.loads(reply.read()))
-
-    def stop(self) -> str:
-        self.proc.send_signal(signal.SIGINT)
-        _, err = self.proc.communicate(timeout=90)
-        assert self.proc.returncode == 0, err
-        return err
-
-
-def _where(line: str) -> str:
-    return line.split("://", 1)[1].split("/", 1)[0].strip()
-
-
-def _pair(text: str) -> tuple[str, int]:
-    host, port = text.rsplit(":", 1)
-    return host, int(port)
-
-
-@contextlib.contextmanager
-def serving(world: World, *, typed: bool = False, **settings: str) -> Iterator[Served]:
+def serving(
+    world: World, *, typed: bool = False, **settings: str
+) -> AbstractContextManager[Served]:
     """``serve`` on the world's data directory; with ``typed`` the vault passphrase is
-    typed at its prompt (standard input, no terminal) instead of given in the environment."""
+    typed at its prompt instead of given in the environment."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
     env = {
         **base, "CUSTODIO_DATA": str(world.data_dir), "CUSTODIO_PASSWORD": PASSWORD,
@@ -71,31 +40,7 @@ def serving(world: World, *, typed: bool = False, **settings: str) -> Iterator[S
         **({} if typed else {"CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE}),
         **{f"CUSTODIO_{k.upper()}": v for k, v in settings.items()},
     }  # fmt: skip
-    args = ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
-    proc = subprocess.Popen(
-        [*CUSTODIO, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        stdin=subprocess.PIPE if typed else subprocess.DEVNULL, start_new_session=typed,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        if typed:
-            assert proc.stdin is not None
-            proc.stdin.write(PASSPHRASE + "\n")
-            proc.stdin.flush()
-        lines = [proc.stdout.readline() for _ in range(4)]
-        found = re.match(r"assembly: 0 open communications, .* \(process (\d+)\)$", lines[3])
-        if found is None:
-            proc.kill()
-            pytest.fail(f"serve did not start: {lines} {proc.communicate(timeout=30)[1]}")
-        pid = int(found.group(1))
-        yield Served(proc, _where(lines[0]), _pair(_where(lines[1])), _pair(_where(lines[2])), pid)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
+    return start_serve(env, typed=PASSPHRASE if typed else None)
 
 
 @pytest.fixture
@@ -143,7 +88,7 @@ def test_a_killed_assembler_is_restarted_and_receiving_goes_on(bound: World) -> 
         health = served.health()["assembly"]
         assert (health["restarts"], health["running"]) == (1, True)
         assert health["pid"] not in (served.assembler_pid, 0)
-        err = served.stop()
+        _, err = served.stop()
     with pytest.raises(ProcessLookupError):  # serve stopped its assembler with itself
         os.kill(health["pid"], 0)
     assert f"assembly process {served.assembler_pid} ended (exit code -9)" in err
@@ -213,9 +158,8 @@ def test_an_assembler_that_cannot_open_stops_serve_with_its_error(bound: World) 
     base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
     env = {**base, "CUSTODIO_DATA": str(bound.data_dir), "CUSTODIO_PASSWORD": PASSWORD,
            "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE}  # fmt: skip
-    args = ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
     done = subprocess.run(
-        [*CUSTODIO, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        [*CUSTODIO, *ARGS], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 14, done.stderr
     assert "consumer 'assemble' is at 7, past the journal's end 0" in done.stderr
