@@ -51,7 +51,7 @@ from custodio.classify.text import Word, token
 from custodio.classify.watchlist import Term, WatchList, match
 
 LANGUAGES = ("es", "en", "ca", "eu", "gl", "fr", "pt", "ro", "ar")
-SPEC = "classify-bench-1"  # change when the scripts or the generation change
+SPEC = "classify-bench-2"  # change when the scripts or the generation change (2: sox -R)
 
 PLAIN_ES = [
     "Hola, ¿qué tal? ¿Cómo está tu familia?",
@@ -188,8 +188,13 @@ def edits(reference: list[str], hypothesis: list[str]) -> int:
     return int(Levenshtein.distance(normalised(reference), normalised(hypothesis)))
 
 
-def watch_counts(script: list[Word], words: list[Word]) -> tuple[int, int, int]:
-    """(planted, found, true) watch-list hits: a hit is true near a script hit of its term."""
+def watch_counts(
+    script: list[Word], words: list[Word], misses: bool = False
+) -> tuple[int, int, int]:
+    """(planted, found, true) watch-list hits: a hit is true near a script hit of its term.
+
+    With ``misses``, each planted term not found is printed with the words heard there.
+    """
     truth = [(h.value, h.start_s or 0.0) for h in match(script, WATCH)]
     hits = [(h.value, h.start_s or 0.0) for h in match(words, WATCH)]
     unused = list(truth)
@@ -202,6 +207,13 @@ def watch_counts(script: list[Word], words: list[Word]) -> tuple[int, int, int]:
             unused.remove(near[0])
             true += 1
             PER_TERM[value][1] += 1
+        elif misses:
+            heard = " ".join(w.text for w in words if abs((w.start or 0.0) - at) <= 2.0)
+            print(f"  false {value!r} at {at:.1f} s, heard: {heard}")
+    for value, at in unused if misses else []:
+        span = (-1.0, 6.0) if value.isdigit() else (-2.0, 2.0)  # a number is said slowly
+        heard = " ".join(w.text for w in words if span[0] <= (w.start or 0.0) - at <= span[1])
+        print(f"  missed {value!r} at {at:.1f} s, heard: {heard}")
     return len(truth), len(hits), true
 
 
@@ -214,6 +226,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--no-plain", action="store_true", help="skip the plain faster-whisper call"
+    )
+    parser.add_argument(
+        "--misses", action="store_true", help="print each missed term and the words heard"
     )
     parser.add_argument("--dir", type=Path, default=Path("/tmp/custodio-bench-classify"))
     args = parser.parse_args()
@@ -255,7 +270,7 @@ def main() -> None:
         for seg in transcript.segments:
             if seg.flag:
                 flags[seg.flag] = flags.get(seg.flag, 0) + 1
-        p, f, t = watch_counts(sample.script, list(transcript.words))
+        p, f, t = watch_counts(sample.script, list(transcript.words), args.misses)
         planted, found, true = planted + p, found + f, true + t
 
         if sample.duration >= 20 and not act.silent:

@@ -152,9 +152,15 @@ class _Parser:
         return value, j
 
 
-def spoken_numbers(words: Sequence[str]) -> list[SpokenNumber]:
-    """Every run of number words in ``words`` (raw word texts), in order."""
+def spoken_numbers(words: Sequence[str], *, misheard: bool = False) -> list[SpokenNumber]:
+    """Every run of number words in ``words`` (raw word texts), in order.
+
+    With ``misheard``, words that speech-to-text got one letter wrong inside a run of
+    digits said one by one are read as those digits (:func:`misheard_digits`).
+    """
     toks = [token(w) for w in words]
+    if misheard:
+        toks = misheard_digits(toks)
     parser = _Parser(toks)
     runs: list[SpokenNumber] = []
     digits: list[str] = []
@@ -187,6 +193,44 @@ def spoken_numbers(words: Sequence[str]) -> list[SpokenNumber]:
         i = nxt
     close(len(toks))
     return runs
+
+
+_NEAR = {w for w in _UNITS if len(w) >= 4}
+
+
+def _near_unit(t: str) -> str | None:
+    """The digit word of 4 letters or more that ``t`` is one letter away from: ``pero``."""
+    if t in _UNITS or len(t) < 4:
+        return None
+    for w in _NEAR:
+        if len(w) == len(t) and sum(a != b for a, b in zip(w, t, strict=True)) == 1:
+            return w
+    return None
+
+
+def misheard_digits(toks: Sequence[str]) -> list[str]:
+    """``seis pero pero uno`` -> ``seis cero cero uno``: a block of words each one letter
+    from a digit word (``pero``, ``veis``) becomes those digits only when digit words (or
+    written digits) stand right before and right after it — so ``pero`` (but) is left
+    alone everywhere else."""
+    out = list(toks)
+    near = [_near_unit(t) for t in toks]
+
+    def digit(t: str) -> bool:
+        return t in _UNITS or (t.isdigit() and t.isascii())
+
+    i = 0
+    while i < len(toks):
+        if near[i] is None:
+            i += 1
+            continue
+        j = i
+        while j < len(toks) and near[j] is not None:
+            j += 1
+        if i > 0 and j < len(toks) and digit(toks[i - 1]) and digit(toks[j]):
+            out[i:j] = [w for w in near[i:j] if w is not None]
+        i = j
+    return out
 
 
 def _piece(

@@ -9,6 +9,9 @@ no accents). A word matches a term's word when, best first:
   (``coca``/``coco`` share ``coc``); a short term still matches its plural (``-s``/``-es``);
 * their Spanish phonetic keys are equal (94): b/v, c/k/qu, z/s/ce/ci, g/j before e/i,
   ll/y, silent h, doubled letters — the way speech-to-text misspells names;
+* the word holds the whole term, for terms of ``min_fuzzy_len`` letters or more and
+  words at most twice as long (90): speech-to-text glues a term to the sound before it
+  (``nehachís``) or hears it inflected in another language (``transferred``);
 * fuzzily, for words of ``min_fuzzy_len`` letters or more: normalised Levenshtein
   similarity of the folded forms or of the phonetic keys, ×100.
 
@@ -17,8 +20,10 @@ letters; ``cocina`` does not match ``cocaína``); its score is the mean. Windows
 shorter or longer than the term are also compared as concatenations, for words that the
 speech-to-text engine split or merged (``narco lancha``); such a score is capped at 97.
 Number terms (``kind="number"``) are matched exactly on digits after
-:mod:`custodio.classify.numbers` has turned spoken numbers into digits; a number with a
-country code also matches without it. Overlapping hits keep the best.
+:mod:`custodio.classify.numbers` has turned spoken numbers into digits (reading a word one
+letter from a digit word, ``pero``, as that digit inside a run of digits); a number with a
+country code also matches without it. Overlapping hits keep the best; the same term heard
+twice in a row (``neachís hachís``, speech-to-text repeating itself) is one hit.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from custodio.classify.numbers import spoken_numbers
 from custodio.classify.text import Word, token, words_from_text
 
 ENGINE = "watchlist"
-VERSION = "1"
+VERSION = "2"  # 2: a word holding the whole term matches
 DEFAULT_THRESHOLD = 88.0
 TermKind = Literal["term", "name", "place", "number"]
 
@@ -87,8 +92,12 @@ def phonetic(word: str) -> str:
     return word
 
 
-def word_score(term_word: str, word: str, *, inflect: bool, min_fuzzy_len: int) -> float:
-    """How well ``word`` matches ``term_word`` (both folded), 0..100."""
+def word_score(
+    term_word: str, word: str, *, inflect: bool, min_fuzzy_len: int, whole: bool = True
+) -> float:
+    """How well ``word`` matches ``term_word`` (both folded), 0..100; ``whole=False`` for
+    words joined from several (where holding the term means nothing: ``bank transferred``).
+    """
     if not word:
         return 0.0
     if word == term_word:
@@ -99,9 +108,14 @@ def word_score(term_word: str, word: str, *, inflect: bool, min_fuzzy_len: int) 
         return 94.0
     if min(len(word), len(term_word)) < min_fuzzy_len:
         return 0.0
+    holds = (
+        whole
+        and len(word) <= 2 * len(term_word)
+        and (term_word in word or phonetic(term_word) in phonetic(word))
+    )
     plain = Levenshtein.normalized_similarity(term_word, word)
     sound = Levenshtein.normalized_similarity(phonetic(term_word), phonetic(word))
-    return 100.0 * max(plain, sound)
+    return max(90.0 if holds else 0.0, 100.0 * max(plain, sound))
 
 
 def _same_stem(term_word: str, word: str) -> bool:
@@ -123,12 +137,24 @@ def match(words: Sequence[Word] | str, watchlist: WatchList) -> list[Label]:
             hits.extend(_text_hits(toks, term, watchlist))
     hits.sort(key=lambda h: (-h[0], h[1]))
     taken: set[int] = set()
-    labels: list[Label] = []
+    kept: list[tuple[float, int, int, Term]] = []
     for score, start, end, term in hits:
         if taken.isdisjoint(range(start, end)):
             taken.update(range(start, end))
-            labels.append(_label(ws, term, score, start, end))
-    return sorted(labels, key=lambda label: (label.start or 0, label.value))
+            kept.append((score, start, end, term))
+    kept.sort(key=lambda h: h[1])
+    return [_label(ws, term, score, start, end) for score, start, end, term in _once(kept)]
+
+
+def _once(hits: list[tuple[float, int, int, Term]]) -> list[tuple[float, int, int, Term]]:
+    """Hits in order, a term heard twice in a row (``neachís hachís``) made one."""
+    out: list[tuple[float, int, int, Term]] = []
+    for hit in hits:
+        if out and out[-1][3] == hit[3] and out[-1][2] == hit[1]:
+            out[-1] = (max(out[-1][0], hit[0]), out[-1][1], hit[2], hit[3])
+        else:
+            out.append(hit)
+    return out
 
 
 def _label(ws: Sequence[Word], term: Term, score: float, start: int, end: int) -> Label:
@@ -161,8 +187,11 @@ def _text_hits(
         for k in {n - 1, n, n + 1} - {0}:
             if i + k <= len(toks) and (n > 1 or k > 1):
                 joined = "".join(toks[i : i + k])
-                score = min(97.0, word_score("".join(parts), joined, inflect=inflect,
-                                             min_fuzzy_len=wl.min_fuzzy_len))  # fmt: skip
+                as_one = word_score(
+                    "".join(parts), joined, inflect=inflect,
+                    min_fuzzy_len=wl.min_fuzzy_len, whole=False,
+                )  # fmt: skip
+                score = min(97.0, as_one)
                 if score >= wl.threshold and score > best[0] and toks[i] and toks[i + k - 1]:
                     best = (score, k)
         if best[0] >= wl.threshold:
@@ -173,7 +202,7 @@ def _text_hits(
 def _number_hits(ws: Sequence[Word], term: Term) -> list[tuple[float, int, int, Term]]:
     wanted = _number_forms(term.text)
     out: list[tuple[float, int, int, Term]] = []
-    for run in spoken_numbers([w.text for w in ws]):
+    for run in spoken_numbers([w.text for w in ws], misheard=True):
         for form in wanted:
             at = run.digits.find(form)
             if at >= 0:

@@ -114,3 +114,23 @@ def test_spanish_cardinal_round_trip(n: int) -> None:
     (run,) = spoken_numbers(spanish(n))
     assert run.digits == str(n)
     assert len(run.pieces) == 1
+
+
+def test_a_digit_misheard_by_one_letter_inside_a_run_is_read_as_the_digit() -> None:
+    said = "seis, pero, pero, uno, dos, tres, cuatro, cinco, seis".split()
+    assert [r.digits for r in spoken_numbers(said, misheard=True)] == ["600123456"]
+    assert [r.digits for r in spoken_numbers(said)] == ["6", "123456"]  # only when asked
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "son seis pero no siete",  # 'pero' (but) with a digit on one side only
+        "tengo seis pero",
+        "pero uno",
+        "seis perro uno",  # two letters from 'cero'
+    ],
+)
+def test_a_near_digit_word_outside_a_run_is_left_alone(said: str) -> None:
+    words = said.split()
+    assert spoken_numbers(words, misheard=True) == spoken_numbers(words)

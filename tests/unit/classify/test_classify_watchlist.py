@@ -36,6 +36,8 @@ def hits(text: str, wl: WatchList = WL) -> list[tuple[str, str]]:
         ("Basquez", "Vázquez"),
         ("Vásquez", "Vázquez"),
         ("Marbeya", "Marbella"),
+        ("Nehachís", "hachís"),  # glued to the sound before it
+        ("pistolazo", "pistola"),
     ],
 )
 def test_inflections_and_misspellings_are_found(said: str, term: str) -> None:
@@ -49,6 +51,13 @@ def test_inflections_and_misspellings_are_found(said: str, term: str) -> None:
 )  # fmt: skip
 def test_near_misses_do_not_match_at_default_threshold(said: str) -> None:
     assert hits(f"dice que {said} mañana") == []
+
+
+def test_a_word_holding_the_term_matches_only_when_not_much_longer() -> None:
+    english = WatchList((Term("transfer"), Term("cocaína")))
+    assert hits("by bank transferred before Friday", english) == [("transfer", "transferred")]
+    assert hits("cocaínas y cocainómanos", english) == [("cocaína", "cocaínas")]
+    assert hits("dameelpaquetedehachís ya") == []  # 21 letters: more than twice hachís
 
 
 def test_multi_word_name_with_seconds() -> None:
@@ -74,3 +83,19 @@ def test_threshold_is_configurable() -> None:
     assert hits("en la cocina", loose) == [("cocaína", "cocina")]
     with pytest.raises(ValueError, match="threshold"):
         WatchList((), threshold=120)
+
+
+def test_a_number_with_a_digit_misheard_inside_it_is_found() -> None:
+    said = "apunta mi número seis, pero, pero, uno, dos, tres, cuatro, cinco, seis"
+    assert hits(said) == [
+        ("+34 600 123 456", "seis, pero, pero, uno, dos, tres, cuatro, cinco, seis")
+    ]
+
+
+def test_a_term_heard_twice_in_a_row_is_one_hit() -> None:
+    words = [Word(w, start=float(i), end=i + 0.8) for i, w in enumerate(
+        ["el", "envío", "neachís", "hachís", "sale", "y", "hachís"])]  # fmt: skip
+    labels = match(words, WL)
+    assert [(lab.value, lab.text, lab.start_s, lab.end_s) for lab in labels] == [
+        ("hachís", "neachís hachís", 2.0, 3.8), ("hachís", "hachís", 6.0, 6.8)
+    ]  # fmt: skip
