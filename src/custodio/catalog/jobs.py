@@ -41,9 +41,10 @@ class Job:
     case_id: int | None
     generation: int
     attempts: int
+    worker: str = ""  # who claimed it
 
 
-def _job(row: Row) -> Job:
+def _job(row: Row, worker: str = "") -> Job:
     return Job(
         id=int(row["id"]),
         kind=str(row["kind"]),
@@ -51,6 +52,7 @@ def _job(row: Row) -> Job:
         case_id=None if row["case_id"] is None else int(row["case_id"]),
         generation=int(row["generation"]),
         attempts=int(row["attempts"]),
+        worker=worker,
     )
 
 
@@ -122,7 +124,7 @@ def claim(
             (worker, until, when, candidate["id"], when, when),
         )
         if row is not None:
-            return _job(row)
+            return _job(row, worker)
     return None
 
 
@@ -170,6 +172,18 @@ def renew(
         )
         held += row is not None
     return held
+
+
+def holds(tx: Tx, job: Job) -> str:
+    """Whether the worker that claimed ``job`` may still record its results: ``held``;
+    ``newer`` (the communication was queued again while it ran: its results are stale and
+    the job runs once more); ``lost`` (the lease ran out and another worker took the job
+    over). Checked in the transaction that stores the results, so that a stalled worker
+    never overwrites what the one that took over stored."""
+    row = _held(tx, job, job.worker)
+    if row is None:
+        return "lost"
+    return "held" if int(row["generation"]) == job.generation else "newer"
 
 
 def finish(tx: Tx, job: Job, worker: str, *, at: datetime | None = None) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from typing import Any
 
 from custodio import audit
 from custodio.catalog import comms, labels, transcripts, watchlists
+from custodio.catalog import jobs as queue
 from custodio.catalog.vault_index import TxIndex
 from custodio.classify import alerts, entities, priority, privilege, watchlist
 from custodio.classify.jobs import CLASSIFY, Job, JobContext, register
@@ -47,6 +49,8 @@ from custodio.db.times import from_text, to_text
 from custodio.vault.envelope import Kind
 from custodio.vault.index import ObjectRef
 from custodio.vault.store import Vault
+
+log = logging.getLogger(__name__)
 
 EVENT = "comm.classified"
 SYSTEM = "system"
@@ -68,7 +72,7 @@ DIRECTIONS = ("target", "other")
 
 def run(ctx: JobContext, job: Job) -> None:
     """The ``classify`` job: classify the communication (idempotent)."""
-    classify(ctx.config, ctx.db, ctx.vault, job.communication_id, job_id=job.id)
+    classify(ctx.config, ctx.db, ctx.vault, job.communication_id, job=job)
 
 
 @dataclass
@@ -97,9 +101,15 @@ class Facts:
 
 
 def classify(
-    config: Config, db: Database, vault: Vault, comm_id: int, *, job_id: int | None = None
+    config: Config, db: Database, vault: Vault, comm_id: int, *, job: Job | None = None
 ) -> dict[str, Any]:
-    """Classify one communication; return the summary written to the audit log."""
+    """Classify one communication; return the summary written to the audit log.
+
+    Run as ``job``, the results are stored only while its worker still holds it
+    (:func:`custodio.catalog.jobs.holds`): a worker that stalled past its lease, or whose
+    communication was queued again meanwhile, stores nothing and says why.
+    """
+    job_id = None if job is None else job.id
     facts = db.read(lambda tx: _facts(tx, comm_id))
     comm = facts.comm
     skip = _skip_reason(comm)
@@ -117,6 +127,9 @@ def classify(
     webhook = bool(settings.alerts_webhook_url)
 
     def store(tx: Tx) -> dict[str, Any]:
+        held = "held" if job is None else queue.holds(tx, job)
+        if held != "held":
+            return {"job": job_id, "discarded": held}
         case_id = int(comm["case_id"])
         new = [_flatten(direction, label) for direction, label in found]
         result = labels.store_run(tx, comm_id, case_id, ENGINES, new)
@@ -159,6 +172,10 @@ def classify(
         return summary
 
     stored: dict[str, Any] = db.write(store)
+    if "discarded" in stored:
+        why = "lost its lease" if stored["discarded"] == "lost" else "was queued again"
+        log.warning("communication %d: job %s %s, results discarded", comm_id, job_id, why)
+        return stored
     if webhook:  # this run's alerts, and any an earlier run left pending
         alerts.deliver(db, settings.alerts_webhook_url)
     return stored

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,12 @@ from custodio import config
 from custodio.access import casework
 from custodio.access import classification as service
 from custodio.access.cli.main import cli
+from custodio.catalog import jobs as queue
 from custodio.catalog import labels, notifications
 from custodio.classify import pipeline
-from custodio.classify.jobs import JobContext, Runner
+from custodio.classify.jobs import CLASSIFY, JobContext, Runner
 from custodio.classify.speech.model import whisper_dir
+from custodio.db.times import now
 from custodio.handover import media, simulator
 from tests import speechgen
 from tests.integration.assemble.conftest import Line
@@ -149,6 +152,42 @@ def test_a_rerun_replaces_labels_and_keeps_the_reviewed_ones(
     assert old_hit.id == hit.id and old_hit.review == "confirmed" and old_hit.superseded_at
     keys = [lb.label_key for lb in again]
     assert len(keys) == len(set(keys))  # nothing duplicated
+
+
+@pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
+def test_a_worker_that_stalled_past_its_lease_or_ran_stale_stores_nothing(
+    line: Line, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc, inv = line.world.svc, line.world.as_("inv1")
+    service.watchlist_add(svc, inv, CASE, "garaje", "term")
+    comm_id = sms_comm(line, monkeypatch, "El paquete está en el garaje.")
+    ctx = runner(line).ctx
+    db = ctx.db
+    # 'stalled' claims the job with a lease that runs out at once; 'taker' takes it over
+    stalled = db.write(lambda tx: queue.claim(tx, "stalled", lease_seconds=0, max_attempts=5))
+    later = now() + timedelta(seconds=1)
+    taker = db.write(
+        lambda tx: queue.claim(tx, "taker", lease_seconds=600, max_attempts=5, at=later)
+    )
+    assert stalled and taker and stalled.id == taker.id and taker.communication_id == comm_id
+    pipeline.classify(ctx.config, db, ctx.vault, comm_id, job=taker)
+    stored = [(lb.id, lb.kind, lb.value) for lb in current(line, comm_id)]
+    assert ("watchlist", "garaje") in [(k, v) for _, k, v in stored]
+
+    service.watchlist_remove(svc, inv, CASE, int(service.watchlist_list(svc, inv, CASE)[0]["id"]))
+    late = pipeline.classify(ctx.config, db, ctx.vault, comm_id, job=stalled)
+    assert late == {"job": stalled.id, "discarded": "lost"}
+    assert [(lb.id, lb.kind, lb.value) for lb in current(line, comm_id)] == stored  # untouched
+    assert db.write(lambda tx: queue.finish(tx, stalled, "stalled")) == "lost"
+    classified = "SELECT details FROM audit_entries WHERE action = 'comm.classified'"
+    assert len(line.rows(classified)) == 1  # the taker's run only
+
+    # queued again while the taker ran (the communication was amended): stale, not stored
+    db.write(lambda tx: queue.enqueue(tx, CLASSIFY, comm_id, taker.case_id))
+    stale = pipeline.classify(ctx.config, db, ctx.vault, comm_id, job=taker)
+    assert stale == {"job": taker.id, "discarded": "newer"}
+    assert [(lb.id, lb.kind, lb.value) for lb in current(line, comm_id)] == stored
+    assert db.write(lambda tx: queue.finish(tx, taker, "taker")) == "queued"  # runs again
 
 
 @pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
