@@ -81,6 +81,19 @@ def sms_comm(line: Line, monkeypatch: pytest.MonkeyPatch, text: str) -> int:
     return int(row["id"])
 
 
+def garage_sms(line: Line, monkeypatch: pytest.MonkeyPatch) -> tuple[int, JobContext]:
+    """An SMS that hits the case's one watch-list term, 'garaje'; and a job context."""
+    service.watchlist_add(line.world.svc, line.world.as_("inv1"), CASE, "garaje", "term")
+    comm_id = sms_comm(line, monkeypatch, "El paquete está en el garaje, matrícula 1234 BCD.")
+    return comm_id, runner(line).ctx
+
+
+def unwatch_all(line: Line) -> None:
+    svc, inv = line.world.svc, line.world.as_("inv1")
+    for term in service.watchlist_list(svc, inv, CASE):
+        service.watchlist_remove(svc, inv, CASE, int(term["id"]))
+
+
 def current(line: Line, comm_id: int) -> list[labels.StoredLabel]:
     return line.world.svc.db.read(lambda tx: labels.of_comm(tx, comm_id))
 
@@ -128,16 +141,14 @@ def test_a_rerun_replaces_labels_and_keeps_the_reviewed_ones(
     line: Line, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     svc, inv = line.world.svc, line.world.as_("inv1")
-    service.watchlist_add(svc, inv, CASE, "garaje", "term")
-    comm_id = sms_comm(line, monkeypatch, "El paquete está en el garaje, matrícula 1234 BCD.")
-    ctx = runner(line).ctx
+    comm_id, ctx = garage_sms(line, monkeypatch)
     pipeline.classify(ctx.config, ctx.db, ctx.vault, comm_id)
     first = current(line, comm_id)
     plate = next(lb for lb in first if lb.kind == "plate")
     hit = next(lb for lb in first if lb.kind == "watchlist")
     service.review_label(svc, inv, plate.id, "overruled", "it is the neighbour's car")
     service.review_label(svc, inv, hit.id, "confirmed", None)
-    service.watchlist_remove(svc, inv, CASE, int(service.watchlist_list(svc, inv, CASE)[0]["id"]))
+    unwatch_all(line)
 
     pipeline.classify(ctx.config, ctx.db, ctx.vault, comm_id)  # the job ran again
     again = current(line, comm_id)
@@ -158,10 +169,7 @@ def test_a_rerun_replaces_labels_and_keeps_the_reviewed_ones(
 def test_a_worker_that_stalled_past_its_lease_or_ran_stale_stores_nothing(
     line: Line, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    svc, inv = line.world.svc, line.world.as_("inv1")
-    service.watchlist_add(svc, inv, CASE, "garaje", "term")
-    comm_id = sms_comm(line, monkeypatch, "El paquete está en el garaje.")
-    ctx = runner(line).ctx
+    comm_id, ctx = garage_sms(line, monkeypatch)
     db = ctx.db
     # 'stalled' claims the job with a lease that runs out at once; 'taker' takes it over
     stalled = db.write(lambda tx: queue.claim(tx, "stalled", lease_seconds=0, max_attempts=5))
@@ -174,7 +182,7 @@ def test_a_worker_that_stalled_past_its_lease_or_ran_stale_stores_nothing(
     stored = [(lb.id, lb.kind, lb.value) for lb in current(line, comm_id)]
     assert ("watchlist", "garaje") in [(k, v) for _, k, v in stored]
 
-    service.watchlist_remove(svc, inv, CASE, int(service.watchlist_list(svc, inv, CASE)[0]["id"]))
+    unwatch_all(line)  # a late run would now remove the hit
     late = pipeline.classify(ctx.config, db, ctx.vault, comm_id, job=stalled)
     assert late == {"job": stalled.id, "discarded": "lost"}
     assert [(lb.id, lb.kind, lb.value) for lb in current(line, comm_id)] == stored  # untouched
