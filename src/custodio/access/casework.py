@@ -19,7 +19,9 @@ def case_resource(case: Case, label: str = "case") -> Resource:
     return Resource(agency_id=case.agency_id, case_id=case.id, label=label)
 
 
-def _case(reference: str) -> Resolve:
+def by_case(reference: str) -> Resolve:
+    """The resolver of a request about the case ``reference`` of the actor's agency."""
+
     def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
         return case_resource(cases.get(tx, actor.agency_id, reference), request.target)
 
@@ -76,7 +78,7 @@ def show_case(svc: Service, session: Session, reference: str) -> dict[str, objec
         }
 
     request = Request(f"case:{reference}")
-    return svc.act(session, Action.CASE_VIEW, request, _case(reference), perform)
+    return svc.act(session, Action.CASE_VIEW, request, by_case(reference), perform)
 
 
 def _assignment(row: Row) -> dict[str, object]:
@@ -93,7 +95,7 @@ def assign(
 
     details = {"user": user, "until": to_text(until) if until else None}
     request = Request(f"case:{reference}", details=details)
-    svc.act(session, Action.CASE_ASSIGN, request, _case(reference), perform)
+    svc.act(session, Action.CASE_ASSIGN, request, by_case(reference), perform)
 
 
 def unassign(svc: Service, session: Session, reference: str, user: str) -> None:
@@ -104,14 +106,14 @@ def unassign(svc: Service, session: Session, reference: str, user: str) -> None:
             raise NotFound(f"{user} is not assigned to case {reference!r}")
 
     request = Request(f"case:{reference}", details={"user": user, "ended": True})
-    svc.act(session, Action.CASE_ASSIGN, request, _case(reference), perform)
+    svc.act(session, Action.CASE_ASSIGN, request, by_case(reference), perform)
 
 
 def close_case(svc: Service, session: Session, reference: str) -> None:
     def perform(tx: Tx, actor: Actor, request: Request) -> None:
         cases.close(tx, cases.get(tx, actor.agency_id, reference))
 
-    svc.act(session, Action.CASE_CLOSE, Request(f"case:{reference}"), _case(reference), perform)
+    svc.act(session, Action.CASE_CLOSE, Request(f"case:{reference}"), by_case(reference), perform)
 
 
 def add_warrant(svc: Service, session: Session, case_ref: str, new: warrants.NewWarrant) -> None:
@@ -129,7 +131,7 @@ def add_warrant(svc: Service, session: Session, case_ref: str, new: warrants.New
         "liids": [f"{op}:{liid}" for liid, op in new.liids],
     }
     request = Request(f"warrant:{case_ref}/{new.reference}", details=details)
-    svc.act(session, Action.WARRANT_CREATE, request, _case(case_ref), perform)
+    svc.act(session, Action.WARRANT_CREATE, request, by_case(case_ref), perform)
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def extend_warrant(
         "valid_until": to_text(ext.valid_until),
     }
     request = Request(f"warrant:{case_ref}/{reference}", details=details)
-    svc.act(session, Action.WARRANT_EXTEND, request, _case(case_ref), perform)
+    svc.act(session, Action.WARRANT_EXTEND, request, by_case(case_ref), perform)
 
 
 def revoke_warrant(
@@ -172,7 +174,7 @@ def revoke_warrant(
         warrants.revoke(tx, warrant, reason, svc.clock())
 
     request = Request(f"warrant:{case_ref}/{reference}", details={"reason": reason})
-    svc.act(session, Action.WARRANT_REVOKE, request, _case(case_ref), perform)
+    svc.act(session, Action.WARRANT_REVOKE, request, by_case(case_ref), perform)
 
 
 def bind_liid(
@@ -184,7 +186,7 @@ def bind_liid(
 
     details = {"liid": liid, "operator": operator}
     request = Request(f"warrant:{case_ref}/{reference}", details=details)
-    svc.act(session, Action.WARRANT_CREATE, request, _case(case_ref), perform)
+    svc.act(session, Action.WARRANT_CREATE, request, by_case(case_ref), perform)
 
 
 def list_warrants(svc: Service, session: Session, case_ref: str) -> list[dict[str, object]]:
@@ -193,7 +195,7 @@ def list_warrants(svc: Service, session: Session, case_ref: str) -> list[dict[st
         return [w.public(svc.clock()) for w in warrants.of_case(tx, case)]
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.WARRANT_VIEW, request, _case(case_ref), perform)
+    return svc.act(session, Action.WARRANT_VIEW, request, by_case(case_ref), perform)
 
 
 def add_protected(svc: Service, session: Session, number: str, reason: str) -> str:

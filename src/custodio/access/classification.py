@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from custodio.access import policy
-from custodio.access.casework import case_resource
+from custodio.access.casework import by_case, case_resource
 from custodio.access.comms import comm_resource
 from custodio.access.policy import Action, Actor, Resource
 from custodio.access.service import Request, Resolve, Service, Session, own_agency
@@ -46,13 +46,6 @@ def _label_comm(label_id: int) -> Resolve:
         label = labels.get(tx, label_id)
         request.details["communication"] = label.communication_id
         return comm_resource(tx, comms.get(tx, label.communication_id), request.target)
-
-    return resolve
-
-
-def _case(reference: str) -> Resolve:
-    def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
-        return case_resource(cases.get(tx, actor.agency_id, reference), request.target)
 
     return resolve
 
@@ -183,7 +176,7 @@ def watchlist_add(svc: Service, session: Session, case_ref: str, text: str, kind
         return term_id
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.CLASSIFY_CONFIGURE, request, _case(case_ref), perform)
+    return svc.act(session, Action.CLASSIFY_CONFIGURE, request, by_case(case_ref), perform)
 
 
 def watchlist_remove(svc: Service, session: Session, case_ref: str, term_id: int) -> None:
@@ -193,7 +186,7 @@ def watchlist_remove(svc: Service, session: Session, case_ref: str, term_id: int
         request.details.update(term=term_id, removed=True)
 
     request = Request(f"case:{case_ref}")
-    svc.act(session, Action.CLASSIFY_CONFIGURE, request, _case(case_ref), perform)
+    svc.act(session, Action.CLASSIFY_CONFIGURE, request, by_case(case_ref), perform)
 
 
 def watchlist_list(
@@ -206,7 +199,7 @@ def watchlist_list(
         return [t.public() for t in found]
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.WATCHLIST_VIEW, request, _case(case_ref), perform)
+    return svc.act(session, Action.WATCHLIST_VIEW, request, by_case(case_ref), perform)
 
 
 def effective_tuning(t: watchlists.Tuning) -> dict[str, Any]:
@@ -228,7 +221,7 @@ def show_tuning(svc: Service, session: Session, case_ref: str) -> dict[str, Any]
         return effective_tuning(watchlists.tuning(tx, cases.get(tx, actor.agency_id, case_ref).id))
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.WATCHLIST_VIEW, request, _case(case_ref), perform)
+    return svc.act(session, Action.WATCHLIST_VIEW, request, by_case(case_ref), perform)
 
 
 def set_tuning(
@@ -273,7 +266,7 @@ def set_tuning(
         return after
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.CLASSIFY_CONFIGURE, request, _case(case_ref), perform)
+    return svc.act(session, Action.CLASSIFY_CONFIGURE, request, by_case(case_ref), perform)
 
 
 # --- privilege ----------------------------------------------------------------------------
@@ -295,7 +288,7 @@ def privilege_list(svc: Service, session: Session, case_ref: str) -> list[dict[s
         return out
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.CASE_VIEW, request, _case(case_ref), perform)
+    return svc.act(session, Action.CASE_VIEW, request, by_case(case_ref), perform)
 
 
 def privilege_decide(
@@ -347,7 +340,7 @@ def _cases_for(
 
 
 def _resolve_for(case_ref: str | None) -> Resolve:
-    return own_agency if case_ref is None else _case(case_ref)
+    return own_agency if case_ref is None else by_case(case_ref)
 
 
 def alerts_list(

@@ -8,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from custodio.access.casework import case_resource
-from custodio.access.policy import Action, Actor, Resource
+from custodio.access.casework import by_case
+from custodio.access.policy import Action, Actor
 from custodio.access.service import Request, Service, Session, own_agency
 from custodio.catalog import cases
 from custodio.catalog.cases import Case
@@ -58,13 +58,6 @@ def import_files(
     return [_import_one(svc, session, vault, case_ref, p, Kind.parse(kind), note) for p in paths]
 
 
-def _case(case_ref: str) -> Any:
-    def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
-        return case_resource(cases.get(tx, actor.agency_id, case_ref), request.target)
-
-    return resolve
-
-
 def _import_one(
     svc: Service,
     session: Session,
@@ -75,7 +68,7 @@ def _import_one(
     note: str | None,
 ) -> Imported:
     request = Request(f"case:{case_ref}", details={"file": path.name, "kind": kind.name.lower()})
-    resolve = _case(case_ref)
+    resolve = by_case(case_ref)
     svc.authorize(session, Action.EVIDENCE_IMPORT, request, resolve)
     case = svc.db.read(lambda tx: cases.by_id(tx, request.case_id or 0))
     with path.open("rb") as source:
@@ -117,7 +110,7 @@ def verify(
 ) -> maintenance.VerifyReport:
     """Read objects back and check them against the catalog (see maintenance.verify)."""
     request = Request(f"case:{case_ref}" if case_ref else "vault")
-    resolve = _case(case_ref) if case_ref else own_agency
+    resolve = by_case(case_ref) if case_ref else own_agency
     svc.authorize(session, Action.VAULT_VERIFY, request, resolve)
     case_id = None
     if case_ref:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from custodio.access import casework
 from custodio.access.cli.main import cli, main
-from custodio.classify import pipeline
+from custodio.classify import pipeline, watchlist
 from custodio.handover import simulator
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
@@ -95,7 +95,7 @@ def test_labels_review_privilege_and_alerts_through_the_commands(
     assert {"watchlist", "privilege", "language", "priority"} <= set(kinds)
     assert (
         kinds["watchlist"]["text"] == "garaje."
-        and kinds["watchlist"]["source"] == "watchlist/1#exact"
+        and kinds["watchlist"]["source"] == f"watchlist/{watchlist.VERSION}#exact"
     )
 
     refused(custodio("inv1", "comms", "labels", comm_id), 5, "needs a purpose")
