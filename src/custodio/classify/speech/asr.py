@@ -21,9 +21,11 @@ log-probability ≥ −1 (a no-speech probability > 0.6 with a lower log-probabi
 silence: no words). Before each further attempt the elapsed time is checked against
 ``segment_timeout_s``; when it is spent the best attempt so far is kept and the window's
 segments are flagged ``timed-out``. (One attempt is never cut short; ``max_new_tokens``
-bounds it.) Sampling is seeded before each attempt, so the same audio gives the same
-words — unless the time limit, which depends on the machine's load, stops the fallback
-at a different attempt.
+bounds it.) Beam search gives the same words for the same audio on every run. Sampling
+does not always: CTranslate2's generator is per worker thread, seeded once at that
+thread's first sampling, so the seed set before each attempt fixes only a fresh
+process's sequence; and the time limit, which depends on the machine's load, can stop
+the fallback at a different attempt.
 
 **Translation.** ``task="translate"`` is Whisper's speech-to-English translation: the
 Transcript says ``machine_draft_translation=True``; its word times come from aligning the
@@ -249,7 +251,7 @@ class Speech:
             if i and time.monotonic() - started > self.segment_timeout_s:
                 timed_out = True
                 break
-            ctranslate2.set_random_seed(SEED)  # sampling reproducible: same audio, same words
+            ctranslate2.set_random_seed(SEED)  # a fresh process's sampling starts the same
             result, logprob, _, ratio = model.generate_with_fallback(
                 encoded, prompt, tokenizer, _options(temperature, length)
             )
