@@ -21,11 +21,12 @@ log-probability ≥ −1 (a no-speech probability > 0.6 with a lower log-probabi
 silence: no words). Before each further attempt the elapsed time is checked against
 ``segment_timeout_s``; when it is spent the best attempt so far is kept and the window's
 segments are flagged ``timed-out``. (One attempt is never cut short; ``max_new_tokens``
-bounds it.) Beam search gives the same words for the same audio on every run. Sampling
-does not always: CTranslate2's generator is per worker thread, seeded once at that
-thread's first sampling, so the seed set before each attempt fixes only a fresh
-process's sequence; and the time limit, which depends on the machine's load, can stop
-the fallback at a different attempt.
+bounds it.) The same audio gives the same words: beam search is deterministic, and each
+sampled attempt runs on a **fresh load** of the model (its digest checked again).
+CTranslate2's random generator belongs to the model's worker thread and is seeded once,
+at that thread's first sampling; a fresh model has a fresh thread, which starts from
+``SEED`` whatever this process sampled before. (The time limit, which depends on the
+machine's load, can still stop the fallback at a different attempt.)
 
 **Translation.** ``task="translate"`` is Whisper's speech-to-English translation: the
 Transcript says ``machine_draft_translation=True``; its word times come from aligning the
@@ -38,10 +39,11 @@ threads, but gives no parallelism: use one instance per worker for that.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,17 +133,34 @@ class Speech:
         verify(files)  # the digest, right before the load
         self.files = files
         self.segment_timeout_s = segment_timeout_s
+        self._threads = threads or (os.cpu_count() or 1)
         self._model = WhisperModel(
-            str(files.path),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=threads or (os.cpu_count() or 1),
+            str(files.path), device="cpu", compute_type="int8", cpu_threads=self._threads
         )
         self._lock = threading.Lock()
         self.version = (
             f"faster-whisper {FASTER_WHISPER_VERSION}; {files.name} sha256:{files.expected[:16]}"
         )
         self.languages = frozenset(self._model.supported_languages)
+
+    @contextlib.contextmanager
+    def _decoder(self, *, sampling: bool) -> Iterator[None]:
+        """The loaded model for beam search; for sampling, a fresh load of the same files
+        (verified again), so that the attempt samples from ``SEED`` (module docstring)."""
+        if not sampling:
+            yield
+            return
+        verify(self.files)
+        ctranslate2.set_random_seed(SEED)
+        fresh = ctranslate2.models.Whisper(
+            str(self.files.path), device="cpu", compute_type="int8", intra_threads=self._threads
+        )
+        loaded, self._model.model = self._model.model, fresh
+        try:
+            yield
+        finally:
+            self._model.model = loaded
+            del fresh
 
     @classmethod
     def from_config(cls, config: Config) -> Speech:
@@ -251,10 +270,10 @@ class Speech:
             if i and time.monotonic() - started > self.segment_timeout_s:
                 timed_out = True
                 break
-            ctranslate2.set_random_seed(SEED)  # a fresh process's sampling starts the same
-            result, logprob, _, ratio = model.generate_with_fallback(
-                encoded, prompt, tokenizer, _options(temperature, length)
-            )
+            with self._decoder(sampling=temperature > 0):
+                result, logprob, _, ratio = model.generate_with_fallback(
+                    encoded, prompt, tokenizer, _options(temperature, length)
+                )
             tried.append((result, logprob, ratio))
             silence = result.no_speech_prob > NO_SPEECH_THRESHOLD and logprob < LOG_PROB_THRESHOLD
             if silence:

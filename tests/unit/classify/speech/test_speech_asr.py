@@ -183,6 +183,20 @@ def test_the_case_terms_as_hotwords_bring_back_a_place_name(speech: Speech) -> N
     assert [h.value for h in match(list(transcript.words), watch)] == ["Algeciras"]
 
 
+def test_a_sampled_attempt_gives_the_same_words_whatever_was_sampled_before(
+    speech: Speech, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sampling only, at temperature 1 (no beam search first): the words are drawn at
+    # random. CTranslate2 seeds its generator once per model thread, so on one loaded
+    # model the third call would go on from the draws of the first two.
+    monkeypatch.setattr(asr, "TEMPERATURES", (1.0,))
+    pcm, segments = _clip("El barco llega a Algeciras el martes por la noche.")
+    first = [w.text for w in speech.transcribe(pcm, segments, "es").words]
+    other, between = _clip("Mañana compramos pan y leche en la tienda.")
+    speech.transcribe(other, between, "es")
+    assert [w.text for w in speech.transcribe(pcm, segments, "es").words] == first
+
+
 def test_hotwords_are_never_written_where_they_were_not_said(speech: Speech) -> None:
     pcm, segments = _clip("Mañana compramos pan y leche en la tienda.")
     transcript = speech.transcribe(pcm, segments, "es", hotwords=HOT)
