@@ -5,8 +5,9 @@ journal in ``DATA_DIR/journal`` and, when it was given the vault, the assembler
 (:mod:`custodio.assemble.worker`) in a child process consuming that journal
 (:mod:`custodio.access.assembly_process`: restarted if it dies, receiving never waits
 for it). It serves ``GET /health`` (status, handover and assembly counters, JSON) and
-``GET /metrics`` (the handover counters for Prometheus) over HTTP, and signs an audit
-checkpoint whenever the log has grown, every ``audit_checkpoint_seconds``. SIGINT and
+``GET /metrics`` (the same numbers and the classification jobs by state, for Prometheus)
+over HTTP, and signs an audit checkpoint whenever the log has grown, every
+``audit_checkpoint_seconds``. SIGINT and
 SIGTERM stop it cleanly: the assembler finishes its step, the listeners close, what was
 read becomes durable, the journal is flushed and closed, a last checkpoint is signed, the
 stop is audited.
@@ -31,6 +32,7 @@ from custodio.access import auditing
 from custodio.access.assembly_process import AssemblyProcess
 from custodio.access.service import Service
 from custodio.assemble.archive import Archiver
+from custodio.catalog import jobs as queue
 from custodio.classify import executors
 from custodio.classify.jobs import JobContext
 from custodio.errors import ConfigError, CustodioError, InvalidInput
@@ -243,21 +245,32 @@ class Server:
             archive = dataclasses.asdict(self.archiver.stats) if self.archiver else {}
             return 200, {**body, "assembly": assembly, "archive": archive}
         if method == "GET" and path == "/metrics":
-            return 200, prometheus(self._counters())
+            jobs = await asyncio.to_thread(self.svc.db.read, queue.counts)
+            return 200, self._metrics(jobs)
         return 404, {"error": f"no such endpoint: {method} {path}"}
 
     def _counters(self) -> dict[str, object]:
         return {} if self.handover is None else self.handover.health()
 
+    def _metrics(self, jobs: Mapping[str, int]) -> str:
+        """The numbers of /health for Prometheus, and the classification jobs by state."""
+        text = prometheus(self._counters())
+        if self.assembly is not None:
+            text += prometheus(self.assembly.health(), "custodio_assembly")
+        if self.archiver is not None:
+            text += prometheus(dataclasses.asdict(self.archiver.stats), "custodio_archive")
+        return text + "".join(f'custodio_jobs{{state="{k}"}} {n}\n' for k, n in jobs.items())
 
-def prometheus(counters: dict[str, object], prefix: str = "custodio_handover") -> str:
-    """The numeric counters in the Prometheus text format (nested dicts flattened)."""
+
+def prometheus(counters: Mapping[str, object], prefix: str = "custodio_handover") -> str:
+    """The numeric counters in the Prometheus text format (nested dicts flattened, a
+    true/false as 1/0, text left out)."""
     lines = []
     for name, value in counters.items():
         if isinstance(value, dict):
             lines.append(prometheus(value, f"{prefix}_{name}").rstrip("\n"))
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            lines.append(f"{prefix}_{name} {value}")
+        elif isinstance(value, int | float):
+            lines.append(f"{prefix}_{name} {int(value) if isinstance(value, bool) else value}")
     return "\n".join(line for line in lines if line) + "\n"
 
 

@@ -336,6 +336,13 @@ def _of_agency(tx: Tx, agency_id: int, state: str | None, limit: int) -> list[Ro
     )
 
 
+def counts(tx: Tx) -> dict[str, int]:
+    """How many jobs are in each state, every agency's together (for /metrics)."""
+    rows = tx.all("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state", ())
+    found = {str(row["state"]): int(row["n"]) for row in rows}
+    return {state: found.get(state, 0) for state in STATES}
+
+
 def states(tx: Tx, job_ids: Sequence[int]) -> dict[int, str]:
     """job id -> state, for the jobs that exist."""
     out: dict[int, str] = {}

@@ -32,6 +32,11 @@ class Served:
         with urllib.request.urlopen(f"http://{self.http}/health", timeout=5) as reply:
             return dict(json.loads(reply.read()))
 
+    def metrics(self) -> tuple[str, str]:
+        """GET /metrics: its content type and text."""
+        with urllib.request.urlopen(f"http://{self.http}/metrics", timeout=5) as reply:
+            return str(reply.headers["Content-Type"]), reply.read().decode()
+
     def stop(self) -> tuple[str, str]:
         """Ctrl-C, as an operator stops it: it must exit 0. Its stdout and stderr."""
         self.proc.send_signal(signal.SIGINT)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD, World, secrets
 from tests.integration.handover.served import ARGS, CUSTODIO, Served, start_serve
 
@@ -113,6 +114,28 @@ def test_the_assembler_process_gets_the_typed_passphrase_through_its_pipe(bound:
         served.stop()
     audio = rows(bound, "SELECT object_id FROM comm_products WHERE kind = 'audio'")
     assert audio, "the call's audio is in the vault"
+
+
+@pytest.mark.slow
+def test_metrics_give_prometheus_the_counters_of_every_stage(bound: World) -> None:
+    with serving(bound) as served:
+        deliver(served, calls=1, duration=0.5)
+        wait_for(lambda: served.health()["assembly"]["communications_closed"] == 1)
+        kind, text = served.metrics()
+        served.stop()
+    assert kind.startswith("text/plain")
+    samples = {  # Prometheus's own parser: a line it cannot read raises
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("custodio_handover_pdus_durable", ())] > 0
+    assert samples[("custodio_assembly_communications_closed", ())] == 1
+    assert samples[("custodio_assembly_running", ())] == 1
+    assert ("custodio_archive_segments", ()) in samples
+    jobs = {labels[0][1]: n for (name, labels), n in samples.items() if name == "custodio_jobs"}
+    assert set(jobs) == {"queued", "running", "done", "failed"}
+    assert sum(jobs.values()) == 1  # the closed call's classification job
 
 
 @pytest.mark.slow
