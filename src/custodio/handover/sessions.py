@@ -17,6 +17,8 @@ the totals).
 
 from __future__ import annotations
 
+import sys
+from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, fields
 
@@ -183,13 +185,18 @@ class SequenceTracker:
 
 
 def _fill(stream: Stream, number: int) -> bool:
-    """Remove ``number`` from the missing ranges; False if it was not missing."""
-    for i, (low, high) in enumerate(stream.missing):
-        if number < low:
-            return False
-        if number > high:
-            continue
-        pieces = [(lo, hi) for lo, hi in ((low, number - 1), (number + 1, high)) if lo <= hi]
-        stream.missing[i : i + 1] = pieces
-        return True
-    return False
+    """Remove ``number`` from the missing ranges; False if it was not missing.
+
+    The ranges are ascending and disjoint: the one that may hold ``number`` is found by
+    bisection (a late or duplicate PDU costs O(log ranges), not a scan of them all)."""
+    missing = stream.missing
+    i = bisect_right(missing, (number, sys.maxsize)) - 1
+    if i < 0:
+        return False
+    low, high = missing[i]
+    if number > high:
+        return False
+    missing[i : i + 1] = [
+        (lo, hi) for lo, hi in ((low, number - 1), (number + 1, high)) if lo <= hi
+    ]
+    return True

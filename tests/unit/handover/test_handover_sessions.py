@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from custodio.handover.sessions import Outcome, SequenceTracker
 
 KEY = (b"L", b"OP", b"", 7, 3)
@@ -56,3 +59,28 @@ def test_snapshot_names_the_gaps() -> None:
     t.see(KEY, 3)
     (row,) = t.snapshot()
     assert row["liid"] == "L" and row["gap_ranges"] == [[1, 2]] and row["missing"] == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=60), max_size=200))
+def test_every_number_is_accounted_as_a_plain_model_of_the_stream_says(numbers: list[int]) -> None:
+    """In any order, with repeats: the tracker agrees with sets of seen and missing numbers
+    (gaps far apart enough that no range is abandoned)."""
+    tracker = SequenceTracker(max_ranges=1000)
+    seen: set[int] = set()
+    outcomes = []
+    for n in numbers:
+        outcomes.append(tracker.see(KEY, n))
+        seen.add(n)
+    stream = tracker.stream(KEY)
+    if not numbers:
+        assert stream is None
+        return
+    assert stream is not None
+    first, top = numbers[0], max(numbers)
+    expected = [m for m in range(first, top + 1) if m not in seen]
+    assert [m for low, high in stream.gap_ranges() for m in range(low, high + 1)] == expected
+    c = stream.counters
+    assert c.missing == len(expected)
+    assert c.duplicates == len(numbers) - len(seen) + sum(1 for m in seen if m < first)
+    assert outcomes.count(Outcome.DUPLICATE) == c.duplicates
