@@ -28,7 +28,7 @@ import itertools
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -95,12 +95,18 @@ class Options:
     faults: Faults = field(default_factory=Faults)
     tls: ssl.SSLContext | None = None
     ledger: bool = False
+    sms_texts: tuple[str, ...] = ()  # what the SMS say, drawn at random (default: built in)
+    # A-law octets (8 kHz) each call's target ("target") and other party ("other") say,
+    # looped; by default an espeak-ng phrase in Spanish and in English (a tone without it)
+    voices: Mapping[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
             raise SimulatorError(f"unknown profile {self.profile!r}", hint="mobile or voip")
         if min(self.concurrency, self.connections, self.targets) < 1 or self.calls < 0:
             raise SimulatorError("calls >= 0, concurrency, connections and targets >= 1")
+        if set(self.voices) - {"target", "other"}:
+            raise SimulatorError(f"voices are 'target' and 'other', not {sorted(self.voices)}")
 
 
 @dataclass
@@ -423,7 +429,8 @@ class Simulator:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.rng = _rng(time.time_ns() if options.seed is None else options.seed)
-        self.report = Report(audio="espeak-ng" if media.speech_available() else "tone")
+        spoken = "espeak-ng" if media.speech_available() else "tone"
+        self.report = Report(audio="given" if options.voices else spoken)
         self.hi2: list[Link] = []
         self.hi3: list[Link] = []
         self.cin_base = self.rng.randrange(1, 1 << 31)  # a fresh CIN range per run
@@ -453,7 +460,11 @@ class Simulator:
 
     async def run(self) -> Report:
         o = self.options
-        self._audio = {lang: media.frames(media.speech(lang)) for lang in ("es", "en")}
+        said = {"target": o.voices.get("target"), "other": o.voices.get("other")}
+        self._audio = {
+            side: media.frames(audio if audio else media.speech(language))
+            for (side, audio), language in zip(said.items(), ("es", "en"), strict=True)
+        }
         start = time.monotonic()
         for i in range(o.connections):
             self.hi2.append(Link(self, f"hi2#{i}", o.hi2))
@@ -536,7 +547,7 @@ class Simulator:
 
     async def _media(self, call: _Call, build: _Builder) -> None:
         ticks = max(1, int(self.options.duration * 1000 / media.FRAME_MS))
-        voices = (self._audio["es"], self._audio["en"])
+        voices = (self._audio["target"], self._audio["other"])
         start = time.monotonic()
         for n in range(ticks):
             for direction, frames in zip(
@@ -580,7 +591,7 @@ class Simulator:
 
     async def _sms(self, call: _Call) -> None:
         rng = _rng(call.index)
-        text = rng.choice(_SMS_TEXTS).encode("utf-8")
+        text = rng.choice(self.options.sms_texts or _SMS_TEXTS).encode("utf-8")
         record = E.IRIRecord(
             liid=call.liid,
             communication_id=str(call.cin)[-8:].encode(),

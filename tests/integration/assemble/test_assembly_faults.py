@@ -89,6 +89,9 @@ def test_a_restart_mid_assembly_neither_loses_nor_duplicates(
     failing = {"left": 1}
     real = comms.set_position
 
+    # Injected: the catalog write of the consumer position fails once, inside the step's
+    # transaction (a failure no real database produces on demand at this exact point); the
+    # real function runs on every other call.
     def fail_once(tx: Any, consumer: str, seq: int) -> None:
         if failing["left"]:
             failing["left"] -= 1

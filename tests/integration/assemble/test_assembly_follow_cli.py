@@ -6,7 +6,6 @@ process."""
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from pathlib import Path
@@ -48,12 +47,11 @@ def test_follow_writes_a_growing_wav_until_the_call_closes(
     monkeypatch.setenv("CUSTODIO_DATA", str(line.world.data_dir))
     monkeypatch.setenv("CUSTODIO_PASSWORD", PASSWORD)
     monkeypatch.setenv("CUSTODIO_VAULT_PASSPHRASE", PASSPHRASE)
-    argv = ["custodio", "--user", "inv1", "comms", "audio", str(row["id"]), "--follow",
+    args = ["--user", "inv1", "comms", "audio", str(row["id"]), "--follow",
             "--direction", "target", "-o", str(out), "--purpose", "live",
             "--poll", "0.05"]  # fmt: skip
-    monkeypatch.setattr(sys, "argv", argv)
     try:
-        main()
+        main(args)
     except SystemExit as e:
         assert not e.code, capsys.readouterr().err
     closer.join(timeout=60)

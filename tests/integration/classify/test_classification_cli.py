@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ from click.testing import CliRunner
 from custodio.access import casework
 from custodio.access.cli.main import cli, main
 from custodio.classify import pipeline, watchlist
-from custodio.handover import simulator
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
 
@@ -51,11 +49,10 @@ def custodio(
     monkeypatch.setenv("CUSTODIO_VAULT_PASSPHRASE", PASSPHRASE)
 
     def call(user: str, *args: str) -> Done:
-        monkeypatch.setattr(sys, "argv", ["custodio", "--user", user, *args])
         capsys.readouterr()
         code = 0
         try:
-            main()
+            main(["--user", user, *args])
         except SystemExit as e:
             code = int(e.code or 0)
         out = capsys.readouterr()
@@ -77,12 +74,11 @@ def refused(done: Done, code: int, text: str) -> None:
 
 @pytest.mark.slow
 def test_labels_review_privilege_and_alerts_through_the_commands(
-    line: Line, monkeypatch: pytest.MonkeyPatch, custodio: Custodio
+    line: Line, custodio: Custodio
 ) -> None:
     out = ok(custodio("inv1", "watchlist", "add", "garaje", "--case", CASE))
     assert "added to the watch-list" in out
-    monkeypatch.setattr(simulator, "_SMS_TEXTS", ("Hablé con mi abogado: todo está en el garaje.",))
-    line.deliver(calls=0, sms=1)
+    line.deliver(calls=0, sms=1, sms_texts=("Hablé con mi abogado: todo está en el garaje.",))
     line.assemble()
     (comm,) = line.rows("SELECT id FROM communications WHERE kind = 'sms'")
     comm_id = str(comm["id"])

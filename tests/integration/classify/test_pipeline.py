@@ -24,7 +24,7 @@ from custodio.classify import pipeline
 from custodio.classify.jobs import CLASSIFY, JobContext, Runner
 from custodio.classify.speech.model import whisper_dir
 from custodio.db.times import now
-from custodio.handover import media, simulator
+from custodio.handover import media
 from tests import speechgen
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
@@ -72,19 +72,17 @@ def runner(line: Line, **environ: str) -> Runner:
     return Runner(JobContext(cfg, line.world.svc.db, line.vault), name="test")
 
 
-def sms_comm(line: Line, monkeypatch: pytest.MonkeyPatch, text: str) -> int:
-    # the simulator picks its message from this tuple: the test's text is the only choice
-    monkeypatch.setattr(simulator, "_SMS_TEXTS", (text,))
-    line.deliver(calls=0, sms=1)
+def sms_comm(line: Line, text: str) -> int:
+    line.deliver(calls=0, sms=1, sms_texts=(text,))
     line.assemble()
     (row,) = line.rows("SELECT id FROM communications WHERE kind = 'sms'")
     return int(row["id"])
 
 
-def garage_sms(line: Line, monkeypatch: pytest.MonkeyPatch) -> tuple[int, JobContext]:
+def garage_sms(line: Line) -> tuple[int, JobContext]:
     """An SMS that hits the case's one watch-list term, 'garaje'; and a job context."""
     service.watchlist_add(line.world.svc, line.world.as_("inv1"), CASE, "garaje", "term")
-    comm_id = sms_comm(line, monkeypatch, "El paquete está en el garaje, matrícula 1234 BCD.")
+    comm_id = sms_comm(line, "El paquete está en el garaje, matrícula 1234 BCD.")
     return comm_id, runner(line).ctx
 
 
@@ -99,13 +97,13 @@ def current(line: Line, comm_id: int) -> list[labels.StoredLabel]:
 
 
 def test_an_sms_is_classified_by_its_job_with_entities_watchlist_alert_and_webhook(
-    line: Line, monkeypatch: pytest.MonkeyPatch, hook: Hook
+    line: Line, hook: Hook
 ) -> None:
     svc, inv = line.world.svc, line.world.as_("inv1")
     term = service.watchlist_add(svc, inv, CASE, "entregar", "term")
     number = service.watchlist_add(svc, inv, CASE, "+34 600 123 456", "number")
     service.watchlist_add(svc, inv, CASE, "heroína", "term")  # not in the message
-    comm_id = sms_comm(line, monkeypatch, SMS)
+    comm_id = sms_comm(line, SMS)
 
     job = runner(line, CUSTODIO_ALERTS_WEBHOOK_URL=hook.url).run_next()  # queued by assembly
     assert job is not None and job.communication_id == comm_id
@@ -137,11 +135,9 @@ def test_an_sms_is_classified_by_its_job_with_entities_watchlist_alert_and_webho
 
 
 @pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
-def test_a_rerun_replaces_labels_and_keeps_the_reviewed_ones(
-    line: Line, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_rerun_replaces_labels_and_keeps_the_reviewed_ones(line: Line) -> None:
     svc, inv = line.world.svc, line.world.as_("inv1")
-    comm_id, ctx = garage_sms(line, monkeypatch)
+    comm_id, ctx = garage_sms(line)
     pipeline.classify(ctx.config, ctx.db, ctx.vault, comm_id)
     first = current(line, comm_id)
     plate = next(lb for lb in first if lb.kind == "plate")
@@ -166,10 +162,8 @@ def test_a_rerun_replaces_labels_and_keeps_the_reviewed_ones(
 
 
 @pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
-def test_a_worker_that_stalled_past_its_lease_or_ran_stale_stores_nothing(
-    line: Line, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    comm_id, ctx = garage_sms(line, monkeypatch)
+def test_a_worker_that_stalled_past_its_lease_or_ran_stale_stores_nothing(line: Line) -> None:
+    comm_id, ctx = garage_sms(line)
     db = ctx.db
     # 'stalled' claims the job with a lease that runs out at once; 'taker' takes it over
     stalled = db.write(lambda tx: queue.claim(tx, "stalled", lease_seconds=0, max_attempts=5))
@@ -199,11 +193,9 @@ def test_a_worker_that_stalled_past_its_lease_or_ran_stale_stores_nothing(
 
 
 @pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
-def test_a_foreign_language_sms_goes_to_the_interpreter_queue(
-    line: Line, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_foreign_language_sms_goes_to_the_interpreter_queue(line: Line) -> None:
     text = "Rendez-vous demain soir au port, apporte l'argent et ne dis rien à personne."
-    comm_id = sms_comm(line, monkeypatch, text)
+    comm_id = sms_comm(line, text)
     ctx = runner(line).ctx
     pipeline.classify(ctx.config, ctx.db, ctx.vault, comm_id)
     svc = line.world.svc
@@ -245,16 +237,12 @@ def speech_runner(line: Line, model_dir: Path) -> Runner:
     )
 
 
-def send_call(line: Line, monkeypatch: pytest.MonkeyPatch, target: bytes, other: bytes,
-              seed: int) -> int:  # fmt: skip
-    """One call whose target says ``target`` and the other party ``other`` (A-law octets).
-
-    The simulator sends, for each direction, the A-law frames of ``media.speech`` (its own
-    espeak-ng phrase): here that function returns the test's audio instead.
-    """
-    monkeypatch.setattr(media, "speech", lambda language: target if language == "es" else other)
+def send_call(line: Line, target: bytes, other: bytes, seed: int) -> int:
+    """One call whose target says ``target`` and the other party ``other`` (A-law octets),
+    delivered by the simulator over TCP as it delivers its own espeak-ng phrases."""
     frames = -(-max(len(target), len(other)) // media.FRAME_OCTETS)
-    line.deliver(calls=1, duration=frames * media.FRAME_MS / 1000, seed=seed)
+    line.deliver(calls=1, duration=frames * media.FRAME_MS / 1000, seed=seed,
+                 voices={"target": target, "other": other})  # fmt: skip
     line.assemble()
     (row,) = line.rows(
         "SELECT id FROM communications WHERE kind = 'voice' ORDER BY id DESC LIMIT 1"
@@ -265,13 +253,13 @@ def send_call(line: Line, monkeypatch: pytest.MonkeyPatch, target: bytes, other:
 @pytest.mark.slow
 @pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
 def test_a_call_is_transcribed_per_direction_with_planted_words_at_their_seconds(
-    line: Line, monkeypatch: pytest.MonkeyPatch, model_dir: Path
+    line: Line, model_dir: Path
 ) -> None:
     svc, inv = line.world.svc, line.world.as_("inv1")
     term = service.watchlist_add(svc, inv, CASE, "entrega", "term")
     made = speechgen.call(SCRIPT)
     octets = {side: speechgen.alaw(made.pcm[side]) for side in ("a", "b")}
-    comm_id = send_call(line, monkeypatch, octets["a"], octets["b"], seed=11)
+    comm_id = send_call(line, octets["a"], octets["b"], seed=11)
     run = speech_runner(line, model_dir)
     job = run.run_next()  # the job assembly queued when the call closed
     assert job is not None and job.communication_id == comm_id
@@ -308,13 +296,13 @@ def test_a_call_is_transcribed_per_direction_with_planted_words_at_their_seconds
 @pytest.mark.slow
 @pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
 def test_a_silent_call_is_flagged_and_a_one_sided_english_call_gets_a_draft_translation(
-    line: Line, monkeypatch: pytest.MonkeyPatch, model_dir: Path
+    line: Line, model_dir: Path
 ) -> None:
     quiet = speechgen.alaw(speechgen.silence(2.0))
     hiss = speechgen.alaw(speechgen.noise(2.0, level_db=-40))
-    silent = send_call(line, monkeypatch, quiet, hiss, seed=21)
+    silent = send_call(line, quiet, hiss, seed=21)
     spoken = speechgen.alaw(speechgen.say("Hello, can you hear me?", "en").pcm)
-    one_sided = send_call(line, monkeypatch, spoken, hiss, seed=22)
+    one_sided = send_call(line, spoken, hiss, seed=22)
     run = speech_runner(line, model_dir)
     assert run.run_next() is not None and run.run_next() is not None
 

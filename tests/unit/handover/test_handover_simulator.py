@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from pathlib import Path
 
+import pytest
 from pycrate_asn1dir import LIETSI as lietsi  # type: ignore[import-untyped]
 from tests.unit.handover.handover_net import journal_pdus, running
 
@@ -22,7 +23,7 @@ from custodio.handover.pdu import (
     decode,
 )
 from custodio.handover.quarantine import read_items
-from custodio.handover.simulator import Faults, Options, Report, simulate
+from custodio.handover.simulator import Faults, Options, Report, SimulatorError, simulate
 
 
 def _run(tmp_path: Path, **kw: object) -> tuple[Report, dict[str, object]]:
@@ -118,3 +119,30 @@ def test_speech_is_alaw_at_8khz() -> None:
         assert len(set(audio)) > 20  # not silence
     assert media.linear_to_alaw(0) == 0xD5 and media.linear_to_alaw(-1) == 0x55
     assert media.linear_to_alaw(32767) == 0xAA and media.linear_to_alaw(-32768) == 0x2A
+
+
+def test_given_voices_and_sms_texts_are_what_is_delivered(tmp_path: Path) -> None:
+    target, other = bytes(range(160)) * 2, bytes(reversed(range(96, 256))) * 2
+    report, _ = _run(
+        tmp_path, profile="mobile", calls=1, sms=2, duration=0.1,
+        voices={"target": target, "other": other}, sms_texts=("Nos vemos en el puerto.",),
+    )  # fmt: skip
+    assert report.error == "" and report.audio == "given"
+    decoded = [decode(p) for p in journal_pdus(tmp_path)]
+    said = {Direction.FROM_TARGET: b"", Direction.TO_TARGET: b""}
+    for d in decoded:
+        if d.kind is PayloadKind.CC:
+            c = d.cc[0]  # PSTN CC carries the frame; IPMMCC an RTP packet (12-octet header)
+            frame = bytes(c.content)[0 if c.contents_kind is CCContentsKind.PSTN_ISDN else 12 :]
+            said[c.direction] += frame  # type: ignore[index]
+    for direction, audio in ((Direction.FROM_TARGET, target), (Direction.TO_TARGET, other)):
+        assert said[direction] and said[direction] in audio * 3  # the given octets, looped
+    iri = [d.iri[0] for d in decoded if d.kind is PayloadKind.IRI]
+    sms = [i for i in iri if i.effective_type is IRIType.REPORT]
+    assert len(sms) == 2
+    assert all(b"Nos vemos en el puerto." in bytes(i.contents) for i in sms)
+
+
+def test_a_voice_for_someone_else_is_refused() -> None:
+    with pytest.raises(SimulatorError, match="'target' and 'other'"):
+        Options(hi2=("127.0.0.1", 1), hi3=("127.0.0.1", 2), voices={"es": b"\xd5" * 160})

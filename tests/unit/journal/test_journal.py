@@ -217,6 +217,9 @@ def test_backpressure_when_queue_is_full(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_disk_full_retries_without_loss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Injected at the system call: a torn write then ENOSPC, three times, exactly. A real
+    # full disk (a small tmpfs under `custodio serve`) is tested in
+    # tests/integration/handover/test_handover_serve.py; this pins the retry's accounting.
     real_pwrite = os.pwrite
     failures = {"left": 3}
 
@@ -245,7 +248,7 @@ def test_disk_full_retries_without_loss(tmp_path: Path, monkeypatch: pytest.Monk
 def test_hard_write_error_fails_appends_and_the_journal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_fsync(fd: int) -> None:
+    def broken_fsync(fd: int) -> None:  # a failing disk: no real EIO without device-mapper
         raise OSError(errno.EIO, "I/O error")
 
     async def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -84,10 +85,13 @@ for module in (
         _add(cli, command)
 
 
-def main() -> None:
-    debug = "--debug" in sys.argv
+def main(args: Sequence[str] | None = None) -> None:
+    """The ``custodio`` command with ``args`` (default: the command line's): one line per
+    error, with the error's exit code; ``--debug`` raises it instead."""
+    argv = list(sys.argv[1:] if args is None else args)
+    debug = "--debug" in argv
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args=argv, prog_name="custodio", standalone_mode=False)
     except CustodioError as e:
         if debug:
             raise

@@ -61,6 +61,13 @@ def _faults(drop: float, duplicate: float, reorder: float, corrupt: float, cut: 
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the SHA-256 of each acknowledged PDU here.")  # fmt: skip
+@click.option(
+    "--sms-text",
+    "sms_texts",
+    multiple=True,
+    metavar="TEXT",
+    help="What an SMS says (repeatable; each SMS picks one) [default: built in].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def simulate_cmd(**kw: object) -> None:
     """Play an operator: deliver HI2/HI3 PS-PDUs of calls and SMS to custodio serve.
@@ -109,6 +116,7 @@ def _options(kw: dict[str, object]) -> Options:
         faults=_faults(*(float(kw[k]) for k in ("drop", "duplicate", "reorder", "corrupt", "cut"))),  # type: ignore[arg-type]
         tls=tls,
         ledger=kw["ledger"] is not None,
+        sms_texts=tuple(str(t) for t in kw["sms_texts"]),  # type: ignore[attr-defined]
     )
 
 
