@@ -9,7 +9,13 @@ changing fields it marked (:class:`~custodio.handover.pdu.Leaf`), and compiles i
 regular expression over the whole PDU:
 
 - every octet outside the changing fields is a literal: same structure, same fixed
-  fields, so the full walk would take the same path through the PDU;
+  fields, so the full walk would take the same path through the PDU. The header's first
+  octets, up to the sequence number (the :func:`header_key`: LIID, CIN, lengths), are
+  compared as they are (``startswith``), and the pattern covers the rest of the PDU: the
+  rest is the same for all communications of one shape (a day's date, the frame type, the
+  media's length), so one compiled pattern serves them all and a new call costs no compile
+  (compiling one took ≈ 0.4 ms, and a mediator connecting with hundreds of calls in
+  progress brought hundreds at once);
 - every changing field gets exactly the check the full walk applies to it, for the length
   it has in the layout: an INTEGER's sign bit and range, a GeneralizedTime's clock (the
   date, the fraction's length and the zone are literals, so the quirks are those of the
@@ -24,6 +30,7 @@ acknowledgements) always take the full walk.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -54,6 +61,7 @@ class Layout:
         "checks",
         "direction_at",
         "heads",
+        "key",
         "operator_id",
         "pattern",
         "sequence_at",
@@ -62,10 +70,15 @@ class Layout:
         "tail",
     )
 
-    def __init__(self, decoded: DecodedPDU, marks: Sequence[Mark], channel: int) -> None:
+    def __init__(
+        self, decoded: DecodedPDU, marks: Sequence[Mark], channel: int, key: bytes
+    ) -> None:
         raw = bytes(decoded.raw)
-        plan = _Plan(raw, marks)
-        self.pattern = re.compile(plan.pattern, re.DOTALL)
+        if not raw.startswith(key) or any(start < len(key) for _, start, _, _ in marks):
+            key = b""  # not a header key of this PDU: the pattern covers the whole of it
+        self.key = key
+        plan = _Plan(raw, marks, len(key))
+        self.pattern = _compiled(plan.pattern)
         self.sequence_at = plan.sequence_at
         self.direction_at = plan.direction_at
         self.checks = tuple(plan.checks)
@@ -83,8 +96,10 @@ class Layout:
 
     def match(self, buf: bytes, pos: int, end: int) -> tuple[int, bytes] | None:
         """``(sequence number, routing head)`` when ``buf[pos:end]`` has this layout."""
-        if self.pattern.fullmatch(buf, pos, end) is None or (
-            self.checks and not self._in_range(buf, pos)
+        if (
+            not buf.startswith(self.key, pos)
+            or self.pattern.fullmatch(buf, pos + len(self.key), end) is None
+            or (self.checks and not self._in_range(buf, pos))
         ):
             return None
         start, stop = self.sequence_at
@@ -99,15 +114,22 @@ class Layout:
         )
 
 
-class _Plan:
-    """The pattern of a layout, built from the template PDU and its marks."""
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: bytes) -> re.Pattern[bytes]:
+    """One compiled pattern for all the layouts that share it (compiling takes ≈ 0.4 ms)."""
+    return re.compile(pattern, re.DOTALL)
 
-    def __init__(self, raw: bytes, marks: Sequence[Mark]) -> None:
+
+class _Plan:
+    """The pattern of a layout from octet ``skip`` on (the octets before it are compared
+    as they are), built from the template PDU and its marks; offsets stay the PDU's."""
+
+    def __init__(self, raw: bytes, marks: Sequence[Mark], skip: int) -> None:
         self.pieces: list[bytes] = []
         self.checks: list[tuple[int, int, int]] = []
         self.sequence_at = (0, 0)
         self.direction_at = -1
-        pos = 0
+        pos = skip
         directions = 0
         for leaf, start, stop, maximum in sorted(marks, key=lambda m: m[1]):
             value = raw[start:stop]
@@ -224,7 +246,7 @@ class Recognizer:
         self.capacity = capacity
         self._slots: dict[bytes, _Slot] = {}
         self._lengths: list[int] = []  # of the keys learnt, the last one matched first
-        self.compiled = 0  # layouts compiled so far (each a regular expression)
+        self.learnt = 0  # layouts learnt so far (patterns compiled, or shared with one before)
 
     def __len__(self) -> int:
         return sum(len(slot.layouts) for slot in self._slots.values())
@@ -261,8 +283,8 @@ class Recognizer:
             self._remember_length(len(key))
         elif slot.streak & (slot.streak - 1):
             return  # not a power of two: back off
-        slot.layouts = [Layout(decoded, marks, self.channel), *slot.layouts[: PER_KEY - 1]]
-        self.compiled += 1
+        slot.layouts = [Layout(decoded, marks, self.channel, key), *slot.layouts[: PER_KEY - 1]]
+        self.learnt += 1
 
     def _remember_length(self, length: int) -> None:
         if length in self._lengths:
