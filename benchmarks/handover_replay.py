@@ -10,7 +10,6 @@ responses), so nearly all of one core is left to the receiver.
 
 from __future__ import annotations
 
-import itertools
 import socket
 import struct
 import threading
@@ -92,32 +91,38 @@ def _play(
     started.wait()
     view = memoryview(stream.data)
     begin = time.monotonic()
-    for n, (start, stop) in enumerate(pieces):
+    for tick, start, stop in pieces:
         if rate is not None:
-            time.sleep(max(0.0, begin + n * TICK - time.monotonic()))
+            time.sleep(max(0.0, begin + tick * TICK - time.monotonic()))
         sock.sendall(view[start:stop])
     sock.shutdown(socket.SHUT_WR)
     drain.join()
     sock.close()
 
 
-def _pieces(stream: Stream, rate: float | None) -> list[tuple[int, int]]:
-    """Where to cut the stream: big pieces, or one tick's worth of whole PDUs when paced."""
+def _pieces(stream: Stream, rate: float | None) -> list[tuple[int, int, int]]:
+    """Where to cut the stream and in which tick to send each piece: big pieces at once, or
+    when paced, the whole PDUs of each tick (PDU ``i`` goes in tick ``i / (rate * TICK)``,
+    so a stream of less than one PDU per tick leaves ticks empty rather than running ahead).
+    """
     if rate is None:
-        return [
-            (p, min(p + SEND_SIZE, len(stream.data))) for p in range(0, len(stream.data), SEND_SIZE)
-        ]
-    per_tick = max(1, round(rate * TICK))
-    cuts = [0]
-    pos = count = 0
+        size = len(stream.data)
+        return [(0, p, min(p + SEND_SIZE, size)) for p in range(0, size, SEND_SIZE)]
+    per_tick = rate * TICK
+    pieces: list[tuple[int, int, int]] = []
+    start = pos = count = 0
+    tick = 0
     while (length := frame_length(stream.data, pos)) is not None:
+        due = int(count / per_tick)
+        if due != tick and pos > start:
+            pieces.append((tick, start, pos))
+            start = pos
+        tick = due
         pos += length
         count += 1
-        if count % per_tick == 0:
-            cuts.append(pos)
-    if cuts[-1] != len(stream.data):
-        cuts.append(len(stream.data))
-    return list(itertools.pairwise(cuts))
+    if start != len(stream.data):
+        pieces.append((tick, start, len(stream.data)))
+    return pieces
 
 
 def replay(
