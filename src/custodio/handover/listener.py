@@ -100,7 +100,7 @@ class _Connection(asyncio.BufferedProtocol):
         self.paused = False  # reading held back (backpressure)
         self.ending: asyncio.Task[None] | None = None
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.buffer = bytearray(READ_SIZE)
+        self.buffer = memoryview(bytearray(READ_SIZE))
 
     # --- protocol callbacks ------------------------------------------------------------
 
@@ -126,10 +126,10 @@ class _Connection(asyncio.BufferedProtocol):
         log.info("handover: %s connected", self.label)
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return memoryview(self.buffer)
+        return self.buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(self.buffer[:nbytes]))
+        self.data_received(bytes(self.buffer[:nbytes]))  # one copy: the PDUs outlive the read
 
     def data_received(self, data: bytes) -> None:
         if self.ending is not None:
@@ -469,10 +469,9 @@ class Receiver:
         chunk.tasks.append(asyncio.ensure_future(self._audit(_integrity_event(conn, pdu, verdict))))
 
     def _queue_chunk(self, conn: _Connection, chunk: _Chunk) -> None:
-        tasks = chunk.tasks
+        tasks: list[asyncio.Future[Any]] = list(chunk.tasks)
         if chunk.blocks:
-            append = self.journal.append_many(chunk.blocks, chunk.received_ns)
-            tasks = [asyncio.ensure_future(append), *tasks]
+            tasks.insert(0, self.journal.submit(chunk.blocks, chunk.received_ns))
         if not tasks:
             return
         gathered = tasks[0] if len(tasks) == 1 else asyncio.gather(*tasks)

@@ -6,6 +6,7 @@
     await journal.start()                              # the group-commit writer task
     seq = await journal.append(routing, pdu)           # returns once the record is durable
     last = await journal.append_many(blocks)           # many records, one future: the last
+    future = journal.submit(blocks)                    # the same from a callback (no task)
     consumer = journal.consumer("assemble")
     for record in consumer.read(1000): ...             # records after its position
     consumer.commit(record.seq)                        # durable position
@@ -238,30 +239,46 @@ class Journal:
 
         Waits first while the records would take the waiting ones past ``max_pending``.
         """
+        group = self._group(blocks, received_ns)
+        ticket = self._reserve(len(blocks))
+        if ticket is not None:
+            await self._wait_turn(len(blocks), ticket)
+        return await self._enter(group)
+
+    def submit(
+        self, blocks: Sequence[tuple[bytes, bytes | memoryview]], received_ns: int | None = None
+    ) -> asyncio.Future[int]:
+        """:meth:`append_many` for a caller that holds no coroutine (a protocol callback):
+        the future of the last record's number. With room, the records join the next batch
+        at once, with no task of their own; otherwise their place in the queue is taken now
+        (so later submissions stay behind them) and a task waits for it."""
+        group = self._group(blocks, received_ns)
+        ticket = self._reserve(len(blocks))
+        if ticket is None:
+            return self._enqueue(group)
+        return asyncio.ensure_future(self._enter_after(ticket, group))
+
+    def _group(
+        self, blocks: Sequence[tuple[bytes, bytes | memoryview]], received_ns: int | None
+    ) -> Group:
         if self._queue is None:
             raise JournalError("journal writer not started (call start())")
         self._check_open()
         if not blocks:
             raise JournalError("append_many of no records")
-        group = Group(blocks, received_ns if received_ns is not None else time.time_ns())
-        await self._admit(len(blocks))
-        try:
-            self._check_open()
-        except JournalError:
-            self._release(len(blocks))
-            raise
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.waiters.append(_Waiter(group, future))
-        self._queue.wakeup.set()
-        return await asyncio.shield(future)
+        return Group(blocks, received_ns if received_ns is not None else time.time_ns())
 
-    async def _admit(self, n: int) -> None:
-        """Reserve ``n`` of the ``max_pending`` places, waiting in arrival order."""
+    def _reserve(self, n: int) -> asyncio.Future[None] | None:
+        """Take ``n`` of the ``max_pending`` places now (None), or queue for them in arrival
+        order: the ticket that is set once they are taken."""
         if not self._admissions and self._fits(n):
             self._waiting += n
-            return
+            return None
         ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._admissions.append((n, ticket))
+        return ticket
+
+    async def _wait_turn(self, n: int, ticket: asyncio.Future[None]) -> None:
         try:
             await ticket
         except asyncio.CancelledError:
@@ -271,6 +288,26 @@ class Journal:
                 self._admissions.remove((n, ticket))
                 self._admit_waiting()
             raise
+
+    async def _enter_after(self, ticket: asyncio.Future[None], group: Group) -> int:
+        await self._wait_turn(len(group.blocks), ticket)
+        return await self._enter(group)
+
+    async def _enter(self, group: Group) -> int:
+        """Join the next batch (the places taken); the last record's number once durable."""
+        try:
+            self._check_open()
+        except JournalError:
+            self._release(len(group.blocks))
+            raise
+        return await asyncio.shield(self._enqueue(group))
+
+    def _enqueue(self, group: Group) -> asyncio.Future[int]:
+        assert self._queue is not None
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.waiters.append(_Waiter(group, future))
+        self._queue.wakeup.set()
+        return future
 
     def _fits(self, n: int) -> bool:
         return self._waiting == 0 or self._waiting + n <= self.max_pending

@@ -337,3 +337,32 @@ def test_an_append_cancelled_while_waiting_gives_its_place_back(
     assert [r.pdu for r in Journal.open(tmp_path).read(0, 100)] == [
         pdu(n) for n in (*range(4), 8, 9)
     ]
+
+
+def test_submit_joins_the_batch_without_a_task_and_waits_its_turn_when_backlogged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The listener submits one read's records from a protocol callback: with room they join
+    # the next batch as they are (a plain future); past max_pending they queue in order
+    # behind the ones already waiting, exactly as append_many would.
+    gate = __import__("threading").Event()
+    real_fsync = os.fsync
+
+    async def main() -> None:
+        j = Journal.open(tmp_path, max_pending=10)
+        monkeypatch.setattr(segments_module.os, "fsync", lambda fd: (gate.wait(5), real_fsync(fd)))
+        await j.start()
+        first = j.submit(blocks(range(0, 6)))
+        assert not isinstance(first, asyncio.Task) and j.waiting == 6
+        second = j.submit(blocks(range(6, 12)))  # 12 > 10: waits for room, in a task
+        third = j.submit(blocks(range(12, 14)))  # behind it, in order, though it would fit
+        await asyncio.sleep(0.05)
+        assert isinstance(second, asyncio.Task) and isinstance(third, asyncio.Task)
+        assert j.waiting == 6 and j.backlogged and not any(f.done() for f in (second, third))
+        gate.set()
+        assert await asyncio.gather(first, second, third) == [6, 12, 14]
+        assert j.waiting == 0
+        await j.close()
+
+    asyncio.run(main())
+    assert [r.pdu for r in Journal.open(tmp_path).read(0, 100)] == [pdu(n) for n in range(14)]
