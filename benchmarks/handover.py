@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from custodio.handover.layout import Recognizer
 from custodio.handover.pdu import Mark, StreamFramer, decode
@@ -76,15 +77,20 @@ class Server:
             ln.split("://", 1)[1].split("/")[0].strip() for ln in lines
         )
         self.receiver_only = receiver_only
+        self.mark: int | None = None  # delays recorded by the end of the warm-up
 
     def health(self) -> dict[str, float]:
         if self.receiver_only:
-            assert self.proc.stdin is not None and self.proc.stdout is not None
-            self.proc.stdin.write("\n")
-            self.proc.stdin.flush()
-            return dict(json.loads(self.proc.stdout.readline()))
+            return dict(self.ask(""))
         with urllib.request.urlopen(f"http://{self.http}/health", timeout=60) as reply:
             return dict(json.loads(reply.read())["handover"])
+
+    def ask(self, line: str) -> Any:
+        """One request to the receiver alone (see handover_receiver.py), its answer."""
+        assert self.receiver_only and self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
 
     def cpu(self) -> float:
         return cpu_seconds(self.proc.pid)
@@ -97,10 +103,23 @@ class Server:
             pid = int(json.loads(reply.read())["assembly"].get("pid", 0))
         return cpu_seconds(pid) if pid else 0.0
 
-    def wait_durable(self, total: int) -> dict[str, float]:
-        while (h := self.health())["pdus_durable"] < total:  # health is not free: not too often
-            time.sleep(0.05)
-        return h
+    def wait_durable(self, total: int, warmup: float | None = None) -> dict[str, float]:
+        """Wait until ``total`` PDUs are durable; the health counters then. Polling stays
+        cheap (health sorts the delays: ≈ 3 ms of the receiver's loop each time): the
+        receiver alone is asked for its count only, `custodio serve` 4 times a second. With
+        ``warmup``, the receiver alone marks the delays recorded after that many seconds."""
+        start = time.monotonic()
+        while True:
+            if warmup is not None and time.monotonic() - start >= warmup:
+                self.mark, warmup = int(self.ask("mark")), None
+            if self.receiver_only:
+                if self.ask("durable")["pdus_durable"] >= total:
+                    return self.health()
+                time.sleep(0.05)
+            else:
+                if (h := self.health())["pdus_durable"] >= total:
+                    return h
+                time.sleep(0.25)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -132,6 +151,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="file keeping the recorded streams")
     parser.add_argument("--receiver-only", action="store_true", help="no assembler beside it")
     parser.add_argument("--no-decode", action="store_true", help="skip the decode rates")
+    parser.add_argument(
+        "--warmup", type=float, default=5.0,
+        help="receiver alone: also report the delays after this many seconds of replay",
+    )  # fmt: skip
     args = parser.parse_args()
     print("load average (1, 5, 15 min) at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory(prefix="custodio-bench-") as scratch:
@@ -185,9 +208,10 @@ def replayed(args: argparse.Namespace, streams: list[Stream], scratch: Path) -> 
         octets = copies * sum(len(s.data) for s in streams)
         cpu0, acpu0, t0 = server.cpu(), server.assembler_cpu(), time.monotonic()
         replay(streams * copies, pair(server.hi2), pair(server.hi3), args.rate)
-        h = server.wait_durable(total)
+        h = server.wait_durable(total, args.warmup if args.receiver_only else None)
         elapsed, cpu = time.monotonic() - t0, server.cpu() - cpu0
         assembler = server.assembler_cpu() - acpu0
+        spread = server.ask(f"delays {server.mark or 0}") if args.receiver_only else None
     finally:
         server.stop()
     pace = "as fast as accepted" if args.rate is None else f"at {args.rate:,.0f} PDUs/s"
@@ -195,6 +219,14 @@ def replayed(args: argparse.Namespace, streams: list[Stream], scratch: Path) -> 
     print(f"replay into {what}: {copies} x {len(streams)} recorded streams at once, {pace}")
     print(f"  {total:,} PDUs, {octets / 1e6:.1f} MB")
     summary(int(h["pdus_durable"]), elapsed, cpu, h)
+    if spread is not None:
+        a, b = spread["all"], spread["after"]
+        print(f"  every read of the run: p50 {a['p50']} ms, p99 {a['p99']} ms, max {a['max']} ms")
+        if server.mark is not None:
+            print(
+                f"  after the first {args.warmup:g} s ({b['reads']:,} reads): p50 {b['p50']} ms,"
+                f" p99 {b['p99']} ms, max {b['max']} ms"
+            )
     if not args.receiver_only:
         print(f"  assembler process CPU meanwhile {assembler:.2f} s (not in the figure above)")
 
@@ -203,7 +235,8 @@ def summary(n: int, elapsed: float, cpu: float, h: dict[str, float]) -> None:
     print(f"durable in the journal: {n:,} PDUs in {elapsed:.2f} s")
     print(f"  {n / elapsed:>12,.0f} PDUs/s   {h['bytes_durable'] / elapsed / 1e6:8.1f} MB/s")
     print(f"  server CPU {cpu:.2f} s = {cpu / n * 1e6:.1f} µs per PDU")
-    print(f"  socket -> durable delay p50 {h['delay_ms_p50']} ms, p99 {h['delay_ms_p99']} ms")
+    latest = f"p50 {h['delay_ms_p50']} ms, p99 {h['delay_ms_p99']} ms"
+    print(f"  socket -> durable delay (/health, the latest reads) {latest}")
     recognised = f"recognised layouts {h.get('pdus_recognised', 0) / max(1, n):.1%}"
     print(f"  {recognised}, malformed {h['malformed']}, sequence {h['sequence']}")
 

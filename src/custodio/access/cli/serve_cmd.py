@@ -10,6 +10,7 @@ from custodio.access import vaults
 from custodio.access.assembly_process import RememberedSecrets
 from custodio.access.cli.context import Context, pass_context, read_secret
 from custodio.access.server import Endpoint, Endpoints, Server
+from custodio.handover.runtime import quiet_collector
 
 
 @click.command()
@@ -38,6 +39,7 @@ def serve(ctx: Context, hi2: str | None, hi3: str | None, http: str | None) -> N
         hi3=Endpoint.parse(hi3 or settings.hi3),
     )
     server = Server(svc, endpoints, click.echo, vault, secrets.given)
+    quiet_collector()
     asyncio.run(server.run())
 
 
