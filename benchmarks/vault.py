@@ -1,6 +1,7 @@
 """Vault throughput: put/get of 4 MiB objects on the local backend, beside a bare
 write+fsync loop and `borg create` (repokey-blake2) on the same bytes, alternating the
-three in each round; then peak memory while streaming a 2 GiB object.
+three in each round (and put with compression off, ``put0``: what the rest of a put costs);
+then peak memory while streaming a 2 GiB object.
 
     .venv/bin/python benchmarks/vault.py [--rounds 5] [--objects 32] [--big-gib 2]
 """
@@ -25,7 +26,7 @@ from custodio.vault.backends.fs import DirectoryBackend
 from custodio.vault.envelope import Kind
 from custodio.vault.index import MemoryIndex
 from custodio.vault.providers.keyfile import KeyFileProvider
-from custodio.vault.store import Vault
+from custodio.vault.store import Vault, VaultSettings
 
 MiB = 1024 * 1024
 
@@ -88,7 +89,9 @@ def run_rounds(args: argparse.Namespace, work: Path) -> None:
     borg = shutil.which("borg") or str(Path(sys.executable).parent / "borg")
     has_borg = Path(borg).exists()
     provider = KeyFileProvider.create(work / "keys", "bench", scrypt_n=2**14)
-    results: dict[str, list[float]] = {"put": [], "put2": [], "get": [], "bare": [], "borg": []}
+    results: dict[str, list[float]] = {
+        "put": [], "put0": [], "put2": [], "get": [], "bare": [], "borg": []
+    }  # fmt: skip
     total = args.objects * 4 * MiB
     for rnd in range(args.rounds):
         files = [audio_like(4 * MiB - 8, rnd * 1000 + i) for i in range(args.objects)]
@@ -97,12 +100,15 @@ def run_rounds(args: argparse.Namespace, work: Path) -> None:
         bare_loop(files, src)  # borg's input, written outside the timing
         vault = Vault(DirectoryBackend(work / f"vault{rnd}"), MemoryIndex(), provider)
         vault2 = Vault(DirectoryBackend(work / f"vault2-{rnd}"), MemoryIndex(), provider)
+        plain = VaultSettings(zstd_level=0)  # no compression: what the rest of put costs
+        vault0 = Vault(DirectoryBackend(work / f"vault0-{rnd}"), MemoryIndex(), provider, plain)
         refs: list[str] = []
         bare_dir = work / f"bare{rnd}"
         bare_dir.mkdir()
         results["put"].append(total / timed(put_all, vault, files, refs) / MiB)
         results["bare"].append(total / timed(bare_loop, files, bare_dir) / MiB)
         results["put2"].append(total / timed(put_threads, vault2, files) / MiB)
+        results["put0"].append(total / timed(put_all, vault0, files, []) / MiB)
         if has_borg:
             repo = work / f"borg{rnd}"
             borg_init(borg, repo)
@@ -113,6 +119,7 @@ def run_rounds(args: argparse.Namespace, work: Path) -> None:
             bare_dir,
             work / f"vault{rnd}",
             work / f"vault2-{rnd}",
+            work / f"vault0-{rnd}",
             work / f"borg{rnd}",
         ):
             shutil.rmtree(path, ignore_errors=True)
@@ -126,6 +133,7 @@ def report(results: dict[str, list[float]]) -> None:
         print(f"{key:5s} median {value:8.1f} MB/s   rounds: {rounds}")
     print(f"put / bare loop = {med['put'] / med['bare']:.2f}  (target >= 0.85)")
     print(f"put2 / bare     = {med['put2'] / med['bare']:.2f}  (two puts in flight)")
+    print(f"put0 / bare     = {med['put0'] / med['bare']:.2f}  (compression off)")
     if "borg" in med:
         print(f"put / borg      = {med['put'] / med['borg']:.2f}  (target >= 2.5)")
     print(f"get             = {med['get']:.0f} MB/s (target >= 300)")
