@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,19 @@ def fill(journal: Journal, count: int, start: int = 0) -> list[int]:
 
 def active_path(tmp_path: Path) -> Path:
     return sorted((tmp_path / "segments").iterdir())[-1]
+
+
+def hold_fsync(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """A slow disk: every fsync from now on waits for the returned gate (then runs)."""
+    gate = threading.Event()
+    real_fsync = os.fsync
+
+    def held(fd: int) -> None:
+        gate.wait(5)
+        real_fsync(fd)
+
+    monkeypatch.setattr(segments_module.os, "fsync", held)
+    return gate
 
 
 def test_records_survive_reopen(tmp_path: Path) -> None:
@@ -194,16 +208,9 @@ def test_group_commit_batches_concurrent_appends(
 
 
 def test_backpressure_when_queue_is_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    gate = __import__("threading").Event()
-    real_fsync = os.fsync
-
-    def slow_fsync(fd: int) -> None:
-        gate.wait(5)
-        real_fsync(fd)
-
     async def main() -> None:
         j = Journal.open(tmp_path, max_pending=4)
-        monkeypatch.setattr(segments_module.os, "fsync", slow_fsync)
+        gate = hold_fsync(monkeypatch)
         await j.start()
         tasks = [asyncio.create_task(j.append(routing(n), pdu(n))) for n in range(10)]
         await asyncio.sleep(0.05)
@@ -291,12 +298,9 @@ def test_append_many_numbers_a_chunk_consecutively_with_one_future(tmp_path: Pat
 def test_append_many_waits_its_turn_and_a_large_one_goes_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gate = __import__("threading").Event()
-    real_fsync = os.fsync
-
     async def main() -> None:
         j = Journal.open(tmp_path, max_pending=10)
-        monkeypatch.setattr(segments_module.os, "fsync", lambda fd: (gate.wait(5), real_fsync(fd)))
+        gate = hold_fsync(monkeypatch)
         await j.start()
         first = asyncio.create_task(j.append_many(blocks(range(0, 6))))
         second = asyncio.create_task(j.append_many(blocks(range(6, 12))))  # 12 > 10: waits
@@ -316,12 +320,9 @@ def test_append_many_waits_its_turn_and_a_large_one_goes_alone(
 def test_an_append_cancelled_while_waiting_gives_its_place_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gate = __import__("threading").Event()
-    real_fsync = os.fsync
-
     async def main() -> None:
         j = Journal.open(tmp_path, max_pending=4)
-        monkeypatch.setattr(segments_module.os, "fsync", lambda fd: (gate.wait(5), real_fsync(fd)))
+        gate = hold_fsync(monkeypatch)
         await j.start()
         first = asyncio.create_task(j.append_many(blocks(range(0, 4))))
         cancelled = asyncio.create_task(j.append_many(blocks(range(4, 8))))
@@ -345,12 +346,9 @@ def test_submit_joins_the_batch_without_a_task_and_waits_its_turn_when_backlogge
     # The listener submits one read's records from a protocol callback: with room they join
     # the next batch as they are (a plain future); past max_pending they queue in order
     # behind the ones already waiting, exactly as append_many would.
-    gate = __import__("threading").Event()
-    real_fsync = os.fsync
-
     async def main() -> None:
         j = Journal.open(tmp_path, max_pending=10)
-        monkeypatch.setattr(segments_module.os, "fsync", lambda fd: (gate.wait(5), real_fsync(fd)))
+        gate = hold_fsync(monkeypatch)
         await j.start()
         first = j.submit(blocks(range(0, 6)))
         assert not isinstance(first, asyncio.Task) and j.waiting == 6
