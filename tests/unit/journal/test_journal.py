@@ -52,6 +52,16 @@ def hold_fsync(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     return gate
 
 
+async def on_slow_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, max_pending: int
+) -> tuple[Journal, threading.Event]:
+    """A started journal whose fsyncs wait for the returned gate."""
+    j = Journal.open(tmp_path, max_pending=max_pending)
+    gate = hold_fsync(monkeypatch)
+    await j.start()
+    return j, gate
+
+
 def test_records_survive_reopen(tmp_path: Path) -> None:
     j = Journal.open(tmp_path)
     assert fill(j, 5) == [1, 2, 3, 4, 5]
@@ -209,9 +219,7 @@ def test_group_commit_batches_concurrent_appends(
 
 def test_backpressure_when_queue_is_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     async def main() -> None:
-        j = Journal.open(tmp_path, max_pending=4)
-        gate = hold_fsync(monkeypatch)
-        await j.start()
+        j, gate = await on_slow_disk(tmp_path, monkeypatch, max_pending=4)
         tasks = [asyncio.create_task(j.append(routing(n), pdu(n))) for n in range(10)]
         await asyncio.sleep(0.05)
         assert j.waiting == 4  # the other six are held back before entering the queue
@@ -299,9 +307,7 @@ def test_append_many_waits_its_turn_and_a_large_one_goes_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def main() -> None:
-        j = Journal.open(tmp_path, max_pending=10)
-        gate = hold_fsync(monkeypatch)
-        await j.start()
+        j, gate = await on_slow_disk(tmp_path, monkeypatch, max_pending=10)
         first = asyncio.create_task(j.append_many(blocks(range(0, 6))))
         second = asyncio.create_task(j.append_many(blocks(range(6, 12))))  # 12 > 10: waits
         large = asyncio.create_task(j.append_many(blocks(range(12, 40))))  # > max: alone
@@ -321,9 +327,7 @@ def test_an_append_cancelled_while_waiting_gives_its_place_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def main() -> None:
-        j = Journal.open(tmp_path, max_pending=4)
-        gate = hold_fsync(monkeypatch)
-        await j.start()
+        j, gate = await on_slow_disk(tmp_path, monkeypatch, max_pending=4)
         first = asyncio.create_task(j.append_many(blocks(range(0, 4))))
         cancelled = asyncio.create_task(j.append_many(blocks(range(4, 8))))
         after = asyncio.create_task(j.append_many(blocks(range(8, 10))))
@@ -347,9 +351,7 @@ def test_submit_joins_the_batch_without_a_task_and_waits_its_turn_when_backlogge
     # the next batch as they are (a plain future); past max_pending they queue in order
     # behind the ones already waiting, exactly as append_many would.
     async def main() -> None:
-        j = Journal.open(tmp_path, max_pending=10)
-        gate = hold_fsync(monkeypatch)
-        await j.start()
+        j, gate = await on_slow_disk(tmp_path, monkeypatch, max_pending=10)
         first = j.submit(blocks(range(0, 6)))
         assert not isinstance(first, asyncio.Task) and j.waiting == 6
         second = j.submit(blocks(range(6, 12)))  # 12 > 10: waits for room, in a task

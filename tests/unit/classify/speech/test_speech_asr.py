@@ -4,6 +4,10 @@ Whisper base is loaded once per session (conftest). Each direction is transcribe
 (module fixtures) and the tests read the result: planted watch-list words come back with
 their second in the audio, the spoken phone number comes back as digits, the language is
 told, an empty segment is flagged, and the time limit stops the temperature fallback.
+
+Two tests set module settings with ``monkeypatch`` (the log-probability threshold, the
+temperatures, the per-segment time limit) to drive the real model down its fallback and
+sampling paths on demand; nothing is replaced, the real Whisper model decodes throughout.
 """
 
 from __future__ import annotations
