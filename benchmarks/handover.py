@@ -47,8 +47,13 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """CPU seconds of ``pid`` so far: (user, system)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS  # utime, stime
 
 
 def pair(text: str) -> tuple[str, int]:
@@ -206,10 +211,12 @@ def replayed(args: argparse.Namespace, streams: list[Stream], scratch: Path) -> 
     try:
         total = copies * sum(s.pdus for s in streams)
         octets = copies * sum(len(s.data) for s in streams)
+        sys0 = cpu_split(server.proc.pid)[1]
         cpu0, acpu0, t0 = server.cpu(), server.assembler_cpu(), time.monotonic()
         replay(streams * copies, pair(server.hi2), pair(server.hi3), args.rate)
         h = server.wait_durable(total, args.warmup if args.receiver_only else None)
         elapsed, cpu = time.monotonic() - t0, server.cpu() - cpu0
+        system = cpu_split(server.proc.pid)[1] - sys0
         assembler = server.assembler_cpu() - acpu0
         spread = server.ask(f"delays {server.mark or 0}") if args.receiver_only else None
     finally:
@@ -219,8 +226,11 @@ def replayed(args: argparse.Namespace, streams: list[Stream], scratch: Path) -> 
     print(f"replay into {what}: {copies} x {len(streams)} recorded streams at once, {pace}")
     print(f"  {total:,} PDUs, {octets / 1e6:.1f} MB")
     summary(int(h["pdus_durable"]), elapsed, cpu, h)
+    print(f"  of the server's CPU, in the kernel (socket reads, journal writes) {system:.2f} s")
     if spread is not None:
         a, b = spread["all"], spread["after"]
+        per = f"{total / max(1, a['reads']):.0f} PDUs each"
+        print(f"  {a['reads']:,} reads ({per}), {h['journal_batches']:,} journal batches")
         print(f"  every read of the run: p50 {a['p50']} ms, p99 {a['p99']} ms, max {a['max']} ms")
         if server.mark is not None:
             print(

@@ -65,6 +65,7 @@ class Layout:
         "operator_id",
         "pattern",
         "sequence_at",
+        "size",
         "stream",
         "stream_key",
         "tail",
@@ -77,6 +78,7 @@ class Layout:
         if not raw.startswith(key) or any(start < len(key) for _, start, _, _ in marks):
             key = b""  # not a header key of this PDU: the pattern covers the whole of it
         self.key = key
+        self.size = len(raw)  # its outer length octets are in the key (or the pattern)
         plan = _Plan(raw, marks, len(key))
         self.pattern = _compiled(plan.pattern)
         self.sequence_at = plan.sequence_at
@@ -94,20 +96,8 @@ class Layout:
             decoded.cin, channel,
         )  # fmt: skip
 
-    def match(self, buf: bytes, pos: int, end: int) -> tuple[int, bytes] | None:
-        """``(sequence number, routing head)`` when ``buf[pos:end]`` has this layout."""
-        if (
-            not buf.startswith(self.key, pos)
-            or self.pattern.fullmatch(buf, pos + len(self.key), end) is None
-            or (self.checks and not self._in_range(buf, pos))
-        ):
-            return None
-        start, stop = self.sequence_at
-        seq = int.from_bytes(buf[pos + start : pos + stop], "big")
-        d = self.direction_at
-        return seq, self.heads[buf[pos + d] if d >= 0 else 0]
-
-    def _in_range(self, buf: bytes, pos: int) -> bool:
+    def in_range(self, buf: bytes, pos: int) -> bool:
+        """Whether the INTEGERs whose range the pattern cannot express are within it."""
         return all(
             int.from_bytes(buf[pos + start : pos + stop], "big") <= maximum
             for start, stop, maximum in self.checks
@@ -252,19 +242,30 @@ class Recognizer:
         return sum(len(slot.layouts) for slot in self._slots.values())
 
     def match(self, buf: bytes, pos: int, end: int) -> tuple[Layout, int, bytes] | None:
-        """``(layout, sequence number, routing head)`` of a recognised PDU, else None."""
+        """``(layout, sequence number, routing head)`` when the PDU at ``pos`` has a learnt
+        layout, else None. ``end`` is where the octets read so far end: the PDU is the
+        ``layout.size`` octets from ``pos`` (its outer length octets are part of what the
+        layout compares, so this is its framing too), which must all be there."""
         for length in self._lengths:
             slot = self._slots.get(buf[pos : pos + length])
             if slot is None:
                 continue
-            for layout in slot.layouts:
-                found = layout.match(buf, pos, end)
-                if found is not None:
-                    slot.streak = 0
-                    if length != self._lengths[0]:
-                        self._lengths.remove(length)
-                        self._lengths.insert(0, length)
-                    return layout, found[0], found[1]
+            for layout in slot.layouts:  # their key is the slot's (or empty)
+                stop = pos + layout.size
+                if (
+                    stop > end
+                    or layout.pattern.fullmatch(buf, pos + len(layout.key), stop) is None
+                    or (layout.checks and not layout.in_range(buf, pos))
+                ):
+                    continue
+                slot.streak = 0
+                if length != self._lengths[0]:
+                    self._lengths.remove(length)
+                    self._lengths.insert(0, length)
+                start, stop = layout.sequence_at
+                d = layout.direction_at
+                head = layout.heads[buf[pos + d] if d >= 0 else 0]
+                return layout, int.from_bytes(buf[pos + start : pos + stop], "big"), head
             slot.streak += 1
         return None
 

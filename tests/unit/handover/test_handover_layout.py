@@ -29,6 +29,7 @@ from custodio.handover.pdu import (
     PayloadKind,
     StreamFramer,
     decode,
+    frame_length,
     to_routing,
 )
 from custodio.journal.format import encode_connection, encode_routing
@@ -99,9 +100,10 @@ def agrees(recognizer: Recognizer, raw: bytes, pos: int = 0) -> bool:
     known = recognizer.match(raw, pos, len(raw))
     if known is None:
         return False
-    full = full_walk(raw[pos:])
-    assert full is not None, "the fast path accepted a PDU the full walk refuses"
     layout, seq, head = known
+    assert frame_length(raw, pos) == layout.size, "framed otherwise than the stream framer"
+    full = full_walk(raw[pos : pos + layout.size])
+    assert full is not None, "the fast path accepted a PDU the full walk refuses"
     fast = head + seq.to_bytes(4, "big") + layout.tail + encode_connection(CONNECTION)
     assert fast == encode_routing(to_routing(full, CHANNEL, CONNECTION))
     stream = (full.liid, full.operator_id, full.network_element_id or b"", full.cin, CHANNEL)
@@ -268,18 +270,33 @@ def test_calls_of_one_shape_share_one_compiled_pattern() -> None:
     assert layouts[0].pattern is layouts[1].pattern is layouts[2].pattern
 
 
-def test_a_layout_alone_checks_the_header_octets_it_does_not_pattern() -> None:
-    # The pattern starts after the header key; the layout compares the key's octets itself,
-    # so a PDU of another LIID or CIN of the same shape is not taken for this call's.
+def test_a_pdu_of_another_call_of_the_same_shape_is_not_taken_for_this_one() -> None:
+    # The pattern starts after the header key and is shared by every call of one shape;
+    # the key's octets (LIID, CIN) are what find the layout, so a PDU of another call is
+    # not taken for this call's.
     template = GENERATED[0]
     recognizer, _, _ = learnt(template)
-    found = recognizer.match(template, 0, len(template))
-    assert found is not None
-    layout = found[0]
     other_call = cc(300, T0, Direction.FROM_TARGET, bytes(range(160))).replace(
         b"ES-LIID-0001", b"ES-LIID-0002"
     )
     assert len(other_call) == len(template) and full_walk(other_call) is not None
-    assert layout.match(template, 0, len(template)) is not None
-    assert layout.match(other_call, 0, len(other_call)) is None
+    assert recognizer.match(template, 0, len(template)) is not None
     assert recognizer.match(other_call, 0, len(other_call)) is None
+
+
+def test_the_recognizer_frames_a_read_as_the_stream_framer_does() -> None:
+    # A learnt layout's length octets are part of what it compares, so a recognised PDU is
+    # also framed: back to back in a read, each one ends where the framer says; one the
+    # read cut short is left for the next read.
+    recognizer, _, _ = learnt(GENERATED[0])
+    pdus = [cc(301 + n, T0, Direction(1 + n % 2), bytes((n,)) * 160) for n in range(3)]
+    read = b"".join(pdus)
+    pos = 0
+    for pdu in pdus:
+        known = recognizer.match(read, pos, len(read))
+        assert known is not None and known[0].size == len(pdu) == frame_length(read, pos)
+        pos += known[0].size
+    assert pos == len(read)
+    cut = len(pdus[0]) + len(pdus[1]) - 1
+    assert recognizer.match(read, 0, cut) is not None
+    assert recognizer.match(read, len(pdus[0]), cut) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,17 @@ def make_golden() -> bytes:
 
 def test_format_is_stable() -> None:
     assert make_golden() == golden_bytes()
+
+
+@pytest.mark.parametrize("size", [0, 1, 31, 64, 337, 4096, 70_000])
+def test_record_crc_is_zlibs_crc32_whatever_the_pdu_size(size: int) -> None:
+    # The CRC is computed by zlib-ng (faster on small parts); the format says zlib's CRC-32,
+    # and zlib-ng takes other code paths for other lengths: every one must give zlib's.
+    pdu = bytes((n * 131 + 7) % 256 for n in range(size))
+    raw = encode_record(9, 1, encode_routing(GOLDEN_ROUTING), pdu)
+    header_octets = RECORD_HEADER_SIZE - 4
+    stored = int.from_bytes(raw[header_octets:RECORD_HEADER_SIZE], "big")
+    assert stored == zlib.crc32(raw[:header_octets] + raw[RECORD_HEADER_SIZE:])
 
 
 def test_golden_parses_back() -> None:
