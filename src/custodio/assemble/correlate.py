@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 from custodio.assemble import iri, pcap, sip
 from custodio.assemble.attribution import OUTSIDE_VALIDITY, Attribution
+from custodio.assemble.fastcc import RTPFields
 from custodio.assemble.media import Stream
-from custodio.assemble.rtp import RTPPacket, parse_ip, parse_rtp, parse_udp
+from custodio.assemble.rtp import Endpoint, RTPPacket, parse_ip, parse_rtp, parse_udp
 from custodio.assemble.sip import MediaAddress
 from custodio.assemble.spool import MEMORY, Sink, Spool
 from custodio.assemble.status import SeqTracker
@@ -28,6 +29,7 @@ from custodio.handover.pdu import (
     IRIContentsKind,
     IRIItem,
     IRIType,
+    MicroTime,
 )
 
 Key = tuple[str, str, int | None]  # operator, LIID, CIN
@@ -80,11 +82,15 @@ class PartyKey:
 
 def pdu_time(pdu: DecodedPDU, received_ns: int) -> datetime:
     """When the PDU's content happened: its header time, else when it was received."""
-    if pdu.micro_timestamp is not None:
-        micro = pdu.micro_timestamp
+    return header_time(pdu.micro_timestamp, pdu.timestamp, received_ns)
+
+
+def header_time(micro: MicroTime | None, timestamp: datetime | None, received_ns: int) -> datetime:
+    """:func:`pdu_time` from the header's two time stamps."""
+    if micro is not None:
         return datetime.fromtimestamp(micro.seconds, UTC).replace(microsecond=micro.microseconds)
-    if pdu.timestamp is not None and pdu.timestamp.tzinfo is not None:
-        return pdu.timestamp.astimezone(UTC)
+    if timestamp is not None and timestamp.tzinfo is not None:
+        return timestamp.astimezone(UTC)
     return datetime.fromtimestamp(received_ns / 1e9, UTC)
 
 
@@ -136,19 +142,42 @@ class Comm:
     def apply(self, seq: int, received_ns: int, channel: int, pdu: DecodedPDU) -> None:
         raw = bytes(pdu.raw)
         at = pdu_time(pdu, received_ns)
+        number = None if pdu.tri is not None else pdu.sequence_number
+        quarantined = self._enter(seq, received_ns, channel, raw, number)
+        for iri_item in pdu.iri:
+            self._apply_iri(iri_item, at, received_ns)
+        if pdu.cc and self._content_kept(at, seq, raw, quarantined=quarantined):
+            for cc_item in pdu.cc:
+                self._media(cc_item, pdu.sequence_number, at)
+
+    def apply_rtp(self, seq: int, received_ns: int, channel: int, rtp: RTPFields) -> None:
+        """:meth:`apply` for a CC PDU of one bare RTP packet that a template read (the
+        assembler's fast lane): the same effects, without the decoded objects."""
+        at = header_time(rtp.micro_timestamp, rtp.timestamp, received_ns)
+        quarantined = self._enter(seq, received_ns, channel, rtp.raw, rtp.sequence_number)
+        if self._content_kept(at, seq, rtp.raw, quarantined=quarantined):
+            stream = self._rtp_stream(("rtp", None, None, rtp.ssrc), None, None)
+            stream.add_rtp_fields(rtp.rtp_sequence, rtp.rtp_timestamp, rtp.payload_type,
+                                  rtp.payload, _label(rtp.direction), at)  # fmt: skip
+
+    def _enter(
+        self, seq: int, received_ns: int, channel: int, raw: bytes, number: int | None
+    ) -> bool:
+        """What every record does: activity, the episode (its seal), the channel's sequence
+        ``number`` (none for TRI); whether its traffic is quarantined whole (and held)."""
         self.last_seq = max(self.last_seq, seq)
         self.last_activity_ns = max(self.last_activity_ns, received_ns)
         self.episode.add(seq, raw)
-        if pdu.tri is None:
+        if number is not None:
             name = "hi2" if channel == 2 else "hi3" if channel == 3 else f"channel-{channel}"
-            self.sequences.setdefault(name, SeqTracker()).see(pdu.sequence_number)
+            tracker = self.sequences.get(name)
+            if tracker is None:
+                tracker = self.sequences[name] = SeqTracker()
+            tracker.see(number)
         whole = self.attribution.quarantine_reason("traffic")
         if whole is not None:
             self._hold("all", seq, raw)
-        for item in pdu.iri:
-            self._apply_iri(item, at, received_ns)
-        if pdu.cc:
-            self._apply_cc(pdu, at, seq, raw, quarantined=whole is not None)
+        return whole is not None
 
     def _hold(self, data_kind: str, seq: int, raw: bytes, reason: str | None = None) -> None:
         name = data_kind if reason is None else f"{data_kind}:{reason}"
@@ -219,28 +248,26 @@ class Comm:
         elif status >= 300 and self.answer_at is None:
             self.outcome = _OUTCOMES.get(status, "failed")
 
-    def _apply_cc(self, pdu: DecodedPDU, at: datetime, seq: int, raw: bytes, *,
-                  quarantined: bool) -> None:  # fmt: skip
+    def _content_kept(self, at: datetime, seq: int, raw: bytes, *, quarantined: bool) -> bool:
+        """A CC record: whether its media may be kept visible (else it is held, or is
+        already, with the whole of a quarantined communication's traffic)."""
         self.cc = True
         if quarantined:
-            return
+            return False
         if self.attribution.quarantine_reason("content") is not None:
             self._hold("content", seq, raw)
-            return
+            return False
         if not self.attribution.covers(at):  # this packet is outside the warrant's windows
             self._hold("content", seq, raw, OUTSIDE_VALIDITY)
-            return
+            return False
         if self.answer_at is None and self.kind != "sms":
             self.answer_at = at
             self.outcome = self.outcome or "answered"
             self.dirty = True
-        for item in pdu.cc:
-            self._media(item, pdu.sequence_number, at)
+        return True
 
     def _media(self, item: CCItem, pdu_seq: int, at: datetime) -> None:
-        label = LABELS.get(
-            Direction.UNKNOWN if item.direction is None else item.direction, "unknown"
-        )
+        label = _label(item.direction)
         if item.contents_kind is CCContentsKind.PSTN_ISDN:
             key: tuple[object, ...] = ("pstn", item.cc_link_id, label)
             stream = self.streams.get(key) or self.streams.setdefault(
@@ -263,11 +290,15 @@ class Comm:
                 self.undecoded_cc += 1
             return
         key = ("rtp", packet.source, packet.destination, packet.ssrc)
+        self._rtp_stream(key, packet.source, packet.destination).add_rtp(packet, label, at)
+
+    def _rtp_stream(
+        self, key: tuple[object, ...], source: Endpoint | None, destination: Endpoint | None
+    ) -> Stream:
         found = self.streams.get(key)
         if found is None:
-            found = self.streams[key] = Stream(key, packet.source, packet.destination,
-                                               spool=self.spool)  # fmt: skip
-        found.add_rtp(packet, label, at)
+            found = self.streams[key] = Stream(key, source, destination, spool=self.spool)
+        return found
 
     def replay_cc(self, pdu: DecodedPDU, received_ns: int) -> None:
         """An earlier episode's CC, applied to the media only (a re-opened call's audio is
@@ -322,6 +353,12 @@ class Comm:
         )
         get = self.dialog.media.get
         return (get(target_ip) if target_ip else None), (get(other_ip) if other_ip else None)
+
+
+def _label(direction: Direction | None) -> str:
+    """The operator's payloadDirection as a stream label (which is the target's is decided
+    from the signalling at close)."""
+    return LABELS.get(Direction.UNKNOWN if direction is None else direction, "unknown")
 
 
 def _e164_like(text: str) -> str:

@@ -8,8 +8,9 @@ journal holds the records. :class:`Follower` reads the call's IRI and CC records
 ``open_seq`` up to that position, applies them to its own :class:`Comm` with the same
 code as the assembler (streams, reorder window, decoding, which stream is the target's)
 and hands out the octets placed since the last call. Audio is therefore behind the
-network by the assembler's step (a fraction of a second when it keeps up), the reorder
-window (``media.WINDOW`` packets, 1.3 s) and the poll interval.
+network by the assembler's step (a fraction of a second when it keeps up) and the poll
+interval; packets that arrive in order are placed at once, the reorder window
+(``media.WINDOW`` packets, 1.3 s) holds back only what waits for a missing packet.
 
 Simplification: records are matched by their (operator, LIID, CIN); a SIP dialog carried
 under a second CIN (joined by Call-ID in the assembler) is not followed live.

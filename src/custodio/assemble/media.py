@@ -10,6 +10,12 @@ place was passed (reordered beyond the window) still fills its hole, else it is 
 as ``late``. Duplicates are dropped. PSTN CC frames are ordered by the PDU sequence number.
 So an open call holds a bounded window per stream in memory, whatever its length.
 
+Once an RTP stream has started (its first packet placed), a packet that continues the
+placed ones with no hole between is placed at once instead of waiting in the window: the
+window would place it next anyway, as the lowest, whatever arrived after it; only
+packets above a hole wait, for it to be filled or for the window to fill. The octets and
+counts are those of the full window; the audio is only ready sooner.
+
 At close (or for a live listener, continuously) :meth:`Stream.drain` places what is left;
 :func:`join` makes the audio of one direction. Which stream is the target's is decided by
 :mod:`custodio.assemble.closing`.
@@ -32,7 +38,7 @@ from custodio.assemble.wav import CODEC_NAMES, PCMA, SILENCE
 StreamKey = tuple[object, ...]
 MAX_GAP_SAMPLES = 8000 * 60  # a hole longer than a minute is recorded, not filled
 WINDOW = 64  # packets held for reordering: 1.28 s of 20 ms packets
-RECENT = 256  # sequence numbers remembered once placed (5 s): duplicates vs late ones
+RECENT = 256 + WINDOW  # numbers remembered once placed (6.4 s): duplicates vs late ones
 _PSTN = -1  # the "timestamp" of a PSTN frame before its place is known
 
 
@@ -79,9 +85,16 @@ class Stream:
     # --- arriving packets ------------------------------------------------------------
 
     def add_rtp(self, packet: RTPPacket, label: str, at: datetime | None) -> None:
+        self.add_rtp_fields(packet.sequence, packet.timestamp, packet.payload_type,
+                            packet.payload, label, at)  # fmt: skip
+
+    def add_rtp_fields(
+        self, sequence: int, timestamp: int, payload_type: int, payload: bytes, label: str,
+        at: datetime | None,
+    ) -> None:  # fmt: skip
+        """:meth:`add_rtp` from the packet's fields (the assembler's fast lane)."""
         self._seen(label, at)
-        self._add(self._extend(packet.sequence), packet.timestamp, packet.payload_type,
-                  packet.payload)  # fmt: skip
+        self._add(self._extend(sequence), timestamp, payload_type, payload)
 
     def add_frame(self, pdu_seq: int, data: bytes, label: str, at: datetime | None) -> None:
         """A PSTN CC frame (G.711 A-law octets, no RTP), ordered by the PDU's sequence."""
@@ -108,14 +121,22 @@ class Stream:
         if ext in self._window or self._recent[ext % RECENT] == ext:
             self.duplicates += 1
             return
-        if self._emitted is not None and ext <= self._emitted:
+        emitted = self._emitted
+        if emitted is not None and ext <= emitted:
             self._remember(ext)
             self._place(ext, ts, pt, payload, late=True)
+            return
+        if emitted is not None and ext == emitted + 1 and not self._window and ts != _PSTN:
+            self._emit(ext, ts, pt, payload)  # the next in order, none waiting: at once
             return
         self._window[ext] = (ts, pt, payload)
         heapq.heappush(self._heap, ext)
         if len(self._window) > WINDOW:
             self._pop()
+        if ts != _PSTN and self._emitted is not None:
+            heap = self._heap
+            while heap and heap[0] == self._emitted + 1:  # a hole filled: what waited on it
+                self._pop()
 
     def drain(self) -> None:
         """Place every packet still in the window (the stream ends, or a listener asks)."""
@@ -127,6 +148,9 @@ class Stream:
         ts, pt, payload = self._window.pop(ext)
         if self._base is None and ts == _PSTN:
             self._learn_frames(ext)
+        self._emit(ext, ts, pt, payload)
+
+    def _emit(self, ext: int, ts: int, pt: int, payload: bytes) -> None:
         self._emitted = ext
         self._remember(ext)
         self._place(ext, ts, pt, payload, late=False)

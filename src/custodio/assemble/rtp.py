@@ -21,7 +21,7 @@ class Endpoint:
     port: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RTPPacket:
     sequence: int
     timestamp: int

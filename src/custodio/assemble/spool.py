@@ -37,7 +37,9 @@ class Sink:
         return self.flushed + len(self.tail)
 
     def append(self, data: bytes) -> None:
-        self.write(self.size, data)
+        self.tail += data  # what :meth:`write` does at the end, without its checks
+        if self.path is not None and len(self.tail) >= FLUSH_BYTES:
+            self._flush()
 
     def write(self, offset: int, data: bytes) -> None:
         """Write ``data`` at ``offset`` (at most :attr:`size`: no holes)."""

@@ -196,7 +196,7 @@ class Leaf(enum.IntEnum):
 Mark = tuple[Leaf, int, int, int]  # leaf, content start, content stop, maximum (integers)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MicroTime:
     """``MicroSecondTimeStamp``: seconds since the Unix epoch and microseconds."""
 
@@ -235,7 +235,7 @@ class IRIItem:
         return self.iri_type if self.iri_type is not None else self.record
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CCItem:
     """One ``CCPayload``."""
 
@@ -272,7 +272,7 @@ class TRIItem:
     integrity: IntegrityCheck | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DecodedPDU:
     """What routing needs from one PS-PDU; ``raw`` is the whole PDU as received."""
 

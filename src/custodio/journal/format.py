@@ -37,13 +37,14 @@ FLAG_CIN = 1
 FLAG_QUIRKS = 2
 
 _CRC = struct.Struct(">I")
+_HEADER_AND_CRC = struct.Struct(RECORD_HEADER.format + "I")
 
 
 class JournalCorrupt(JournalError):
     """A journal file does not verify (and is not a torn tail that may be cut)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Routing:
     """The decoded routing fields kept beside each raw PDU."""
 
@@ -60,7 +61,7 @@ class Routing:
     connection: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Record:
     """One journal record as read back."""
 
@@ -109,29 +110,43 @@ def decode_routing(block: bytes | memoryview) -> Routing:
     """Parse a routing block (already covered by the record CRC)."""
     try:
         channel, kind, subkind, direction, flags, pdu_seq, cin = ROUTING_FIXED.unpack_from(block)
-        pos = ROUTING_FIXED.size
-        strings = []
-        for _ in range(4):
-            n = block[pos]
-            strings.append(bytes(block[pos + 1 : pos + 1 + n]))
-            pos += 1 + n
-    except (struct.error, IndexError):
+    except struct.error:
         raise JournalCorrupt("routing block is truncated") from None
-    if pos != len(block):
-        raise JournalCorrupt("routing block has trailing octets")
+    names = bytes(block[ROUTING_FIXED.size :])
+    strings = _NAMES.get(names)
+    if strings is None:  # a stream's records share them: parsed once per stream
+        strings = _parse_names(names)
+        if len(_NAMES) >= _NAMES_KEPT:
+            _NAMES.clear()
+        _NAMES[names] = strings
+    liid, operator_id, network_element_id, connection = strings
+    cin_or_none = cin if flags & FLAG_CIN else None
     return Routing(
-        channel=channel,
-        payload_kind=kind,
-        subkind=subkind,
-        direction=direction,
-        pdu_seq=pdu_seq,
-        liid=strings[0],
-        operator_id=strings[1],
-        network_element_id=strings[2],
-        cin=cin if flags & FLAG_CIN else None,
-        quirks=bool(flags & FLAG_QUIRKS),
-        connection=strings[3].decode("utf-8", "replace"),
-    )
+        channel, kind, subkind, direction, pdu_seq, liid, operator_id, network_element_id,
+        cin_or_none, bool(flags & FLAG_QUIRKS), connection,
+    )  # fmt: skip
+
+
+_NAMES: dict[bytes, tuple[bytes, bytes, bytes, str]] = {}
+_NAMES_KEPT = 4096
+
+
+def _parse_names(names: bytes) -> tuple[bytes, bytes, bytes, str]:
+    """LIID, operator, network element and connection: four length-prefixed strings."""
+    pos = 0
+    strings = []
+    try:
+        for _ in range(4):
+            n = names[pos]
+            strings.append(names[pos + 1 : pos + 1 + n])
+            pos += 1 + n
+    except IndexError:
+        raise JournalCorrupt("routing block is truncated") from None
+    if pos > len(names):
+        raise JournalCorrupt("routing block is truncated")
+    if pos < len(names):
+        raise JournalCorrupt("routing block has trailing octets")
+    return strings[0], strings[1], strings[2], strings[3].decode("utf-8", "replace")
 
 
 def encode_record(seq: int, received_ns: int, routing: bytes, pdu: bytes | memoryview) -> bytes:
@@ -158,7 +173,7 @@ def record_parts(
     return parts
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RecordHeader:
     """The fixed part of a record, parsed."""
 
@@ -178,19 +193,24 @@ def parse_record_header(raw: bytes | memoryview) -> RecordHeader | None:
     """The header, or None if these octets cannot start a record of this version."""
     if len(raw) < RECORD_HEADER_SIZE:
         return None
-    magic, version, kind, meta_len, pdu_len, seq, ns = RECORD_HEADER.unpack_from(raw)
+    magic, version, kind, meta_len, pdu_len, seq, ns, crc = _HEADER_AND_CRC.unpack_from(raw)
     if magic != RECORD_MAGIC or version != VERSION or kind != RECORD_KIND_PDU:
         return None
     if pdu_len > MAX_PDU_LEN:
         return None
-    (crc,) = _CRC.unpack_from(raw, RECORD_HEADER.size)
     return RecordHeader(meta_len, pdu_len, seq, ns, crc)
+
+
+def body_crc_ok(header: RecordHeader, head: bytes, body: bytes) -> bool:
+    """:func:`record_crc_ok` for a record read as its header octets and the rest."""
+    return zlib_ng.crc32(body, zlib_ng.crc32(head[: RECORD_HEADER.size])) == header.crc
 
 
 def record_crc_ok(header: RecordHeader, raw: bytes | memoryview) -> bool:
     """Whether the record in ``raw`` (exactly ``header.size`` octets) matches its CRC."""
     view = memoryview(raw)
-    return crc32(view[: RECORD_HEADER.size], view[RECORD_HEADER_SIZE:]) == header.crc
+    crc = zlib_ng.crc32
+    return crc(view[RECORD_HEADER_SIZE:], crc(view[: RECORD_HEADER.size])) == header.crc
 
 
 def encode_segment_header(first_seq: int, created_ns: int) -> bytes:

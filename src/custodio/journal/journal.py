@@ -404,11 +404,14 @@ class Journal:
             if segment.last_seq <= after_seq or segment.first_seq > until:
                 continue
             offset = self._offset(segment.path, after_seq)
+            resume = None
             for record, end in scan_records(segment.path, offset, after_seq, until):
                 out.append(record)
-                self._resume[segment.path] = (record.seq, end)
+                resume = (record.seq, end)
                 if len(out) >= limit:
                     break
+            if resume is not None:
+                self._resume[segment.path] = resume
             if len(out) >= limit:
                 break
         live = {s.path for s in segments}

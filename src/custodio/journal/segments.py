@@ -20,6 +20,7 @@ from custodio.journal.format import (
     SEGMENT_SUFFIX,
     JournalCorrupt,
     Record,
+    body_crc_ok,
     decode_routing,
     encode_segment_header,
     parse_record_header,
@@ -269,9 +270,7 @@ def scan_records(
             offset += header.size
             if header.seq <= after_seq:
                 continue
-            if len(body) != header.meta_len + header.pdu_len or not record_crc_ok(
-                header, raw + body
-            ):
+            if len(body) != header.meta_len + header.pdu_len or not body_crc_ok(header, raw, body):
                 raise JournalCorrupt(f"{path.name}: record {header.seq} changed on disk")
             routing = decode_routing(body[: header.meta_len])
             yield Record(header.seq, header.received_ns, routing, body[header.meta_len :]), offset

@@ -1,0 +1,137 @@
+"""The assembler's fast lane (a template reads the RTP packet, ``Comm.apply_rtp``) leaves a
+communication exactly as the general path (full decode, ``Comm.apply``) does.
+
+One call's CC, both directions, as a mediator delivers it when things go wrong: packets
+reordered, repeated and lost, a marker bit, other payload types, a packet with a CSRC
+(not the simple form: the general path takes it), header times with and without
+microseconds; under a warrant that allows content, one that allows traffic only, and one
+whose window ends during the call. Everything assembly keeps of the call must be equal.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from custodio.assemble.attribution import Attribution
+from custodio.assemble.correlate import Comm
+from custodio.assemble.fastcc import Templates
+from custodio.assemble.media import join
+from custodio.assemble.wav import PCMA, PCMU
+from custodio.handover import encode as E
+from custodio.handover import media
+from custodio.handover.pdu import Direction, FrameType, MicroTime, decode, to_routing
+from custodio.journal import Record
+
+T0 = datetime(2026, 11, 29, 12, 0, 0, 250_000, tzinfo=UTC)
+PACKETS = 400  # per direction: 8 s
+GSM = 3  # a payload type assembly does not decode (counted, bytes kept in the journal)
+
+
+def _rtp(n: int, ssrc: int, *, payload_type: int = PCMA, csrc: bool = False) -> bytes:
+    frame = bytes((n * 7 + i) % 256 for i in range(media.FRAME_OCTETS))
+    packet = bytearray(media.rtp(n, n * media.FRAME_OCTETS, ssrc, frame, marker=n % 97 == 0))
+    packet[1] = (packet[1] & 0x80) | payload_type
+    if csrc:  # one contributing source: the packet is not of the simple form
+        packet[0] |= 1
+        packet[12:12] = struct.pack(">I", 0xC0FFEE)
+    return bytes(packet)
+
+
+def _pdu(seq: int, n: int, direction: Direction) -> bytes:
+    at = T0 + timedelta(milliseconds=20 * n)
+    micro = n % 50 < 5  # some PDUs carry microSecondTimeStamp instead of a time
+    header = E.Header(
+        liid=b"ES-LANE-1", operator_id=b"OP", network_element_id=b"MSC-1", cin=77,
+        sequence_number=seq, timestamp=None if micro else at,
+        micro_timestamp=MicroTime(int(at.timestamp()), at.microsecond) if micro else None,
+    )  # fmt: skip
+    ssrc = 0x1000 + int(direction)
+    payload_type = {123: PCMU, 124: GSM}.get(n, PCMA)
+    rtp = _rtp(n, ssrc, payload_type=payload_type, csrc=n == 200)
+    return E.cc_ipmm(header, rtp, direction=direction, frame_type=FrameType.RTP)
+
+
+def _delivery() -> list[bytes]:
+    """Both directions interleaved; reordered, repeated and lost on the way."""
+    order = [(n, d) for n in range(PACKETS) for d in (Direction.FROM_TARGET, Direction.TO_TARGET)]
+    rng = random.Random(20261129)
+    for i in range(0, len(order) - 8, 23):  # local reordering, within the window
+        j = i + rng.randrange(1, 8)
+        order[i], order[j] = order[j], order[i]
+    order += [order[k] for k in (40, 41, 300, 301)]  # repeats, late
+    order.insert(650, order.pop(20))  # reordered beyond the window: fills its hole late
+    lost = {(150, Direction.FROM_TARGET), (151, Direction.FROM_TARGET), (333, Direction.TO_TARGET)}
+    return [_pdu(seq, n, d) for seq, (n, d) in enumerate(order) if (n, d) not in lost]
+
+
+def _records(pdus: list[bytes]) -> list[Record]:
+    return [
+        Record(seq, 1_000 + seq, to_routing(decode(pdu), 3, "hi3:peer#1"), pdu)
+        for seq, pdu in enumerate(pdus, 1)
+    ]
+
+
+def _attribution(case: str) -> Attribution:
+    window = (T0 - timedelta(days=1), T0 + timedelta(days=1))
+    if case == "ends-during-the-call":
+        window = (T0 - timedelta(days=1), T0 + timedelta(seconds=3, microseconds=10_000))
+    return Attribution(
+        warrant_id=1, case_id=1, agency_id=1, traffic=True, content=case != "traffic-only",
+        location=True, reason=None, targets=frozenset(), spans=(window,),
+    )  # fmt: skip
+
+
+def _state(comm: Comm) -> dict[str, object]:
+    """What assembly keeps of a communication (and stores at its close)."""
+    streams = {}
+    for key, stream in sorted(comm.streams.items(), key=lambda kv: repr(kv[0])):
+        audio = join([stream])
+        streams[repr(key)] = (audio.summary(), audio.samples, dict(stream.labels))
+    e = comm.episode
+    sequences = {
+        name: (t.contiguous, sorted(t.above), t.highest, t.duplicates, t.reordered)
+        for name, t in comm.sequences.items()
+    }
+    return {
+        "episode": (e.first_seq, e.last_seq, e.records, e.digest.hexdigest()),
+        "sequences": sequences,
+        "times": (comm.answer_at, comm.outcome, comm.last_seq, comm.last_activity_ns),
+        "flags": (comm.cc, comm.dirty, comm.undecoded_cc),
+        "streams": streams,
+        "held": {k: (h.reason, h.data.read(), h.episode.records) for k, h in comm.held.items()},
+    }
+
+
+@pytest.mark.parametrize("case", ["content", "traffic-only", "ends-during-the-call"])
+def test_the_fast_lane_assembles_a_call_as_the_general_path_does(case: str) -> None:
+    records = _records(_delivery())
+    general = Comm(key=("OP", "ES-LANE-1", 77), attribution=_attribution(case), open_seq=1)
+    lane = Comm(key=("OP", "ES-LANE-1", 77), attribution=_attribution(case), open_seq=1)
+    templates_general, templates_lane = Templates(), Templates()
+    fast = 0
+    for r in records:
+        general.apply(r.seq, r.received_ns, 3, templates_general.decode(r))
+        rtp = templates_lane.read_rtp(r)
+        if rtp is None:
+            lane.apply(r.seq, r.received_ns, 3, templates_lane.decode(r))
+        else:
+            lane.apply_rtp(r.seq, r.received_ns, 3, rtp)
+            fast += 1
+    assert fast > 0.9 * len(records)  # the lane took nearly all of them
+    assert _state(lane) == _state(general)
+    if case == "traffic-only":
+        assert set(general.held) == {"content"} and not general.streams
+    if case == "ends-during-the-call":
+        assert any(h.reason == "outside-validity" for h in general.held.values())
+
+
+def test_a_packet_not_of_the_simple_form_is_left_to_the_general_path() -> None:
+    templates = Templates()
+    first, csrc = _records([_pdu(1, 1, Direction.FROM_TARGET), _pdu(2, 200, Direction.FROM_TARGET)])
+    templates.decode(first)  # learnt
+    assert templates.read_rtp(first) is not None
+    assert templates.read_rtp(csrc) is None  # a CSRC: parse_rtp's job, with the decoded PDU
