@@ -195,7 +195,8 @@ class Stream:
                 self.packets += 1
             return
         self.packets += 1
-        sink, end = self.sink, self.sink.size
+        sink = self.sink
+        end = sink.size
         if offset > end:
             hole = offset - end
             if hole > MAX_GAP_SAMPLES:

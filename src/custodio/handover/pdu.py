@@ -196,6 +196,12 @@ class Leaf(enum.IntEnum):
 Mark = tuple[Leaf, int, int, int]  # leaf, content start, content stop, maximum (integers)
 
 
+# The value objects built for every PDU (MicroTime, CCItem, DecodedPDU) are not frozen: a
+# frozen dataclass costs ≈ 5× as much to build (each field set through object.__setattr__),
+# and the receiver and the assembler build them hundreds of thousands of times a second.
+# Nothing changes them after construction.
+
+
 @dataclass(slots=True)
 class MicroTime:
     """``MicroSecondTimeStamp``: seconds since the Unix epoch and microseconds."""
