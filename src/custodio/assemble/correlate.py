@@ -165,10 +165,8 @@ class Comm:
     ) -> bool:
         """What every record does: activity, the episode (its seal), the channel's sequence
         ``number`` (none for TRI); whether its traffic is quarantined whole (and held)."""
-        if seq > self.last_seq:
-            self.last_seq = seq
-        if received_ns > self.last_activity_ns:
-            self.last_activity_ns = received_ns
+        self.last_seq = max(self.last_seq, seq)
+        self.last_activity_ns = max(self.last_activity_ns, received_ns)
         self.episode.add(seq, raw)
         if number is not None:
             name = "hi2" if channel == 2 else "hi3" if channel == 3 else f"channel-{channel}"
