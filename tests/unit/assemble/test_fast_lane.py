@@ -4,8 +4,9 @@ communication exactly as the general path (full decode, ``Comm.apply``) does.
 One call's CC, both directions, as a mediator delivers it when things go wrong: packets
 reordered, repeated and lost, a marker bit, other payload types, a packet with a CSRC
 (not the simple form: the general path takes it), header times with and without
-microseconds; under a warrant that allows content, one that allows traffic only, and one
-whose window ends during the call. Everything assembly keeps of the call must be equal.
+microseconds; under a warrant that allows content, one that allows traffic only, one
+whose window ends during the call, and none (an unknown LIID: the call is quarantined
+whole). Everything assembly keeps of the call must be equal.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custodio.assemble.attribution import Attribution
+from custodio.assemble.attribution import UNKNOWN_LIID, Attribution
 from custodio.assemble.correlate import Comm
 from custodio.assemble.fastcc import Templates
 from custodio.assemble.media import join
@@ -76,6 +77,8 @@ def _records(pdus: list[bytes]) -> list[Record]:
 
 
 def _attribution(case: str) -> Attribution:
+    if case == "unknown-liid":  # quarantined whole: every PDU held, nothing decoded
+        return Attribution(None, None, None, False, False, False, UNKNOWN_LIID, frozenset())
     window = (T0 - timedelta(days=1), T0 + timedelta(days=1))
     if case == "ends-during-the-call":
         window = (T0 - timedelta(days=1), T0 + timedelta(seconds=3, microseconds=10_000))
@@ -106,7 +109,9 @@ def _state(comm: Comm) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("case", ["content", "traffic-only", "ends-during-the-call"])
+@pytest.mark.parametrize(
+    "case", ["content", "traffic-only", "ends-during-the-call", "unknown-liid"]
+)
 def test_the_fast_lane_assembles_a_call_as_the_general_path_does(case: str) -> None:
     records = _records(_delivery())
     general = Comm(key=("OP", "ES-LANE-1", 77), attribution=_attribution(case), open_seq=1)
@@ -125,6 +130,10 @@ def test_the_fast_lane_assembles_a_call_as_the_general_path_does(case: str) -> N
     assert _state(lane) == _state(general)
     if case == "traffic-only":
         assert set(general.held) == {"content"} and not general.streams
+    if case == "unknown-liid":
+        assert set(general.held) == {"all"} and not general.streams
+    if case == "unknown-liid":
+        assert set(general.held) == {"all"} and not general.streams
     if case == "ends-during-the-call":
         assert any(h.reason == "outside-validity" for h in general.held.values())
 
