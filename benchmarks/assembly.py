@@ -34,6 +34,7 @@ from custodio.catalog import identifiers, warrants
 from custodio.handover import encode as E
 from custodio.handover import media
 from custodio.handover.pdu import Direction, FrameType, IRIType
+from custodio.handover.runtime import quiet_collector
 from custodio.journal import Journal
 from custodio.journal.format import Routing
 
@@ -134,6 +135,7 @@ def assemble(directory: Path) -> dict[str, float]:
     vault = vaults.open_vault(cfg, svc.db, secrets)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assembler = Assembler(svc.db, vault, journal, Timing(inactivity_seconds=1e9))
+    quiet_collector()  # as the assembler process does
     rss_start = _rss_mib()
     cpu, wall = time.process_time(), time.perf_counter()
     open_peak, rss_peak = 0, _rss_mib()

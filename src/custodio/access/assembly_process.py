@@ -54,7 +54,7 @@ from custodio.assemble.worker import Assembler, Timing
 from custodio.config import Config
 from custodio.db import Database
 from custodio.errors import Conflict, CustodioError, KeyProviderError
-from custodio.handover.runtime import ASSEMBLY_LOCK_FILE, JOURNAL_DIR
+from custodio.handover.runtime import ASSEMBLY_LOCK_FILE, JOURNAL_DIR, quiet_collector
 from custodio.journal import Journal, JournalReader
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ def child_main(spec: ChildSpec, durable: Any, conn: Connection) -> None:
             conn.send(("failed", e.message, e.hint, e.exit_code))
         raise SystemExit(e.exit_code) from None
     try:
+        quiet_collector()
         conn.send(("ready", dataclasses.asdict(assembler.stats), os.getpid()))
         _loop(assembler, conn, terminated)
     except (OSError, EOFError):

@@ -9,13 +9,14 @@ vault: :mod:`custodio.assemble.worker` decides when to close and persists.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from custodio.assemble import iri, pcap, sip
 from custodio.assemble.attribution import OUTSIDE_VALIDITY, Attribution
-from custodio.assemble.fastcc import RTPFields
-from custodio.assemble.media import Stream
+from custodio.assemble.fastcc import RTPFields, RTPRun
+from custodio.assemble.media import RunPackets, Stream
 from custodio.assemble.rtp import Endpoint, RTPPacket, parse_ip, parse_rtp, parse_udp
 from custodio.assemble.sip import MediaAddress
 from custodio.assemble.spool import MEMORY, Sink, Spool
@@ -51,6 +52,14 @@ class Episode:
         self.last_seq = seq
         self.records += 1
         self.digest.update(pdu)
+
+    def add_run(self, seqs: list[int], pdus: list[bytes]) -> None:
+        """:meth:`add` each of consecutive records (the digest of the concatenation is the
+        digest of the parts in turn)."""
+        self.first_seq = seqs[0] if self.first_seq is None else self.first_seq
+        self.last_seq = seqs[-1]
+        self.records += len(seqs)
+        self.digest.update(b"".join(pdus))
 
 
 @dataclass
@@ -160,6 +169,53 @@ class Comm:
             stream.add_rtp_fields(rtp.rtp_sequence, rtp.rtp_timestamp, rtp.payload_type,
                                   rtp.payload, _label(rtp.direction), at)  # fmt: skip
 
+    def apply_rtp_run(
+        self, seqs: list[int], received_ns: list[int], channel: int, pdus: list[bytes],
+        numbers: list[int], runs: list[tuple[list[int], RTPRun]],
+        first_at: Callable[[], datetime],
+    ) -> bool:  # fmt: skip
+        """:meth:`apply_rtp` for consecutive CC records of this communication, in journal
+        order (``seqs``, ``pdus``, their sequence ``numbers``), read as ``runs`` of one
+        template each, with their positions among them (``first_at``: the first record's
+        time): the same effects, each step done once for all. False, and nothing changed,
+        where a record must be taken alone (quarantine, a time outside the warrant)."""
+        a = self.attribution
+        if any(a.quarantine_reason(data) is not None for data in ("traffic", "content")):
+            return False
+        for _, run in runs:  # the windows are intervals: both ends in one covers the run
+            if a.spans and not any(s <= run.earliest and run.latest <= e for s, e in a.spans):
+                return False
+        self.last_seq = max(self.last_seq, seqs[-1])
+        self.last_activity_ns = max(self.last_activity_ns, *received_ns)
+        self.episode.add_run(seqs, pdus)
+        self._tracker(channel).see_all(numbers)
+        self.cc = True
+        if self.answer_at is None and self.kind != "sms":
+            self.answer_at = first_at()
+            self.outcome = self.outcome or "answered"
+            self.dirty = True
+        by_stream: dict[int, list[tuple[list[int], RTPRun]]] = {}
+        for positions, run in runs:
+            by_stream.setdefault(run.ssrc, []).append((positions, run))
+        for ssrc, parts in by_stream.items():
+            stream = self._rtp_stream(("rtp", None, None, ssrc), None, None)
+            if len(parts) > 1:  # several layouts of one stream: packet by packet, in order
+                stream.add_rtp_runs([(p, _label(r.direction), _packets(r)) for p, r in parts])
+                continue
+            run = parts[0][1]
+            stream.add_rtp_run(
+                _label(run.direction), run.earliest, run.rtp_sequences, run.rtp_timestamps,
+                run.payload_types, run.payloads, run.payload_size, in_order=run.in_order,
+            )  # fmt: skip
+        return True
+
+    def _tracker(self, channel: int) -> SeqTracker:
+        name = "hi2" if channel == 2 else "hi3" if channel == 3 else f"channel-{channel}"
+        tracker = self.sequences.get(name)
+        if tracker is None:
+            tracker = self.sequences[name] = SeqTracker()
+        return tracker
+
     def _enter(
         self, seq: int, received_ns: int, channel: int, raw: bytes, number: int | None
     ) -> bool:
@@ -169,11 +225,7 @@ class Comm:
         self.last_activity_ns = max(self.last_activity_ns, received_ns)
         self.episode.add(seq, raw)
         if number is not None:
-            name = "hi2" if channel == 2 else "hi3" if channel == 3 else f"channel-{channel}"
-            tracker = self.sequences.get(name)
-            if tracker is None:
-                tracker = self.sequences[name] = SeqTracker()
-            tracker.see(number)
+            self._tracker(channel).see(number)
         whole = self.attribution.quarantine_reason("traffic")
         if whole is not None:
             self._hold("all", seq, raw)
@@ -359,6 +411,11 @@ def _label(direction: Direction | None) -> str:
     """The operator's payloadDirection as a stream label (which is the target's is decided
     from the signalling at close)."""
     return LABELS.get(Direction.UNKNOWN if direction is None else direction, "unknown")
+
+
+def _packets(run: RTPRun) -> RunPackets:
+    return (run.earliest, run.rtp_sequences, run.rtp_timestamps, run.payload_types,
+            run.payloads, run.payload_size)  # fmt: skip
 
 
 def _e164_like(text: str) -> str:

@@ -21,8 +21,11 @@ from __future__ import annotations
 import functools
 import struct
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
 
 from custodio.handover.pdu import (
     CCContentsKind,
@@ -45,6 +48,9 @@ TemplateKey = tuple[bytes, bytes, int | None, int, int]
 
 
 Span = tuple[int, int]  # where a field's content lies in the PDU
+_RTP_ROW = np.dtype(  # the RTP header of the simple form, as a numpy record (big-endian)
+    [("first", "u1"), ("type", "u1"), ("sequence", ">u2"), ("timestamp", ">u4"), ("ssrc", ">u4")]
+)
 _RTP = struct.Struct(">BBHII")  # first octet, marker and payload type, sequence, time, SSRC
 _SIMPLE_RTP = 0x80  # version 2, no padding, no extension, no CSRC
 _RTP_FRAMES = (FrameType.RTP, FrameType.ARTIFICIAL_RTP, None)  # what is parsed as bare RTP
@@ -68,14 +74,39 @@ class RTPFields(NamedTuple):
     payload: bytes
 
 
-class _Template:
-    __slots__ = ("decoded", "fixed", "header_micro", "header_time", "item_micro", "item_time",
-                 "media", "rtp", "sequence")  # fmt: skip
+class RTPRun(NamedTuple):
+    """CC PDUs of one template (one stream), each one bare RTP packet of the simple form,
+    read together: what assembly takes from them as a batch (``Comm.apply_rtp_run``)."""
+
+    numbers: list[int]  # the PDUs' sequence numbers, in journal order
+    earliest: datetime  # the earliest and latest header time (``header_time``)
+    latest: datetime
+    direction: Direction | None  # the CC item's payloadDirection
+    ssrc: int  # the same in every packet
+    rtp_sequences: list[int]
+    rtp_timestamps: list[int]
+    payload_types: list[int]
+    payloads: bytes  # back to back, ``payload_size`` octets each
+    payload_size: int
+    in_order: bool  # each packet's number and time follow the one before, one payload type
+
+
+_Octets = npt.NDArray[np.uint8]
+_Numbers = npt.NDArray[np.uint64]
+
+
+class Template:
+    """A CC PDU's structure, learnt from its full walk: where its changing fields lie."""
+
+    __slots__ = ("array", "comm_key", "decoded", "fixed", "header_micro", "header_time",
+                 "item_micro", "item_time", "media", "rtp", "run_mask", "sequence", "ssrc",
+                 "time_bounds")  # fmt: skip
 
     def __init__(self, decoded: DecodedPDU, marks: Sequence[Mark]) -> None:
         raw = bytes(decoded.raw)
         ordered = sorted(marks, key=lambda m: m[1])
         self.decoded = decoded
+        self.comm_key = (_text(decoded.operator_id), _text(decoded.liid), decoded.cin)
         self.sequence = next((m[1], m[2]) for m in ordered if m[0] is Leaf.SEQUENCE_NUMBER)
         self.media = next((m[1], m[2]) for m in ordered if m[0] is Leaf.OCTETS)
         times = [(m[1], m[2]) for m in ordered if m[0] is Leaf.TIME]
@@ -100,6 +131,32 @@ class _Template:
             item.contents_kind is CCContentsKind.IPMM and item.frame_type in _RTP_FRAMES
             and self.media[1] - self.media[0] >= _RTP.size
         )  # fmt: skip
+        self._learn_runs(raw)
+
+    def _learn_runs(self, raw: bytes) -> None:
+        """What :meth:`read_run` compares: the fixed octets, the RTP packet's first octet
+        and SSRC (a run keeps the template's), and the bounds of the header time's octets.
+        ``run_mask`` None: PDUs of this template are read one by one."""
+        self.array: _Octets = np.frombuffer(raw, np.uint8)
+        self.ssrc = 0
+        self.run_mask: _Octets | None = None
+        self.time_bounds: tuple[_Octets, _Octets] | None = None  # lowest octet, span above
+        start = self.media[0]
+        numbers = [self.sequence, *(self.header_micro or ())]
+        if not self.rtp or raw[start] != _SIMPLE_RTP or any(b - a > 8 for a, b in numbers):
+            return
+        mask = np.zeros(len(raw), np.uint8)
+        for pos, literal in self.fixed:
+            mask[pos : pos + len(literal)] = 0xFF
+        mask[start] = mask[start + 8 : start + 12] = 0xFF
+        self.run_mask, self.ssrc = mask, _RTP.unpack_from(raw, start)[4]
+        at = self.header_time
+        if at is not None and 16 < at[1] - at[0] <= _MICRO_TIME:
+            width = at[1] - at[0]  # digits, "." at 14, 1 to 6 digits, "Z"
+            low = np.full(width, ord("0"), np.uint8)
+            span = np.full(width, 9, np.uint8)
+            low[14], low[-1], span[14], span[-1] = ord("."), ord("Z"), 0, 0
+            self.time_bounds = low, span
 
     def matches(self, pdu: bytes) -> bool:
         """Whether ``pdu`` (of the template's length) has its octets outside the fields."""
@@ -124,6 +181,59 @@ class _Template:
             d.cc[0].direction, sequence, timestamp, ssrc, second & 0x7F,
             pdu[start + _RTP.size : stop],
         )  # fmt: skip
+
+    def read_run(self, pdus: Sequence[bytes], received_ns: Sequence[int]) -> RTPRun | None:
+        """:meth:`read_rtp` for many PDUs of this template at once (vectorised: one row of
+        octets per PDU), or None unless every one matches, is of the simple form with the
+        template's SSRC, and has header times of the usual form where it has them.
+
+        Each numpy call costs microseconds whatever its size: few of them, on all rows."""
+        if self.run_mask is None:
+            return None
+        start, stop = self.media
+        rows = np.frombuffer(b"".join(pdus), np.uint8).reshape(len(pdus), len(self.array))
+        if np.count_nonzero((rows ^ self.array) & self.run_mask):
+            return None  # a fixed octet, the RTP packet's first or its SSRC differs
+        times = self._times(rows, received_ns)
+        if times is None:
+            return None
+        head = np.ascontiguousarray(rows[:, start : start + _RTP.size]).view(_RTP_ROW).ravel()
+        sequences, stamps = head["sequence"].tolist(), head["timestamp"].tolist()
+        types = (head["type"] & 0x7F).tolist()
+        size, count = stop - start - _RTP.size, len(pdus)
+        first, at = sequences[0], stamps[0]
+        in_order = (  # no wrap inside the run: a run at a wrap is placed packet by packet
+            sequences == list(range(first, first + count))
+            and stamps == list(range(at, at + count * size, size))
+            and types.count(types[0]) == count
+        )  # fmt: skip
+        return RTPRun(
+            _be(rows, *self.sequence).tolist(), times[0], times[1], self.decoded.cc[0].direction,
+            self.ssrc, sequences, stamps, types, rows[:, start + _RTP.size : stop].tobytes(),
+            size, in_order,
+        )  # fmt: skip
+
+    def _times(self, rows: _Octets, received_ns: Sequence[int]) -> tuple[datetime, datetime] | None:
+        """The earliest and latest of the PDUs' ``header_time``, or None when a time is not
+        of the usual form (then each PDU is read alone)."""
+        micro, at = self.header_micro, self.header_time
+        if micro is not None:
+            seconds, fraction = _be(rows, *micro[0]), _be(rows, *micro[1])
+            if np.count_nonzero(fraction >= 1_000_000):
+                return None
+            key = seconds * 1_000_000 + fraction
+            return _micro_time(seconds, fraction, key.argmin()), _micro_time(
+                seconds, fraction, key.argmax()
+            )
+        if at is not None:  # YYYYMMDDHHMMSS.f...Z (checked): its order is the times' order
+            text = np.ascontiguousarray(rows[:, at[0] : at[1]])
+            bounds = self.time_bounds
+            if bounds is None or np.count_nonzero((text - bounds[0]) > bounds[1]):
+                return None
+            strings = text.view(f"S{at[1] - at[0]}").ravel()
+            return _utc(text[strings.argmin()]), _utc(text[strings.argmax()])
+        first, last = min(received_ns), max(received_ns)
+        return _received(first), _received(last)
 
     def read(self, pdu: bytes) -> DecodedPDU | None:
         if not self.matches(pdu):  # the template's length: ``len(pdu)`` is in the key
@@ -172,6 +282,29 @@ def _second(digits: bytes) -> tuple[int, int, int, int, int, int, tzinfo | None]
     return at.year, at.month, at.day, at.hour, at.minute, at.second, at.tzinfo
 
 
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")  # as the assembler names the communication
+
+
+def _be(rows: _Octets, start: int, stop: int) -> _Numbers:
+    """The unsigned big-endian numbers in columns ``start:stop`` (at most 8) of ``rows``."""
+    padded = np.zeros((len(rows), 8), np.uint8)
+    padded[:, 8 - (stop - start) :] = rows[:, start:stop]
+    return padded.view(">u8").ravel().astype(np.uint64)
+
+
+def _micro_time(seconds: _Numbers, fraction: _Numbers, i: np.intp) -> datetime:
+    return datetime.fromtimestamp(int(seconds[i]), UTC).replace(microsecond=int(fraction[i]))
+
+
+def _utc(text: _Octets) -> datetime:
+    return _time(text.tobytes()).astimezone(UTC)  # as ``header_time`` gives it
+
+
+def _received(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, UTC)
+
+
 def _uint(pdu: bytes, at: tuple[int, int]) -> int:
     return int.from_bytes(pdu[at[0] : at[1]], "big")
 
@@ -195,7 +328,7 @@ class Templates:
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
-        self._templates: dict[TemplateKey, _Template] = {}
+        self._templates: dict[TemplateKey, Template] = {}
         self.hits = 0
         self.walks = 0
 
@@ -209,6 +342,15 @@ class Templates:
         found = None if template is None else template.read_rtp(record.pdu)
         self.hits += found is not None
         return found
+
+    def lane(self, record: Record) -> Template | None:
+        """The template of a CC record whose media it reads as a bare RTP packet (not yet
+        checked against it: :meth:`Template.read_run`), else None."""
+        r = record.routing
+        if r.payload_kind != CC:
+            return None
+        template = self._templates.get((r.liid, r.operator_id, r.cin, r.direction, len(record.pdu)))
+        return template if template is not None and template.rtp else None
 
     def decode(self, record: Record) -> DecodedPDU:
         r = record.routing
@@ -227,5 +369,5 @@ class Templates:
         if _usable(decoded, marks):
             if key not in self._templates and len(self._templates) >= self.capacity:
                 del self._templates[next(iter(self._templates))]
-            self._templates[key] = _Template(decoded, marks)
+            self._templates[key] = Template(decoded, marks)
         return decoded

@@ -36,6 +36,7 @@ from custodio.assemble.spool import MEMORY, Sink, Spool
 from custodio.assemble.wav import CODEC_NAMES, PCMA, SILENCE
 
 StreamKey = tuple[object, ...]
+RunPackets = tuple[datetime, list[int], list[int], list[int], bytes, int]  # see add_rtp_runs
 MAX_GAP_SAMPLES = 8000 * 60  # a hole longer than a minute is recorded, not filled
 WINDOW = 64  # packets held for reordering: 1.28 s of 20 ms packets
 RECENT = 256 + WINDOW  # numbers remembered once placed (6.4 s): duplicates vs late ones
@@ -95,6 +96,64 @@ class Stream:
         """:meth:`add_rtp` from the packet's fields (the assembler's fast lane)."""
         self._seen(label, at)
         self._add(self._extend(sequence), timestamp, payload_type, payload)
+
+    def add_rtp_run(
+        self, label: str, earliest: datetime, sequences: list[int], timestamps: list[int],
+        payload_types: list[int], payloads: bytes, size: int, *, in_order: bool,
+    ) -> None:  # fmt: skip
+        """:meth:`add_rtp_fields` for packets of one payload ``size`` (``payloads`` back to
+        back), in arrival order. A run ``in_order`` (each packet's number and time follow
+        the one before, one payload type) that continues what is placed, with nothing
+        waiting, is placed in one append; any other run packet by packet."""
+        self.labels[label] += len(sequences)
+        if self.first_at is None or earliest < self.first_at:
+            self.first_at = earliest
+        count = len(sequences)
+        if in_order and self._continues(sequences[0], timestamps[0], payload_types[0], size, count):
+            assert self._last_ext is not None
+            first = self._last_ext + 1
+            last = first + count - 1
+            self.sink.append(payloads)
+            self.packets += count
+            self._emitted = self._last_ext = last
+            for ext in range(max(first, last - RECENT + 1), last + 1):
+                self._recent[ext % RECENT] = ext
+            return
+        for i, sequence in enumerate(sequences):
+            payload = payloads[i * size : (i + 1) * size]
+            self._add(self._extend(sequence), timestamps[i], payload_types[i], payload)
+
+    def add_rtp_runs(self, runs: list[tuple[list[int], str, RunPackets]]) -> None:
+        """Several runs of this stream (packets of other sizes or layouts among them):
+        ``(positions, label, packets)`` each, the positions saying the arrival order; the
+        packets are added one by one in that order."""
+        order: list[tuple[int, int, bytes]] = []
+        packets: list[tuple[int, int, int]] = []
+        for positions, label, run in runs:
+            earliest, sequences, timestamps, payload_types, payloads, size = run
+            self.labels[label] += len(sequences)
+            if self.first_at is None or earliest < self.first_at:
+                self.first_at = earliest
+            for i, position in enumerate(positions):
+                packets.append((sequences[i], timestamps[i], payload_types[i]))
+                order.append((position, len(packets) - 1, payloads[i * size : (i + 1) * size]))
+        for _, index, payload in sorted(order):
+            sequence, timestamp, payload_type = packets[index]
+            self._add(self._extend(sequence), timestamp, payload_type, payload)
+
+    def _continues(
+        self, sequence: int, timestamp: int, payload_type: int, size: int, count: int
+    ) -> bool:
+        """Whether ``count`` packets in order from one of these fields would each be placed
+        at once, at the end of the octets: the one after the last seen, all placed, none
+        waiting, the stream's codec, no hole before it."""
+        last = self._last_ext
+        if last is None or self._emitted != last or self._window or self._base is None:
+            return False
+        if size <= 0 or payload_type != self.codec or sequence != (last + 1) & 0xFFFF:
+            return False
+        offset = ((timestamp - self._base) & 0xFFFFFFFF) - self._shift
+        return offset == self.sink.size and offset + (count - 1) * size < 1 << 31
 
     def add_frame(self, pdu_seq: int, data: bytes, label: str, at: datetime | None) -> None:
         """A PSTN CC frame (G.711 A-law octets, no RTP), ordered by the PDU's sequence."""

@@ -38,6 +38,17 @@ class SeqTracker:
         else:
             self.above.add(seq)
 
+    def see_all(self, numbers: list[int]) -> None:
+        """:meth:`see` each of ``numbers`` in turn; at once when they continue the
+        contiguous ones with nothing above them (the usual case)."""
+        first = self.contiguous + 1
+        if not self.above and numbers == list(range(first, first + len(numbers))):
+            self.contiguous += len(numbers)
+            self.highest = max(self.highest, self.contiguous)
+            return
+        for seq in numbers:
+            self.see(seq)
+
     def gaps(self) -> list[list[int]]:
         """Missing ranges ``[first, last]`` below the highest number seen."""
         ranges: list[list[int]] = []

@@ -28,7 +28,8 @@ from custodio.assemble import sip
 from custodio.assemble.attribution import Attribution, attribute
 from custodio.assemble.closing import Closing, finish
 from custodio.assemble.correlate import Comm, Key, PartyKey, pdu_time
-from custodio.assemble.fastcc import Templates
+from custodio.assemble.fastcc import Template, Templates
+from custodio.assemble.lane import apply_run
 from custodio.assemble.spool import Spool
 from custodio.assemble.store import save_closing, save_comm, write_blobs
 from custodio.catalog import comms
@@ -43,6 +44,7 @@ from custodio.vault.store import Vault
 log = logging.getLogger(__name__)
 CONSUMER = "assemble"
 SPOOL_DIR = "assembly-spool"
+RUN_MIN = 4  # fewer records of a communication in a batch are applied one by one
 
 
 class AssemblyError(CustodioError):
@@ -55,7 +57,7 @@ class AssemblyError(CustodioError):
 class Timing:
     inactivity_seconds: float = 120.0
     end_grace_seconds: float = 5.0
-    batch_records: int = 2000
+    batch_records: int = 50_000  # a step's records: the fast lane reads a call's together
 
 
 @dataclass
@@ -151,8 +153,20 @@ class Assembler:
         report = StepReport()
         records = self.consumer.read(self.timing.batch_records)
         opened: list[Comm] = []
+        pending: dict[Key, list[tuple[Record, Template]]] = {}  # the fast lane, by call
+        lane, applied = self.templates.lane, self.state.applied_until
         for record in records:
+            template = lane(record) if record.seq > applied else None
+            if template is not None:
+                bucket = pending.get(template.comm_key)
+                if bucket is None:
+                    bucket = pending[template.comm_key] = []
+                bucket.append((record, template))
+                continue
+            if pending:  # what came before this record is applied before it
+                self._apply_pending(pending, report, opened)
             self._apply(record, report, opened)
+        self._apply_pending(pending, report, opened)
         report.records = len(records)
         now = time.time_ns() if now_ns is None else now_ns
         replaying = bool(records) and records[-1].seq < self.state.applied_until
@@ -232,6 +246,26 @@ class Assembler:
             report.replayed += 1
         else:
             report.applied += 1
+
+    def _apply_pending(
+        self,
+        pending: dict[Key, list[tuple[Record, Template]]],
+        report: StepReport,
+        opened: list[Comm],
+    ) -> None:
+        """The fast lane, for most records: CC records of one bare RTP packet, of layouts
+        seen before, gathered by communication (records of different communications do
+        not affect each other) and applied together where the communication is open
+        (:func:`~custodio.assemble.lane.apply_run`); the others one by one, in journal
+        order."""
+        for key, bucket in pending.items():
+            comm = self.state.comms.get(key)
+            if comm is not None and len(bucket) >= RUN_MIN and apply_run(comm, bucket):
+                report.applied += len(bucket)
+                continue
+            for record, _ in bucket:
+                self._apply(record, report, opened)
+        pending.clear()
 
     def _apply_rtp(self, record: Record) -> bool:
         """The fast lane, for most records: a CC PDU of one bare RTP packet, of a layout

@@ -37,7 +37,7 @@ FLAG_CIN = 1
 FLAG_QUIRKS = 2
 
 _CRC = struct.Struct(">I")
-_HEADER_AND_CRC = struct.Struct(RECORD_HEADER.format + "I")
+RECORD_HEADER_AND_CRC = struct.Struct(RECORD_HEADER.format + "I")  # header, its CRC field
 
 
 class JournalCorrupt(JournalError):
@@ -197,17 +197,12 @@ def parse_record_header(raw: bytes | memoryview) -> RecordHeader | None:
     """The header, or None if these octets cannot start a record of this version."""
     if len(raw) < RECORD_HEADER_SIZE:
         return None
-    magic, version, kind, meta_len, pdu_len, seq, ns, crc = _HEADER_AND_CRC.unpack_from(raw)
+    magic, version, kind, meta_len, pdu_len, seq, ns, crc = RECORD_HEADER_AND_CRC.unpack_from(raw)
     if magic != RECORD_MAGIC or version != VERSION or kind != RECORD_KIND_PDU:
         return None
     if pdu_len > MAX_PDU_LEN:
         return None
     return RecordHeader(meta_len, pdu_len, seq, ns, crc)
-
-
-def body_crc_ok(header: RecordHeader, head: bytes, body: bytes) -> bool:
-    """:func:`record_crc_ok` for a record read as its header octets and the rest."""
-    return zlib_ng.crc32(body, zlib_ng.crc32(head[: RECORD_HEADER.size])) == header.crc
 
 
 def record_crc_ok(header: RecordHeader, raw: bytes | memoryview) -> bool:

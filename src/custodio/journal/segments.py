@@ -13,14 +13,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from zlib_ng import zlib_ng
+
 from custodio.errors import JournalError
 from custodio.journal.format import (
+    MAX_PDU_LEN,
+    RECORD_HEADER_AND_CRC,
     RECORD_HEADER_SIZE,
+    RECORD_KIND_PDU,
+    RECORD_MAGIC,
     SEGMENT_HEADER_SIZE,
     SEGMENT_SUFFIX,
+    VERSION,
     JournalCorrupt,
     Record,
-    body_crc_ok,
     decode_routing,
     encode_segment_header,
     parse_record_header,
@@ -30,6 +36,7 @@ from custodio.journal.format import (
 )
 
 RETRYABLE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+READ_CHUNK = 1 << 20  # octets read at once by scan_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,19 +265,34 @@ def scan_records(
 ) -> Iterator[tuple[Record, int]]:
     """Like :func:`read_records` from ``offset`` (a record boundary), each record with the
     offset just after it: a reader that keeps it starts its next read there instead of
-    walking the segment from its header again."""
+    walking the segment from its header again.
+
+    The file is read in chunks of :data:`READ_CHUNK` and the records are cut out of them
+    (per record, one header unpack and one CRC over the octets in place)."""
+    unpack, crc = RECORD_HEADER_AND_CRC.unpack_from, zlib_ng.crc32
     with path.open("rb") as handle:
         handle.seek(offset)
+        buf, pos = b"", 0
         while True:
-            raw = handle.read(RECORD_HEADER_SIZE)
-            header = parse_record_header(raw)
-            if header is None or header.seq > until_seq:
+            if len(buf) - pos < RECORD_HEADER_SIZE:
+                buf, pos = buf[pos:] + handle.read(READ_CHUNK), 0
+                if len(buf) < RECORD_HEADER_SIZE:
+                    return
+            magic, version, kind, meta_len, pdu_len, seq, ns, stored = unpack(buf, pos)
+            if magic != RECORD_MAGIC or version != VERSION or kind != RECORD_KIND_PDU:
                 return
-            body = handle.read(header.meta_len + header.pdu_len)
-            offset += header.size
-            if header.seq <= after_seq:
+            if pdu_len > MAX_PDU_LEN or seq > until_seq:
+                return
+            size = RECORD_HEADER_SIZE + meta_len + pdu_len
+            if len(buf) - pos < size:
+                buf, pos = buf[pos:] + handle.read(max(READ_CHUNK, size)), 0
+            end, offset = pos + size, offset + size
+            if seq <= after_seq:
+                pos = end
                 continue
-            if len(body) != header.meta_len + header.pdu_len or not body_crc_ok(header, raw, body):
-                raise JournalCorrupt(f"{path.name}: record {header.seq} changed on disk")
-            routing = decode_routing(body[: header.meta_len])
-            yield Record(header.seq, header.received_ns, routing, body[header.meta_len :]), offset
+            body = pos + RECORD_HEADER_SIZE
+            if end > len(buf) or crc(buf[body:end], crc(buf[pos : body - 4])) != stored:
+                raise JournalCorrupt(f"{path.name}: record {seq} changed on disk")
+            routing = decode_routing(buf[body : body + meta_len])
+            yield Record(seq, ns, routing, buf[body + meta_len : end]), offset
+            pos = end

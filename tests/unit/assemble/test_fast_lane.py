@@ -16,12 +16,17 @@ import struct
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from custodio.assemble.attribution import UNKNOWN_LIID, Attribution
 from custodio.assemble.correlate import Comm
-from custodio.assemble.fastcc import Templates
+from custodio.assemble.fastcc import Template, Templates
+from custodio.assemble.lane import apply_run
 from custodio.assemble.media import join
+from custodio.assemble.status import SeqTracker
 from custodio.assemble.wav import PCMA, PCMU
+from custodio.assemble.worker import RUN_MIN
 from custodio.handover import encode as E
 from custodio.handover import media
 from custodio.handover.pdu import Direction, FrameType, MicroTime, decode, to_routing
@@ -32,9 +37,14 @@ PACKETS = 400  # per direction: 8 s
 GSM = 3  # a payload type assembly does not decode (counted, bytes kept in the journal)
 
 
-def _rtp(n: int, ssrc: int, *, payload_type: int = PCMA, csrc: bool = False) -> bytes:
+def _rtp(
+    n: int, ssrc: int, *, payload_type: int = PCMA, csrc: bool = False, wrap: bool = False
+) -> bytes:
     frame = bytes((n * 7 + i) % 256 for i in range(media.FRAME_OCTETS))
-    packet = bytearray(media.rtp(n, n * media.FRAME_OCTETS, ssrc, frame, marker=n % 97 == 0))
+    number, time = (n + 65_400) % 65_536, (n * media.FRAME_OCTETS - 30_000) % (1 << 32)
+    if not wrap:  # else both wrap around during the call
+        number, time = n, n * media.FRAME_OCTETS
+    packet = bytearray(media.rtp(number, time, ssrc, frame, marker=n % 97 == 0))
     packet[1] = (packet[1] & 0x80) | payload_type
     if csrc:  # one contributing source: the packet is not of the simple form
         packet[0] |= 1
@@ -42,7 +52,7 @@ def _rtp(n: int, ssrc: int, *, payload_type: int = PCMA, csrc: bool = False) -> 
     return bytes(packet)
 
 
-def _pdu(seq: int, n: int, direction: Direction) -> bytes:
+def _pdu(seq: int, n: int, direction: Direction, *, wrap: bool = False) -> bytes:
     at = T0 + timedelta(milliseconds=20 * n)
     micro = n % 50 < 5  # some PDUs carry microSecondTimeStamp instead of a time
     header = E.Header(
@@ -52,11 +62,11 @@ def _pdu(seq: int, n: int, direction: Direction) -> bytes:
     )  # fmt: skip
     ssrc = 0x1000 + int(direction)
     payload_type = {123: PCMU, 124: GSM}.get(n, PCMA)
-    rtp = _rtp(n, ssrc, payload_type=payload_type, csrc=n == 200)
+    rtp = _rtp(n, ssrc, payload_type=payload_type, csrc=n == 200, wrap=wrap)
     return E.cc_ipmm(header, rtp, direction=direction, frame_type=FrameType.RTP)
 
 
-def _delivery() -> list[bytes]:
+def _delivery(*, wrap: bool = False) -> list[bytes]:
     """Both directions interleaved; reordered, repeated and lost on the way."""
     order = [(n, d) for n in range(PACKETS) for d in (Direction.FROM_TARGET, Direction.TO_TARGET)]
     rng = random.Random(20261129)
@@ -66,7 +76,7 @@ def _delivery() -> list[bytes]:
     order += [order[k] for k in (40, 41, 300, 301)]  # repeats, late
     order.insert(650, order.pop(20))  # reordered beyond the window: fills its hole late
     lost = {(150, Direction.FROM_TARGET), (151, Direction.FROM_TARGET), (333, Direction.TO_TARGET)}
-    return [_pdu(seq, n, d) for seq, (n, d) in enumerate(order) if (n, d) not in lost]
+    return [_pdu(seq, n, d, wrap=wrap) for seq, (n, d) in enumerate(order) if (n, d) not in lost]
 
 
 def _records(pdus: list[bytes]) -> list[Record]:
@@ -144,3 +154,108 @@ def test_a_packet_not_of_the_simple_form_is_left_to_the_general_path() -> None:
     templates.decode(first)  # learnt
     assert templates.read_rtp(first) is not None
     assert templates.read_rtp(csrc) is None  # a CSRC: parse_rtp's job, with the decoded PDU
+
+
+def _one_by_one(comm: Comm, templates: Templates, record: Record) -> None:
+    rtp = templates.read_rtp(record)
+    if rtp is None:
+        comm.apply(record.seq, record.received_ns, 3, templates.decode(record))
+    else:
+        comm.apply_rtp(record.seq, record.received_ns, 3, rtp)
+
+
+def _in_runs(comm: Comm, templates: Templates, records: list[Record], batch: int) -> int:
+    """Apply ``records`` as the assembler does, in batches of ``batch``: the lane's records
+    gathered, applied in runs where :func:`apply_run` takes them, else one by one, before
+    any other record; the number applied in runs."""
+    in_runs = 0
+
+    def flush(bucket: list[tuple[Record, Template]]) -> None:
+        nonlocal in_runs
+        if len(bucket) >= RUN_MIN and apply_run(comm, bucket):
+            in_runs += len(bucket)
+        else:
+            for record, _ in bucket:
+                _one_by_one(comm, templates, record)
+        bucket.clear()
+
+    for start in range(0, len(records), batch):
+        bucket: list[tuple[Record, Template]] = []
+        for record in records[start : start + batch]:
+            template = templates.lane(record)
+            if template is None:
+                flush(bucket)
+                _one_by_one(comm, templates, record)
+            else:
+                bucket.append((record, template))
+        flush(bucket)
+    return in_runs
+
+
+@pytest.mark.parametrize("batch", [5, 64, 2_000])
+@pytest.mark.parametrize("wrap", [False, True], ids=["", "numbers-wrap"])
+@pytest.mark.parametrize(
+    "case", ["content", "traffic-only", "ends-during-the-call", "unknown-liid"]
+)
+def test_runs_assemble_a_call_as_the_general_path_does(case: str, wrap: bool, batch: int) -> None:
+    """The lane in runs (a batch's records of a call read together and applied at once)
+    leaves the call as applying each record alone does; also where the RTP sequence
+    number and time stamp wrap around during the call."""
+    records = _records(_delivery(wrap=wrap))
+    general = Comm(key=("OP", "ES-LANE-1", 77), attribution=_attribution(case), open_seq=1)
+    runs = Comm(key=("OP", "ES-LANE-1", 77), attribution=_attribution(case), open_seq=1)
+    templates_general, templates_runs = Templates(), Templates()
+    for r in records:
+        general.apply(r.seq, r.received_ns, 3, templates_general.decode(r))
+    in_runs = _in_runs(runs, templates_runs, records, batch)
+    assert _state(runs) == _state(general)
+    if case == "content":
+        assert in_runs > 0.9 * len(records)  # runs took nearly all of them
+    if case == "ends-during-the-call":  # those of a batch past the end are taken alone
+        assert in_runs > 0.2 * len(records)
+    if case in ("traffic-only", "unknown-liid"):
+        assert in_runs == 0  # held PDUs are taken one by one
+
+
+def test_a_call_delivered_in_order_is_applied_in_runs() -> None:
+    """A call delivered in order: every record after each direction's first is in a run."""
+    sides = (Direction.FROM_TARGET, Direction.TO_TARGET)
+    pdus = [_pdu(2 * (n - 5) + i, n, d) for n in range(5, 45) for i, d in enumerate(sides)]
+    records = _records(pdus)
+    general = Comm(key=("OP", "ES-LANE-1", 77), attribution=_attribution("content"), open_seq=1)
+    runs = Comm(key=("OP", "ES-LANE-1", 77), attribution=_attribution("content"), open_seq=1)
+    templates = Templates()
+    for r in records:
+        general.apply(r.seq, r.received_ns, 3, templates.decode(r))
+    assert _in_runs(runs, Templates(), records, 20) == len(records) - 2  # 2 learnt
+    assert _state(runs) == _state(general)
+    assert runs.sequences["hi3"].contiguous == len(records) - 1
+
+
+def test_a_run_with_another_ssrc_is_read_one_by_one() -> None:
+    templates = Templates()
+    records = _records([_pdu(n, n + 5, Direction.FROM_TARGET) for n in range(8)])
+    templates.decode(records[0])
+    template = templates.lane(records[1])
+    assert template is not None
+    pdus = [r.pdu for r in records[1:]]
+    received = [r.received_ns for r in records[1:]]
+    run = template.read_run(pdus, received)
+    assert run is not None and run.in_order and run.numbers == list(range(1, 8))
+    start, stop = template.media  # the RTP packet
+    assert run.payloads == b"".join(p[start + 12 : stop] for p in pdus)
+    other = bytearray(pdus[3])
+    other[start + 11] ^= 0x01  # the SSRC's last octet
+    assert template.read_run([*pdus[:3], bytes(other), *pdus[4:]], received) is None
+
+
+@given(st.lists(st.integers(0, 40), max_size=60), st.lists(st.integers(0, 40), max_size=60))
+def test_see_all_is_see_each(before: list[int], numbers: list[int]) -> None:
+    each, together = SeqTracker(), SeqTracker()
+    for n in before:
+        each.see(n)
+        together.see(n)
+    for n in numbers:
+        each.see(n)
+    together.see_all(numbers)
+    assert vars(together) == vars(each)

@@ -366,3 +366,34 @@ def test_submit_joins_the_batch_without_a_task_and_waits_its_turn_when_backlogge
 
     asyncio.run(main())
     assert [r.pdu for r in Journal.open(tmp_path).read(0, 100)] == [pdu(n) for n in range(14)]
+
+
+def test_reads_cut_records_across_read_chunks(tmp_path: Path) -> None:
+    """Records straddle the reader's chunks, and one PDU is larger than a chunk."""
+    sizes = [300 + (n * 7919) % 9000 for n in range(400)]  # ≈ 4 MB: several chunks
+    sizes[123] = 2 * segments_module.READ_CHUNK + 5000
+    pdus = [bytes((n + i) % 251 for i in range(size)) for n, size in enumerate(sizes)]
+    j = Journal.open(tmp_path)
+    j.append_sync((routing(n), p) for n, p in enumerate(pdus))
+    j.close_sync()
+    j = Journal.open(tmp_path)
+    for after in (0, 122, 123, 350):
+        records = j.read(after, 1000)
+        assert [r.seq for r in records] == list(range(after + 1, 401))
+        assert [r.pdu for r in records] == pdus[after:]
+        assert [r.routing for r in records] == [routing(n) for n in range(after, 400)]
+    c = j.consumer("assemble")  # in several reads, each resuming where the last stopped
+    got = [r.pdu for _ in range(9) for r in c.read(50)]
+    assert got == pdus
+
+
+def test_a_record_changed_on_disk_after_opening_is_refused_when_read(tmp_path: Path) -> None:
+    j = Journal.open(tmp_path)
+    fill(j, 20)
+    path = active_path(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x01  # in the last record's PDU
+    path.write_bytes(bytes(data))
+    assert [r.seq for r in j.read(0, 19)] == list(range(1, 20))  # the others still read
+    with pytest.raises(JournalCorrupt, match="record 20 changed on disk"):
+        j.read(0, 100)
