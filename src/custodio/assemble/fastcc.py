@@ -41,6 +41,7 @@ from custodio.handover.pdu import (
     parse_generalized_time,
 )
 from custodio.journal import Record
+from custodio.journal.format import ROUTING_SEQ_OFFSET, decode_routing
 
 CAPACITY = 16384  # templates kept (the oldest learnt goes first)
 CC = int(PayloadKind.CC)
@@ -100,7 +101,7 @@ class Template:
 
     __slots__ = ("array", "comm_key", "decoded", "fixed", "header_micro", "header_time",
                  "item_micro", "item_time", "media", "rtp", "run_mask", "sequence", "ssrc",
-                 "time_bounds")  # fmt: skip
+                 "time_usual")  # fmt: skip
 
     def __init__(self, decoded: DecodedPDU, marks: Sequence[Mark]) -> None:
         raw = bytes(decoded.raw)
@@ -135,12 +136,12 @@ class Template:
 
     def _learn_runs(self, raw: bytes) -> None:
         """What :meth:`read_run` compares: the fixed octets, the RTP packet's first octet
-        and SSRC (a run keeps the template's), and the bounds of the header time's octets.
-        ``run_mask`` None: PDUs of this template are read one by one."""
+        and SSRC (a run keeps the template's), and whether the header time may be of the
+        usual form. ``run_mask`` None: PDUs of this template are read one by one."""
         self.array: _Octets = np.frombuffer(raw, np.uint8)
         self.ssrc = 0
         self.run_mask: _Octets | None = None
-        self.time_bounds: tuple[_Octets, _Octets] | None = None  # lowest octet, span above
+        self.time_usual = False  # the header time has room for YYYYMMDDHHMMSS.f...Z
         start = self.media[0]
         numbers = [self.sequence, *(self.header_micro or ())]
         if not self.rtp or raw[start] != _SIMPLE_RTP or any(b - a > 8 for a, b in numbers):
@@ -151,12 +152,7 @@ class Template:
         mask[start] = mask[start + 8 : start + 12] = 0xFF
         self.run_mask, self.ssrc = mask, _RTP.unpack_from(raw, start)[4]
         at = self.header_time
-        if at is not None and 16 < at[1] - at[0] <= _MICRO_TIME:
-            width = at[1] - at[0]  # digits, "." at 14, 1 to 6 digits, "Z"
-            low = np.full(width, ord("0"), np.uint8)
-            span = np.full(width, 9, np.uint8)
-            low[14], low[-1], span[14], span[-1] = ord("."), ord("Z"), 0, 0
-            self.time_bounds = low, span
+        self.time_usual = at is not None and 16 < at[1] - at[0] <= _MICRO_TIME  # 1-6 digits
 
     def matches(self, pdu: bytes) -> bool:
         """Whether ``pdu`` (of the template's length) has its octets outside the fields."""
@@ -226,12 +222,17 @@ class Template:
                 seconds, fraction, key.argmax()
             )
         if at is not None:  # YYYYMMDDHHMMSS.f...Z (checked): its order is the times' order
-            text = np.ascontiguousarray(rows[:, at[0] : at[1]])
-            bounds = self.time_bounds
-            if bounds is None or np.count_nonzero((text - bounds[0]) > bounds[1]):
+            width, count = at[1] - at[0], len(rows)
+            text = rows[:, at[0] : at[1]].tobytes()
+            if (
+                not self.time_usual
+                or text.translate(None, b"0123456789") != b".Z" * count  # all else digits
+                or text[14::width] != b"." * count
+                or text[width - 1 :: width] != b"Z" * count
+            ):
                 return None
-            strings = text.view(f"S{at[1] - at[0]}").ravel()
-            return _utc(text[strings.argmin()]), _utc(text[strings.argmax()])
+            strings = np.frombuffer(text, f"S{width}")
+            return _utc(strings[strings.argmin()]), _utc(strings[strings.argmax()])
         first, last = min(received_ns), max(received_ns)
         return _received(first), _received(last)
 
@@ -297,8 +298,8 @@ def _micro_time(seconds: _Numbers, fraction: _Numbers, i: np.intp) -> datetime:
     return datetime.fromtimestamp(int(seconds[i]), UTC).replace(microsecond=int(fraction[i]))
 
 
-def _utc(text: _Octets) -> datetime:
-    return _time(text.tobytes()).astimezone(UTC)  # as ``header_time`` gives it
+def _utc(text: bytes) -> datetime:
+    return _time(bytes(text)).astimezone(UTC)  # as ``header_time`` gives it
 
 
 def _received(ns: int) -> datetime:
@@ -323,12 +324,25 @@ def _usable(decoded: DecodedPDU, marks: Sequence[Mark]) -> bool:
     )  # fmt: skip
 
 
+class _Stream:
+    """A CC stream of the journal: its template key but the PDU size, and the templates
+    that read its runs, by PDU size (kept equal to ``Templates._templates``)."""
+
+    __slots__ = ("by_size", "prefix")
+
+    def __init__(self, prefix: tuple[bytes, bytes, int | None, int]) -> None:
+        self.prefix = prefix
+        self.by_size: dict[int, Template | None] = {}
+
+
 class Templates:
     """The CC templates learnt so far; :meth:`decode` any journal record through them."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
         self._templates: dict[TemplateKey, Template] = {}
+        self._streams: dict[bytes, _Stream | None] = {}  # by routing block less its PDU seq
+        self._by_prefix: dict[tuple[bytes, bytes, int | None, int], _Stream] = {}
         self.hits = 0
         self.walks = 0
 
@@ -343,14 +357,45 @@ class Templates:
         self.hits += found is not None
         return found
 
-    def lane(self, record: Record) -> Template | None:
-        """The template of a CC record whose media it reads as a bare RTP packet (not yet
-        checked against it: :meth:`Template.read_run`), else None."""
-        r = record.routing
-        if r.payload_kind != CC:
+    def lane(self, block: bytes, size: int) -> Template | None:
+        """The template that reads runs (:meth:`Template.read_run`) of the CC PDUs of
+        ``size`` octets of the stream that the routing ``block`` names, else None.
+
+        The stream is the block without its PDU sequence number: its routing is decoded
+        once, and its templates by size are kept with it (per record, two lookups)."""
+        stream = block[:ROUTING_SEQ_OFFSET] + block[ROUTING_SEQ_OFFSET + 4 :]
+        try:
+            found = self._streams[stream]
+        except KeyError:
+            found = self._stream(stream, block)
+        if found is None:
             return None
-        template = self._templates.get((r.liid, r.operator_id, r.cin, r.direction, len(record.pdu)))
-        return template if template is not None and template.rtp else None
+        try:
+            return found.by_size[size]
+        except KeyError:
+            template = self._templates.get((*found.prefix, size))
+            runs = template if template is not None and template.run_mask is not None else None
+            found.by_size[size] = runs
+            return runs
+
+    def _stream(self, stream: bytes, block: bytes) -> _Stream | None:
+        if len(self._streams) >= self.capacity:
+            self._streams.clear()
+            self._by_prefix.clear()
+        r = decode_routing(block)
+        found = None
+        if r.payload_kind == CC:
+            prefix = (r.liid, r.operator_id, r.cin, r.direction)
+            found = self._by_prefix.get(prefix) or _Stream(prefix)
+            self._by_prefix[prefix] = found
+        self._streams[stream] = found
+        return found
+
+    def _changed(self, key: TemplateKey) -> None:
+        """The template of ``key`` was learnt, replaced or dropped: not cached for runs."""
+        found = self._by_prefix.get(key[:4])
+        if found is not None:
+            found.by_size.pop(key[4], None)
 
     def decode(self, record: Record) -> DecodedPDU:
         r = record.routing
@@ -368,6 +413,9 @@ class Templates:
         decoded = decode(record.pdu, marks=marks)
         if _usable(decoded, marks):
             if key not in self._templates and len(self._templates) >= self.capacity:
-                del self._templates[next(iter(self._templates))]
+                oldest = next(iter(self._templates))
+                del self._templates[oldest]
+                self._changed(oldest)
             self._templates[key] = Template(decoded, marks)
+            self._changed(key)
         return decoded

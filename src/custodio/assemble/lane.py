@@ -19,27 +19,30 @@ from datetime import datetime
 
 from custodio.assemble.correlate import Comm, header_time
 from custodio.assemble.fastcc import RTPRun, Template
-from custodio.journal import Record
+
+# A record in the lane: seq, received_ns, routing block, PDU (a journal RawRecord), and
+# the template that reads it.
+Entry = tuple[int, int, bytes, bytes, Template]
 
 
-def apply_run(comm: Comm, bucket: Sequence[tuple[Record, Template]]) -> bool:
+def apply_run(comm: Comm, bucket: Sequence[Entry]) -> bool:
     """Apply ``bucket`` (records of ``comm`` in journal order, each with the template
     that reads it) in runs, one per template. False, nothing changed: apply them alone."""
-    channel = bucket[0][0].routing.channel
+    channel = bucket[0][2][0]  # the routing block's first octet
     seqs, pdus, received = [], [], []
     groups: dict[Template, tuple[list[int], list[bytes], list[int]]] = {}
-    for i, (record, template) in enumerate(bucket):
-        if record.routing.channel != channel:
+    for i, (seq, received_ns, block, pdu, template) in enumerate(bucket):
+        if block[0] != channel:
             return False
-        seqs.append(record.seq)
-        pdus.append(record.pdu)
-        received.append(record.received_ns)
+        seqs.append(seq)
+        pdus.append(pdu)
+        received.append(received_ns)
         group = groups.get(template)
         if group is None:
             group = groups[template] = ([], [], [])
         group[0].append(i)
-        group[1].append(record.pdu)
-        group[2].append(record.received_ns)
+        group[1].append(pdu)
+        group[2].append(received_ns)
     runs: list[tuple[list[int], RTPRun]] = []
     for template, (positions, group_pdus, group_received) in groups.items():
         run = template.read_run(group_pdus, group_received)
@@ -54,9 +57,9 @@ def apply_run(comm: Comm, bucket: Sequence[tuple[Record, Template]]) -> bool:
                 numbers[position] = number
 
     def first_at() -> datetime:
-        record, template = bucket[0]
-        rtp = template.read_rtp(record.pdu)
+        _, received_ns, _, pdu, template = bucket[0]
+        rtp = template.read_rtp(pdu)
         assert rtp is not None  # its run was read
-        return header_time(rtp.micro_timestamp, rtp.timestamp, record.received_ns)
+        return header_time(rtp.micro_timestamp, rtp.timestamp, received_ns)
 
     return comm.apply_rtp_run(seqs, received, channel, pdus, numbers, runs, first_at)

@@ -28,8 +28,8 @@ from custodio.assemble import sip
 from custodio.assemble.attribution import Attribution, attribute
 from custodio.assemble.closing import Closing, finish
 from custodio.assemble.correlate import Comm, Key, PartyKey, pdu_time
-from custodio.assemble.fastcc import Template, Templates
-from custodio.assemble.lane import apply_run
+from custodio.assemble.fastcc import Templates
+from custodio.assemble.lane import Entry, apply_run
 from custodio.assemble.spool import Spool
 from custodio.assemble.store import save_closing, save_comm, write_blobs
 from custodio.catalog import comms
@@ -38,6 +38,7 @@ from custodio.db.times import from_text
 from custodio.errors import CustodioError, DecodeError
 from custodio.handover.pdu import DecodedPDU, IRIContentsKind, PayloadKind, TRIKind
 from custodio.journal import Journal, Record
+from custodio.journal.format import decode_routing
 from custodio.vault.index import ObjectRef
 from custodio.vault.store import Vault
 
@@ -151,25 +152,25 @@ class Assembler:
 
     def _step(self, final: bool, now_ns: int | None) -> StepReport:
         report = StepReport()
-        records = self.consumer.read(self.timing.batch_records)
+        records = self.consumer.read_raw(self.timing.batch_records)
         opened: list[Comm] = []
-        pending: dict[Key, list[tuple[Record, Template]]] = {}  # the fast lane, by call
+        pending: dict[Key, list[Entry]] = {}  # the fast lane, by call
         lane, applied = self.templates.lane, self.state.applied_until
-        for record in records:
-            template = lane(record) if record.seq > applied else None
+        for seq, received_ns, block, pdu in records:
+            template = lane(block, len(pdu)) if seq > applied else None
             if template is not None:
                 bucket = pending.get(template.comm_key)
                 if bucket is None:
                     bucket = pending[template.comm_key] = []
-                bucket.append((record, template))
+                bucket.append((seq, received_ns, block, pdu, template))
                 continue
             if pending:  # what came before this record is applied before it
                 self._apply_pending(pending, report, opened)
-            self._apply(record, report, opened)
+            self._apply(Record(seq, received_ns, decode_routing(block), pdu), report, opened)
         self._apply_pending(pending, report, opened)
         report.records = len(records)
         now = time.time_ns() if now_ns is None else now_ns
-        replaying = bool(records) and records[-1].seq < self.state.applied_until
+        replaying = bool(records) and records[-1][0] < self.state.applied_until
         due = [] if replaying else self._due(now, final and not records)
         closings: list[Closing] = []
         refs: dict[int, ObjectRef] = {}
@@ -179,7 +180,7 @@ class Assembler:
             for blob in closing.blobs:
                 blob.data = b""
             closings.append(closing)
-        last = records[-1].seq if records else self.state.applied_until
+        last = records[-1][0] if records else self.state.applied_until
         position = max(last, self.state.applied_until)
         closing_ids = {id(c.comm) for c in closings}
         dirty = [c for c in set(self.state.comms.values()) if c.dirty and id(c) not in closing_ids]
@@ -249,7 +250,7 @@ class Assembler:
 
     def _apply_pending(
         self,
-        pending: dict[Key, list[tuple[Record, Template]]],
+        pending: dict[Key, list[Entry]],
         report: StepReport,
         opened: list[Comm],
     ) -> None:
@@ -263,7 +264,8 @@ class Assembler:
             if comm is not None and len(bucket) >= RUN_MIN and apply_run(comm, bucket):
                 report.applied += len(bucket)
                 continue
-            for record, _ in bucket:
+            for seq, received_ns, block, pdu, _ in bucket:
+                record = Record(seq, received_ns, decode_routing(block), pdu)
                 self._apply(record, report, opened)
         pending.clear()
 

@@ -75,6 +75,15 @@ class Record:
     pdu: bytes
 
 
+RawRecord = tuple[int, int, bytes, bytes]  # seq, received_ns, routing block, PDU: as read
+
+
+def record_from_raw(raw: RawRecord) -> Record:
+    """The :class:`Record` of a raw record (its routing block decoded)."""
+    seq, received_ns, block, pdu = raw
+    return Record(seq, received_ns, decode_routing(block), pdu)
+
+
 def crc32(*parts: bytes | memoryview) -> int:
     """CRC-32 (zlib's) over the concatenation of ``parts``.
 

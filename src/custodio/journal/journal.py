@@ -43,11 +43,13 @@ from custodio.errors import JournalError
 from custodio.journal.format import (
     SEGMENT_HEADER_SIZE,
     SEGMENT_SUFFIX,
+    RawRecord,
     Record,
     Routing,
     encode_position,
     encode_routing,
     parse_position,
+    record_from_raw,
 )
 from custodio.journal.segments import (
     RETRYABLE_ERRNOS,
@@ -58,7 +60,7 @@ from custodio.journal.segments import (
     fsync_directory,
     list_segments,
     recover,
-    scan_records,
+    scan_raw,
 )
 
 log = logging.getLogger(__name__)
@@ -397,21 +399,21 @@ class Journal:
 
     def read(self, after_seq: int, limit: int) -> list[Record]:
         """Up to ``limit`` durable records numbered above ``after_seq``."""
+        return [record_from_raw(raw) for raw in self.read_raw(after_seq, limit)]
+
+    def read_raw(self, after_seq: int, limit: int) -> list[RawRecord]:
+        """:meth:`read` as :data:`RawRecord` tuples (routing blocks not decoded)."""
         until = self.durable_seq
-        out: list[Record] = []
+        out: list[RawRecord] = []
         segments = self.segments()
         for segment in segments:
             if segment.last_seq <= after_seq or segment.first_seq > until:
                 continue
             offset = self._offset(segment.path, after_seq)
-            resume = None
-            for record, end in scan_records(segment.path, offset, after_seq, until):
-                out.append(record)
-                resume = (record.seq, end)
-                if len(out) >= limit:
-                    break
-            if resume is not None:
-                self._resume[segment.path] = resume
+            before = len(out)
+            end = scan_raw(segment.path, offset, after_seq, until, limit - before, out)
+            if len(out) > before:
+                self._resume[segment.path] = (out[-1][0], end)
             if len(out) >= limit:
                 break
         live = {s.path for s in segments}
@@ -545,6 +547,13 @@ class Consumer:
         records = self.journal.read(self._cursor, limit)
         if records:
             self._cursor = records[-1].seq
+        return records
+
+    def read_raw(self, limit: int = 1000) -> list[RawRecord]:
+        """:meth:`read` as :data:`RawRecord` tuples (routing blocks not decoded)."""
+        records = self.journal.read_raw(self._cursor, limit)
+        if records:
+            self._cursor = records[-1][0]
         return records
 
     def commit(self, seq: int) -> None:

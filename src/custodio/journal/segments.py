@@ -26,17 +26,19 @@ from custodio.journal.format import (
     SEGMENT_SUFFIX,
     VERSION,
     JournalCorrupt,
+    RawRecord,
     Record,
-    decode_routing,
     encode_segment_header,
     parse_record_header,
     parse_segment_header,
     record_crc_ok,
+    record_from_raw,
     record_parts,
 )
 
 RETRYABLE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
-READ_CHUNK = 1 << 20  # octets read at once by scan_records
+READ_CHUNK = 1 << 20  # octets read at once by scan_raw
+READ_RECORDS = 10_000  # records read_records reads at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,43 +258,52 @@ def _write_all(fd: int, data: bytes, offset: int) -> None:
 
 def read_records(path: Path, after_seq: int, until_seq: int) -> Iterator[Record]:
     """Records of one segment with ``after_seq < seq <= until_seq`` (already verified)."""
-    for record, _ in scan_records(path, SEGMENT_HEADER_SIZE, after_seq, until_seq):
-        yield record
+    offset = SEGMENT_HEADER_SIZE
+    while True:
+        raws: list[RawRecord] = []
+        offset = scan_raw(path, offset, after_seq, until_seq, READ_RECORDS, raws)
+        if not raws:
+            return
+        for raw in raws:
+            yield record_from_raw(raw)
+        after_seq = raws[-1][0]
 
 
-def scan_records(
-    path: Path, offset: int, after_seq: int, until_seq: int
-) -> Iterator[tuple[Record, int]]:
-    """Like :func:`read_records` from ``offset`` (a record boundary), each record with the
-    offset just after it: a reader that keeps it starts its next read there instead of
-    walking the segment from its header again.
+def scan_raw(
+    path: Path, offset: int, after_seq: int, until_seq: int, limit: int, out: list[RawRecord]
+) -> int:
+    """Append to ``out`` up to ``limit`` records of ``path`` with ``after_seq < seq <=
+    until_seq``, read from ``offset`` (a record boundary), each checked against its CRC,
+    as :data:`RawRecord` tuples (the routing block not decoded); the offset just after the
+    last one appended (``offset`` when none was): a reader that keeps it starts its next
+    read there instead of walking the segment from its header again.
 
     The file is read in chunks of :data:`READ_CHUNK` and the records are cut out of them
     (per record, one header unpack and one CRC over the octets in place)."""
     unpack, crc = RECORD_HEADER_AND_CRC.unpack_from, zlib_ng.crc32
+    stop, resume = len(out) + limit, offset
     with path.open("rb") as handle:
         handle.seek(offset)
         buf, pos = b"", 0
-        while True:
+        while len(out) < stop:
             if len(buf) - pos < RECORD_HEADER_SIZE:
                 buf, pos = buf[pos:] + handle.read(READ_CHUNK), 0
                 if len(buf) < RECORD_HEADER_SIZE:
-                    return
+                    break
             magic, version, kind, meta_len, pdu_len, seq, ns, stored = unpack(buf, pos)
             if magic != RECORD_MAGIC or version != VERSION or kind != RECORD_KIND_PDU:
-                return
+                break
             if pdu_len > MAX_PDU_LEN or seq > until_seq:
-                return
+                break
             size = RECORD_HEADER_SIZE + meta_len + pdu_len
             if len(buf) - pos < size:
                 buf, pos = buf[pos:] + handle.read(max(READ_CHUNK, size)), 0
             end, offset = pos + size, offset + size
-            if seq <= after_seq:
-                pos = end
-                continue
-            body = pos + RECORD_HEADER_SIZE
-            if end > len(buf) or crc(buf[body:end], crc(buf[pos : body - 4])) != stored:
-                raise JournalCorrupt(f"{path.name}: record {seq} changed on disk")
-            routing = decode_routing(buf[body : body + meta_len])
-            yield Record(seq, ns, routing, buf[body + meta_len : end]), offset
+            if seq > after_seq:
+                body = pos + RECORD_HEADER_SIZE
+                if end > len(buf) or crc(buf[body:end], crc(buf[pos : body - 4])) != stored:
+                    raise JournalCorrupt(f"{path.name}: record {seq} changed on disk")
+                out.append((seq, ns, buf[body : body + meta_len], buf[body + meta_len : end]))
+                resume = offset
             pos = end
+    return resume

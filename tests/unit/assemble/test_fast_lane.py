@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from custodio.assemble.attribution import UNKNOWN_LIID, Attribution
 from custodio.assemble.correlate import Comm
-from custodio.assemble.fastcc import Template, Templates
-from custodio.assemble.lane import apply_run
+from custodio.assemble.fastcc import Templates
+from custodio.assemble.lane import Entry, apply_run
 from custodio.assemble.media import join
 from custodio.assemble.status import SeqTracker
 from custodio.assemble.wav import PCMA, PCMU
@@ -31,6 +31,7 @@ from custodio.handover import encode as E
 from custodio.handover import media
 from custodio.handover.pdu import Direction, FrameType, MicroTime, decode, to_routing
 from custodio.journal import Record
+from custodio.journal.format import decode_routing, encode_routing
 
 T0 = datetime(2026, 11, 29, 12, 0, 0, 250_000, tzinfo=UTC)
 PACKETS = 400  # per direction: 8 s
@@ -52,7 +53,10 @@ def _rtp(
     return bytes(packet)
 
 
-def _pdu(seq: int, n: int, direction: Direction, *, wrap: bool = False) -> bytes:
+def _pdu(
+    seq: int, n: int, direction: Direction, *, wrap: bool = False,
+    frame_type: FrameType = FrameType.RTP,
+) -> bytes:  # fmt: skip
     at = T0 + timedelta(milliseconds=20 * n)
     micro = n % 50 < 5  # some PDUs carry microSecondTimeStamp instead of a time
     header = E.Header(
@@ -63,7 +67,7 @@ def _pdu(seq: int, n: int, direction: Direction, *, wrap: bool = False) -> bytes
     ssrc = 0x1000 + int(direction)
     payload_type = {123: PCMU, 124: GSM}.get(n, PCMA)
     rtp = _rtp(n, ssrc, payload_type=payload_type, csrc=n == 200, wrap=wrap)
-    return E.cc_ipmm(header, rtp, direction=direction, frame_type=FrameType.RTP)
+    return E.cc_ipmm(header, rtp, direction=direction, frame_type=frame_type)
 
 
 def _delivery(*, wrap: bool = False) -> list[bytes]:
@@ -170,24 +174,25 @@ def _in_runs(comm: Comm, templates: Templates, records: list[Record], batch: int
     any other record; the number applied in runs."""
     in_runs = 0
 
-    def flush(bucket: list[tuple[Record, Template]]) -> None:
+    def flush(bucket: list[Entry]) -> None:
         nonlocal in_runs
         if len(bucket) >= RUN_MIN and apply_run(comm, bucket):
             in_runs += len(bucket)
         else:
-            for record, _ in bucket:
-                _one_by_one(comm, templates, record)
+            for seq, received_ns, block, pdu, _ in bucket:
+                _one_by_one(comm, templates, Record(seq, received_ns, decode_routing(block), pdu))
         bucket.clear()
 
     for start in range(0, len(records), batch):
-        bucket: list[tuple[Record, Template]] = []
+        bucket: list[Entry] = []
         for record in records[start : start + batch]:
-            template = templates.lane(record)
+            block = encode_routing(record.routing)  # as the journal holds it
+            template = templates.lane(block, len(record.pdu))
             if template is None:
                 flush(bucket)
                 _one_by_one(comm, templates, record)
             else:
-                bucket.append((record, template))
+                bucket.append((record.seq, record.received_ns, block, record.pdu, template))
         flush(bucket)
     return in_runs
 
@@ -236,7 +241,7 @@ def test_a_run_with_another_ssrc_is_read_one_by_one() -> None:
     templates = Templates()
     records = _records([_pdu(n, n + 5, Direction.FROM_TARGET) for n in range(8)])
     templates.decode(records[0])
-    template = templates.lane(records[1])
+    template = templates.lane(encode_routing(records[1].routing), len(records[1].pdu))
     assert template is not None
     pdus = [r.pdu for r in records[1:]]
     received = [r.received_ns for r in records[1:]]
@@ -259,3 +264,24 @@ def test_see_all_is_see_each(before: list[int], numbers: list[int]) -> None:
         each.see(n)
     together.see_all(numbers)
     assert vars(together) == vars(each)
+
+
+def test_a_template_learnt_again_is_the_one_runs_use() -> None:
+    """The stream's layout changes (the mediator now marks the frames artificial RTP): the
+    general path learns the new template, and runs are read with it, not the old one."""
+    templates = Templates()
+    old = _records([_pdu(n, n + 5, Direction.FROM_TARGET) for n in range(3)])
+    new = _records([_pdu(n, n + 5, Direction.FROM_TARGET, frame_type=FrameType.ARTIFICIAL_RTP)
+                    for n in range(3, 6)])  # fmt: skip
+    assert len({len(r.pdu) for r in old + new}) == 1  # one template key
+    block, later = encode_routing(old[0].routing), encode_routing(new[0].routing)
+    assert block[:5] + block[9:] == later[:5] + later[9:]  # one stream (but the PDU seq)
+    assert templates.lane(block, len(old[0].pdu)) is None  # nothing learnt yet
+    templates.decode(old[0])
+    first = templates.lane(block, len(old[0].pdu))
+    assert first is not None and first.read_run([r.pdu for r in old[1:]], [1, 2]) is not None
+    assert first.read_run([r.pdu for r in new[1:]], [1, 2]) is None
+    templates.decode(new[0])  # the old template does not read it: learnt again
+    second = templates.lane(later, len(new[0].pdu))
+    assert second is not None and second is not first
+    assert second.read_run([r.pdu for r in new[1:]], [1, 2]) is not None
