@@ -289,6 +289,9 @@ def _text(raw: bytes) -> str:
 
 def _be(rows: _Octets, start: int, stop: int) -> _Numbers:
     """The unsigned big-endian numbers in columns ``start:stop`` (at most 8) of ``rows``."""
+    width = stop - start
+    if width in (1, 2, 4, 8):  # a numpy type of that width
+        return rows[:, start:stop].copy().view(f">u{width}").ravel().astype(np.uint64)
     padded = np.zeros((len(rows), 8), np.uint8)
     padded[:, 8 - (stop - start) :] = rows[:, start:stop]
     return padded.view(">u8").ravel().astype(np.uint64)

@@ -29,26 +29,23 @@ def apply_run(comm: Comm, bucket: Sequence[Entry]) -> bool:
     """Apply ``bucket`` (records of ``comm`` in journal order, each with the template
     that reads it) in runs, one per template. False, nothing changed: apply them alone."""
     channel = bucket[0][2][0]  # the routing block's first octet
-    seqs, pdus, received = [], [], []
-    groups: dict[Template, tuple[list[int], list[bytes], list[int]]] = {}
-    for i, (seq, received_ns, block, pdu, template) in enumerate(bucket):
-        if block[0] != channel:
-            return False
-        seqs.append(seq)
-        pdus.append(pdu)
-        received.append(received_ns)
-        group = groups.get(template)
-        if group is None:
-            group = groups[template] = ([], [], [])
-        group[0].append(i)
-        group[1].append(pdu)
-        group[2].append(received_ns)
+    if len({entry[2][0] for entry in bucket}) != 1:
+        return False
+    templates = {entry[4]: None for entry in bucket}  # in order of first appearance
     runs: list[tuple[list[int], RTPRun]] = []
-    for template, (positions, group_pdus, group_received) in groups.items():
-        run = template.read_run(group_pdus, group_received)
+    for template in templates:
+        if len(templates) == 1:
+            positions, group = list(range(len(bucket))), bucket
+        else:
+            positions = [i for i, entry in enumerate(bucket) if entry[4] is template]
+            group = [bucket[i] for i in positions]
+        run = template.read_run([entry[3] for entry in group], [entry[1] for entry in group])
         if run is None:
             return False
         runs.append((positions, run))
+    seqs = [entry[0] for entry in bucket]
+    pdus = [entry[3] for entry in bucket]
+    received = [entry[1] for entry in bucket]
     numbers = runs[0][1].numbers
     if len(runs) > 1:  # the PDUs' sequence numbers back in journal order
         numbers = [0] * len(bucket)
