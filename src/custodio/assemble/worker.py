@@ -58,7 +58,7 @@ class AssemblyError(CustodioError):
 class Timing:
     inactivity_seconds: float = 120.0
     end_grace_seconds: float = 5.0
-    batch_records: int = 100_000  # a step's records: the fast lane reads a call's together
+    batch_records: int = 200_000  # a step's records: the fast lane reads a call's together
 
 
 @dataclass

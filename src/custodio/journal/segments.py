@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import struct
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -278,32 +279,41 @@ def scan_raw(
     last one appended (``offset`` when none was): a reader that keeps it starts its next
     read there instead of walking the segment from its header again.
 
-    The file is read in chunks of :data:`READ_CHUNK` and the records are cut out of them
-    (per record, one header unpack and one CRC over the octets in place)."""
-    unpack, crc = RECORD_HEADER_AND_CRC.unpack_from, zlib_ng.crc32
+    The file is read in chunks of :data:`READ_CHUNK` and the records are cut out of them:
+    per record, one header unpack (magic, version and kind as one field), one CRC over the
+    octets in place, as few operations as can be (this loop is most of the assembler's
+    reading)."""
+    unpack, crc = _SCAN_HEADER.unpack_from, zlib_ng.crc32
     stop, resume = len(out) + limit, offset
     with path.open("rb") as handle:
         handle.seek(offset)
-        buf, pos = b"", 0
+        buf, pos, size, base = b"", 0, 0, offset  # base: the file offset of buf[0]
         while len(out) < stop:
-            if len(buf) - pos < RECORD_HEADER_SIZE:
-                buf, pos = buf[pos:] + handle.read(READ_CHUNK), 0
-                if len(buf) < RECORD_HEADER_SIZE:
+            body = pos + RECORD_HEADER_SIZE
+            if body > size:
+                buf, base = buf[pos:] + handle.read(READ_CHUNK), base + pos
+                pos, size, body = 0, len(buf), RECORD_HEADER_SIZE
+                if body > size:
                     break
-            magic, version, kind, meta_len, pdu_len, seq, ns, stored = unpack(buf, pos)
-            if magic != RECORD_MAGIC or version != VERSION or kind != RECORD_KIND_PDU:
+            prefix, meta_len, pdu_len, seq, ns, stored = unpack(buf, pos)
+            if prefix != _PDU_PREFIX or pdu_len > MAX_PDU_LEN or seq > until_seq:
                 break
-            if pdu_len > MAX_PDU_LEN or seq > until_seq:
-                break
-            size = RECORD_HEADER_SIZE + meta_len + pdu_len
-            if len(buf) - pos < size:
-                buf, pos = buf[pos:] + handle.read(max(READ_CHUNK, size)), 0
-            end, offset = pos + size, offset + size
+            middle = body + meta_len
+            end = middle + pdu_len
+            if end > size:  # the record straddles the chunk: read the rest of it
+                buf = buf[pos:] + handle.read(max(READ_CHUNK, end - pos))
+                base, body, middle, end = base + pos, body - pos, middle - pos, end - pos
+                pos, size = 0, len(buf)
             if seq > after_seq:
-                body = pos + RECORD_HEADER_SIZE
-                if end > len(buf) or crc(buf[body:end], crc(buf[pos : body - 4])) != stored:
+                if end > size or crc(buf[body:end], crc(buf[pos : body - 4])) != stored:
                     raise JournalCorrupt(f"{path.name}: record {seq} changed on disk")
-                out.append((seq, ns, buf[body : body + meta_len], buf[body + meta_len : end]))
-                resume = offset
+                out.append((seq, ns, buf[body:middle], buf[middle:end]))
+                resume = base + end
             pos = end
     return resume
+
+
+# The record header as scan_raw reads it: magic, version and kind compared at once.
+_SCAN_HEADER = struct.Struct(">6sHIQQI")
+_PDU_PREFIX = RECORD_MAGIC + bytes((VERSION, RECORD_KIND_PDU))
+assert _SCAN_HEADER.size == RECORD_HEADER_AND_CRC.size
