@@ -6,6 +6,10 @@ Generates the calls with the simulator's encoders (TS 101 671 IRI-Begin/Continue
 HI2; TS 102 232-5 IPMMCC carrying RTP with 20 ms of G.711 A-law per packet, one stream
 per direction, on HI3) straight into a journal (no TCP): all calls concurrent, their CC
 interleaved tick by tick as a mediator would deliver them, 50 packets/s per direction.
+Each direction of each call carries its own octets, which do not compress (a stretch of a
+pseudo-random pool): the vault stores, encrypts and writes every call's audio in full, as
+it would real calls' (a repeated tone compressed to nothing and made every call's
+objects the same).
 Ten LIIDs, all bound to one warrant of one case. Then, in a fresh process (so that its
 peak RSS is the assembler's own), runs the assembler over the journal until every call
 is closed and stored (audio per direction in the vault, products, seal entries) and
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import resource
 import subprocess
 import sys
@@ -44,6 +49,8 @@ OPERATOR = b"OPERADOR-ES"
 LIIDS = [f"ES-BENCH-{i:04d}" for i in range(10)]
 TARGET_PDUS_PER_S = 100_000  # handover target: 1,000 calls x 2 directions x 50 packets/s
 BATCH = 20_000
+NOISE_FRAMES = 65_537  # the pool of audio frames (a prime: every call starts elsewhere)
+NOISE_STRIDE = 31  # frames between the starts of two streams' audio in the pool
 
 
 def secrets(name: str, prompt: str) -> str:
@@ -76,7 +83,7 @@ def prepare(directory: Path) -> config.Config:
 def generate(journal: Journal, calls: int, minutes: float) -> int:
     """Write the calls' PDUs into ``journal``; the number of CC PDUs."""
     ticks = int(minutes * 60 * 1000 / media.FRAME_MS)
-    frames = media.frames(media.tone(4.0))
+    pool = random.Random(2026).randbytes(NOISE_FRAMES * media.FRAME_OCTETS)
     begin = datetime.now(UTC) - timedelta(minutes=minutes)
     seqs = [[0, 0] for _ in range(calls)]
     records = [E.IRIRecord(
@@ -116,8 +123,10 @@ def generate(journal: Journal, calls: int, minutes: float) -> int:
         at = begin + timedelta(milliseconds=n * media.FRAME_MS)
         for c in range(calls):
             for direction in (Direction.FROM_TARGET, Direction.TO_TARGET):
+                at_frame = (n + (2 * c + int(direction)) * NOISE_STRIDE) % NOISE_FRAMES
+                payload = pool[at_frame * media.FRAME_OCTETS : (at_frame + 1) * media.FRAME_OCTETS]
                 rtp = media.rtp(n, n * media.FRAME_OCTETS, 0x1000 + c * 4 + int(direction),
-                                frames[(n + c) % len(frames)])  # fmt: skip
+                                payload)  # fmt: skip
                 pdu = E.cc_ipmm(header(c, 3, at), rtp, direction=direction,
                                 frame_type=FrameType.RTP)  # fmt: skip
                 put((routing(c, 3, 1, int(direction)), pdu))
