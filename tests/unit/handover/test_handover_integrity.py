@@ -7,8 +7,10 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.utils import CryptographyDeprecationWarning
 from tests.unit.handover.handover_net import cc, header, journal_pdus, running, wait_for
 
 from custodio.handover import encode as E
@@ -133,3 +135,24 @@ def test_a_signature_check_without_a_key_is_unverifiable(tmp_path: Path) -> None
     stream = [*pdus, check([1, 2], b"\x30\x00", check_type=2)]
     s = deliver(tmp_path, stream, IntegrityChecker({OP: None})).stats
     assert s.integrity_unverifiable == 1
+
+
+def test_a_dsa_signature_check_verifies_with_our_warning_not_the_librarys(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """TS 102 232-1 clause 7.2 names DSS (DSA) for ``checkType`` signature. The crypto
+    library deprecates DSA: only a DSA key touches it, and loading one logs our warning
+    (the library's warning would be an error under this suite's filter)."""
+    with pytest.warns(CryptographyDeprecationWarning):  # the test's own use of the module
+        from cryptography.hazmat.primitives.asymmetric import dsa  # noqa: PLC0415
+
+        key = dsa.generate_private_key(2048)
+        pdus = [cc(n) for n in range(1, 4)]
+        good = key.sign(digests(pdus), hashes.SHA256())
+    setting = write_public(tmp_path, key)  # type: ignore[arg-type]
+    with caplog.at_level("WARNING"):
+        checker = IntegrityChecker.from_setting(setting, tmp_path)
+    assert "op.pem: DSA is deprecated" in caplog.text
+    stream = [*pdus, check([1, 2, 3], good, check_type=2), check([1, 2], good, check_type=2)]
+    s = deliver(tmp_path / "dsa", stream, checker).stats
+    assert (s.integrity_ok, s.integrity_failed) == (1, 1)
