@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from custodio.catalog import cases, comms, warrants
+from custodio.catalog.identifiers import Identifier
 from custodio.catalog.warrants import Warrant
 from custodio.db import Tx
 
@@ -33,7 +34,7 @@ class Attribution:
     content: bool
     location: bool
     reason: str | None  # why the communication is quarantined whole
-    targets: frozenset[str]  # the warrant's target identifiers (values: E.164, SIP URIs...)
+    targets: frozenset[Identifier]  # the warrant's target identifiers
     spans: tuple[tuple[datetime, datetime], ...] = ()  # the warrant's windows; () = any time
 
     def covers(self, at: datetime) -> bool:
@@ -65,7 +66,7 @@ def attribute(tx: Tx, liid: str, operator: str, at: datetime) -> Attribution:
     covering = [w for w in bound if any(s.start <= at <= s.end for s in w.spans)]
     warrant = covering[0] if covering else max(bound, key=lambda w: w.end)
     agency = cases.by_id(tx, warrant.case_id).agency_id
-    targets = frozenset(t.split(":", 1)[1] for t in warrant.targets)
+    targets = frozenset(warrant.targets)
     if not covering:
         return _whole(warrant, agency, OUTSIDE_VALIDITY, targets)
     if "traffic" not in warrant.scope:
@@ -83,5 +84,7 @@ def attribute(tx: Tx, liid: str, operator: str, at: datetime) -> Attribution:
     )
 
 
-def _whole(warrant: Warrant, agency: int, reason: str, targets: frozenset[str]) -> Attribution:
+def _whole(
+    warrant: Warrant, agency: int, reason: str, targets: frozenset[Identifier]
+) -> Attribution:
     return Attribution(warrant.id, warrant.case_id, agency, False, False, False, reason, targets)

@@ -70,6 +70,7 @@ def finish(comm: Comm, closed_by: str) -> Closing:
     if comm.end_at is None:
         comm.end_at = comm.begin_at
     sides, notes = assign_streams(comm)
+    notes += target_warning(comm)
     blobs: list[Blob] = []
     gaps: dict[str, int] = {}
     for side in SIDES:
@@ -91,6 +92,16 @@ def finish(comm: Comm, closed_by: str) -> Closing:
         notes.append({"note": "earlier-media-not-in-journal", "records": comm.earlier_missing})
     status, reasons = status_of(comm, gaps)
     return Closing(comm, status, reasons, notes, blobs)
+
+
+def target_warning(comm: Comm) -> list[dict[str, Any]]:
+    """A warning for the investigator when nothing says which party is the target."""
+    direction, basis = comm.target_side()
+    if direction != "unknown" or comm.kind not in ("voice", "sms"):
+        return []
+    labelled = "; each stream is placed by the operator's direction label" if comm.streams else ""
+    return [{"note": "target-not-identified", "warning": f"the target party is unknown: {basis}"
+             f"{labelled}"}]  # fmt: skip
 
 
 def audio_blob(side: str, audio: media.Audio) -> Blob:

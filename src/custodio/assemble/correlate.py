@@ -17,6 +17,7 @@ from custodio.assemble import iri, pcap, sip
 from custodio.assemble.attribution import OUTSIDE_VALIDITY, Attribution
 from custodio.assemble.fastcc import RTPFields, RTPRun
 from custodio.assemble.media import RunPackets, Stream
+from custodio.assemble.parties import named_target
 from custodio.assemble.rtp import Endpoint, RTPPacket, parse_ip, parse_rtp, parse_udp
 from custodio.assemble.sip import MediaAddress
 from custodio.assemble.spool import MEMORY, Sink, Spool
@@ -35,7 +36,14 @@ from custodio.handover.pdu import (
 
 Key = tuple[str, str, int | None]  # operator, LIID, CIN
 LABELS = {Direction.FROM_TARGET: "target", Direction.TO_TARGET: "other"}
-_OUTCOMES = {486: "busy", 600: "busy", 480: "no-answer", 408: "no-answer", 487: "cancelled"}
+_OUTCOMES = {
+    486: "busy", 600: "busy", 480: "no-answer", 408: "no-answer", 487: "cancelled",
+    603: "rejected",
+}  # fmt: skip
+# Final responses after which the caller goes on with the same INVITE dialog: challenges
+# (RFC 3261 §22.2-3), session timers too short (RFC 4028 §6), glare (RFC 3261 §14.2)
+_RETRIED = frozenset({401, 407, 422, 423, 491, 494})
+NOT_IDENTIFIED = "no party identity matches the warrant's targets"
 
 
 @dataclass
@@ -126,6 +134,7 @@ class Comm:
     iri: bool = False
     cc: bool = False
     end_seen_ns: int | None = None
+    end_by: str | None = None  # what ended it: iri-end, report, sip-final-response
     cin_reset: bool = False
     last_activity_ns: int = 0
     last_seq: int = 0
@@ -245,15 +254,13 @@ class Comm:
         if kind is IRIType.BEGIN and (self.begin_at is None or at < self.begin_at):
             self.begin_at = at
         if item.contents_kind is IRIContentsKind.IPMM and item.sip is not None:
-            self._apply_sip(item, at)
+            self._apply_sip(item, at, received_ns)
         elif item.contents_kind is IRIContentsKind.ETSI671:
             self._apply_etsi671(item, at)
         if kind is IRIType.END:
-            self.end_at = at
-            self.end_seen_ns = received_ns
+            self._ended(at, received_ns, "iri-end")
         if kind is IRIType.REPORT and self.kind == "sms":
-            self.end_at = at
-            self.end_seen_ns = received_ns
+            self._ended(at, received_ns, "report")
         if self.begin_at is None:
             self.begin_at = at
 
@@ -272,7 +279,12 @@ class Comm:
     def _party(self, role: str, delivered: str, source: str) -> None:
         self.parties.setdefault(PartyKey(role, delivered, source), None)
 
-    def _apply_sip(self, item: IRIItem, at: datetime) -> None:
+    def _ended(self, at: datetime, received_ns: int, by: str) -> None:
+        self.end_at = at
+        self.end_seen_ns = received_ns
+        self.end_by = by
+
+    def _apply_sip(self, item: IRIItem, at: datetime, received_ns: int) -> None:
         message = item.sip
         assert message is not None
         info = sip.parse(message.content)
@@ -281,24 +293,35 @@ class Comm:
             self.kind = "voice"
             self.dialog.inviter, self.dialog.invitee = message.source, message.destination
             self.begin_at = self.begin_at or at
-        for user, role, source in (
-            (info.from_user, "originating", "sip-from"),
-            (info.to_user, "terminating", "sip-to"),
-            (info.asserted_user, "originating", "sip-pai"),
-        ):
-            if user and info.method == "INVITE":
-                self._party(role, user, source)
+        if info.method == "INVITE" and not info.to_tagged:  # the initial INVITE (or a resend)
+            self._sip_parties(info)
         if info.media is not None:
             self.dialog.media[message.source] = info.media
         if info.status is not None and info.cseq_method == "INVITE":
-            self._sip_response(info.status, at)
+            for uri in info.asserted if info.status < 300 else ():  # the callee's network's
+                self._party("terminating", uri.text, "sip-pai")  # assertion (RFC 3325 §9.1)
+            self._sip_response(info.status, at, received_ns)
 
-    def _sip_response(self, status: int, at: datetime) -> None:
+    def _sip_parties(self, info: sip.SIPInfo) -> None:
+        """The parties an initial INVITE names: From and P-Asserted-Identity the caller,
+        To and the Request-URI the callee (a re-INVITE's From may be either side)."""
+        named = [(info.from_uri, "originating", "sip-from"), (info.to_uri, "terminating", "sip-to"),
+                 (info.request_uri, "terminating", "sip-request-uri")]  # fmt: skip
+        named += [(uri, "originating", "sip-pai") for uri in info.asserted]
+        for uri, role, source in named:
+            if uri is not None:
+                self._party(role, uri.text, source)
+
+    def _sip_response(self, status: int, at: datetime, received_ns: int) -> None:
+        """A final response to the INVITE: 2xx answers the call; 4xx-6xx before an answer
+        ends it then (RFC 3261 §13.2.2), unless the caller is expected to try again."""
         if 200 <= status < 300 and self.answer_at is None:
             self.answer_at = at
             self.outcome = "answered"
         elif status >= 300 and self.answer_at is None:
-            self.outcome = _OUTCOMES.get(status, "failed")
+            self.outcome = _OUTCOMES.get(status, "redirected" if status < 400 else "failed")
+            if status >= 400 and status not in _RETRIED and self.end_seen_ns is None:
+                self._ended(at, received_ns, "sip-final-response")
 
     def _content_kept(self, at: datetime, seq: int, raw: bytes, *, quarantined: bool) -> bool:
         """A CC record: whether its media may be kept visible (else it is held, or is
@@ -384,21 +407,28 @@ class Comm:
     # --- facts for closing -----------------------------------------------------------
 
     def target_side(self) -> tuple[str, str]:
-        """``(direction, basis)``: is the target the originating or terminating party?"""
-        targets = self.attribution.targets
+        """``(direction, basis)``: is the target the originating or the terminating party,
+        and what says so? A party's identity that is one of the warrant's targets decides;
+        else the IRI's call direction; else ``unknown`` (never a guess)."""
+        named: dict[str, str] = {}
         for p in self.parties:
-            named = p.delivered in targets or _e164_like(p.delivered) in targets
-            if named and p.role in ("originating", "terminating"):
-                return p.role, "warrant target identity"
+            if p.role in ("originating", "terminating") and p.role not in named:
+                target = named_target(self.attribution.targets, p.delivered, p.source)
+                if target is not None:
+                    named[p.role] = f"warrant target {target} is the {p.source} party"
+        if len(named) == 1:
+            return next(iter(named.items()))
         if self.iri_direction is not None:
             return self.iri_direction, "IRI call direction"
-        if self.dialog.inviter is not None:
-            return "originating", "assumed: the INVITE's sender"
-        return "unknown", "none"
+        if named:
+            return "unknown", "both parties are warrant targets"
+        return "unknown", NOT_IDENTIFIED
 
     def media_addresses(self) -> tuple[MediaAddress | None, MediaAddress | None]:
         """The SDP audio addresses of the target and of the other party, where offered."""
         direction, _ = self.target_side()
+        if direction == "unknown":
+            return None, None
         inviter, invitee = self.dialog.inviter, self.dialog.invitee
         target_ip, other_ip = (
             (inviter, invitee) if direction == "originating" else (invitee, inviter)
@@ -416,11 +446,6 @@ def _label(direction: Direction | None) -> str:
 def _packets(run: RTPRun) -> RunPackets:
     return (run.earliest, run.rtp_sequences, run.rtp_timestamps, run.payload_types,
             run.payloads, run.payload_size)  # fmt: skip
-
-
-def _e164_like(text: str) -> str:
-    digits = "".join(ch for ch in text if ch.isdigit())
-    return f"+{digits}" if digits else text
 
 
 def _packet(item: CCItem) -> RTPPacket | None:

@@ -18,11 +18,11 @@ from custodio import audit
 from custodio.assemble import seal
 from custodio.assemble.closing import Blob, Closing, status_of
 from custodio.assemble.correlate import Comm
-from custodio.catalog import comms, identifiers, jobs, notifications, protected
+from custodio.assemble.parties import e164
+from custodio.catalog import comms, jobs, notifications, protected
 from custodio.catalog.vault_index import TxIndex
 from custodio.db import Tx
 from custodio.db.times import to_text
-from custodio.errors import InvalidInput
 from custodio.vault.index import ObjectRef
 from custodio.vault.store import Vault
 
@@ -71,20 +71,10 @@ def _time(value: Any) -> str | None:
 
 def parties(comm: Comm) -> list[comms.Party]:
     direction, _ = comm.target_side()
-    out = []
-    for p in comm.parties:
-        out.append(comms.Party(p.role, p.delivered, _e164(p.delivered), p.role == direction,
-                               p.source))  # fmt: skip
-    return out
-
-
-def _e164(delivered: str) -> str | None:
-    if not delivered.startswith("+") and not delivered.isdigit():
-        return None
-    try:
-        return identifiers.e164(delivered if delivered.startswith("+") else f"+{delivered}")
-    except InvalidInput:
-        return None
+    return [
+        comms.Party(p.role, p.delivered, e164(p.delivered, p.source), p.role == direction, p.source)
+        for p in comm.parties
+    ]
 
 
 def save_comm(tx: Tx, comm: Comm, closing: Closing | None) -> None:

@@ -364,7 +364,7 @@ class Assembler:
         idle = int(self.timing.inactivity_seconds * 1e9)
         due: list[tuple[Comm, str]] = []
         for comm in set(self.state.comms.values()):
-            ended = "report" if comm.kind == "sms" else "iri-end"
+            ended = comm.end_by or ("report" if comm.kind == "sms" else "iri-end")
             end_ns = comm.end_seen_ns
             if comm.reclose_by is not None:  # re-opened: closed again when late records stop
                 ended = ended if end_ns is not None else comm.reclose_by

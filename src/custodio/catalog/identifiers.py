@@ -23,11 +23,16 @@ class Identifier:
     value: str
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.value}"
+        """``e164:+34600111222``; a SIP URI as itself (``sip:ana@ims.example``)."""
+        return self.value if self.kind == "sip" else f"{self.kind}:{self.value}"
 
 
 def parse(text: str) -> Identifier:
+    """``TYPE:VALUE`` (``e164:+34600111222``, ``imsi:214...``), or a SIP URI as itself
+    (``sip:ana@ims.example``, ``sips:...``): the form :meth:`Identifier.__str__` gives."""
     kind, sep, value = text.strip().partition(":")
+    if kind.lower() in ("sip", "sips") and not value.lower().startswith(("sip:", "sips:")):
+        value = text.strip()  # the URI itself; ``sip:sip:...`` (the old form) still reads
     kind = _ALIASES.get(kind.lower(), kind.lower())
     if not sep or kind not in KINDS:
         raise InvalidInput(

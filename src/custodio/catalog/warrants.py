@@ -44,7 +44,7 @@ class Warrant:
     revoked_at: datetime | None
     revoke_reason: str | None
     extensions: tuple[Row, ...] = ()
-    targets: tuple[str, ...] = ()
+    targets: tuple[Identifier, ...] = ()
     liids: tuple[Row, ...] = ()
 
     @property
@@ -84,7 +84,7 @@ class Warrant:
             "valid_until": to_text(self.end),
             "scope": sorted(self.scope),
             "status": self.status(now),
-            "targets": list(self.targets),
+            "targets": [str(t) for t in self.targets],
             "extensions": [
                 {k: e[k] for k in ("order_reference", "judge", "valid_from", "valid_until")}
                 for e in self.extensions
@@ -269,7 +269,7 @@ def _load(tx: Tx, row: Row) -> Warrant:
         revoked_at=from_text(row["revoked_at"]) if row["revoked_at"] else None,
         revoke_reason=row["revoke_reason"],
         extensions=tuple(extensions),
-        targets=tuple(f"{t['kind']}:{t['value']}" for t in targets),
+        targets=tuple(Identifier(t["kind"], t["value"]) for t in targets),
         liids=tuple(liids),
     )
 

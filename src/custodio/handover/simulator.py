@@ -399,6 +399,7 @@ class _Call:
     cin: int
     hi2: Link
     hi3: Link
+    target: int  # which target (LIID) the call is of
     seq2: Iterator[int] = field(default_factory=itertools.count)
     seq3: Iterator[int] = field(default_factory=itertools.count)
 
@@ -502,8 +503,9 @@ class Simulator:
 
     def _new_call(self, job: int) -> _Call:
         k = job % self.options.connections
-        liid = f"ES-LIID-{job % self.options.targets:04d}".encode()
-        return _Call(job, liid, self.cin_base + job, self.hi2[k], self.hi3[k])
+        target = job % self.options.targets
+        liid = f"ES-LIID-{target:04d}".encode()
+        return _Call(job, liid, self.cin_base + job, self.hi2[k], self.hi3[k], target)
 
     async def _send(self, link: Link, pdu: bytes) -> None:
         await link.send(pdu)
@@ -527,12 +529,12 @@ class Simulator:
         )
 
     async def _mobile_call(self, call: _Call) -> None:
-        rng = _rng(call.index)
-        parties = (_phone(rng), _phone(rng))
-        record = self._record(call, 1, parties)
+        calling, called = call_parties(call.index, call.target)
+        direction = 1 if target_calls(call.index) else 2  # originating(1), terminating(2)
+        record = self._record(call, direction, (calling[1:], called[1:]))
         await self._send(call.hi2, E.iri_etsi671(self.header(call, 2), IRIType.BEGIN, record))
         await self._send(call.hi2, E.iri_etsi671(self.header(call, 2), IRIType.CONTINUE, record))
-        pstn = call.index % 2 == 0
+        pstn = (call.index // 2) % 2 == 0
         await self._media(call, lambda h, payload, d, n: self._cc_mobile(h, payload, d, n, pstn))
         await self._send(call.hi2, E.iri_etsi671(self.header(call, 2), IRIType.END, record))
         self.report.calls += 1
@@ -565,10 +567,14 @@ class Simulator:
     # voip: IPMMIRI with the SIP dialog, IPMMCC with whole IP/UDP/RTP packets
 
     async def _voip_call(self, call: _Call) -> None:
+        """Even calls the target makes, odd ones it receives: its identity is the From
+        and P-Asserted-Identity of the INVITE, or its Request-URI and To."""
         rng = _rng(call.index)
-        a, b = _phone(rng), _phone(rng)
+        target, other = target_number(call.target), f"+{_phone(rng)}"
         target_ip, peer_ip = f"10.20.{call.index % 250}.{1 + call.index % 200}", "192.0.2.80"
-        for iri_type, src, dst, message in _sip_dialog(call, a, b, target_ip, peer_ip):
+        side = _Side(target, target_ip, 40000), _Side(other, peer_ip, 50000)
+        caller, callee = side if call.index % 2 == 0 else side[::-1]
+        for iri_type, src, dst, message in _sip_dialog(call, caller, callee):
             if message.startswith(b"BYE"):
                 await self._voip_media(call, target_ip, peer_ip)
             h = self.header(call, 2)
@@ -617,35 +623,65 @@ def _ip4(text: str) -> bytes:
     return bytes(int(part) for part in text.split("."))
 
 
-def _sip_dialog(
-    call: _Call, a: str, b: str, target_ip: str, peer_ip: str
-) -> list[tuple[IRIType, str, str, bytes]]:
-    tag, cid = f"t{call.index}", f"{call.cin}@{target_ip}"
-    body = media.sdp(target_ip, 40000, call.cin)
+@dataclass(frozen=True)
+class _Side:
+    number: str  # E.164
+    ip: str
+    port: int  # of its RTP
+
+
+def _sip_dialog(call: _Call, caller: _Side, callee: _Side) -> list[tuple[IRIType, str, str, bytes]]:
+    """INVITE (the caller's network asserting its identity, RFC 3325), 180, 200, ACK,
+    BYE from the caller, 200: what an IMS mediator copies to HI2."""
+    tag, cid = f"t{call.index}", f"{call.cin}@{caller.ip}"
+    uri = f"sip:{callee.number}@ims.example.es;user=phone"
+    asserted = (f'P-Asserted-Identity: "Abonado" <sip:{caller.number}@ims.example.es;user=phone>'
+                f"\r\nP-Asserted-Identity: <tel:{caller.number}>\r\n")  # fmt: skip
 
     def msg(first: str, cseq: str, extra: str = "", content: str = "") -> bytes:
         head = (
-            f"{first}\r\nVia: SIP/2.0/UDP {target_ip}:5060;branch=z9hG4bK{call.cin}\r\n"
-            f"From: <sip:+{a}@ims.example.es>;tag={tag}\r\nTo: <sip:+{b}@ims.example.es>{extra}\r\n"
-            f"Call-ID: {cid}\r\nCSeq: {cseq}\r\n"
+            f"{first}\r\nVia: SIP/2.0/UDP {caller.ip}:5060;branch=z9hG4bK{call.cin}\r\n"
+            f"From: <sip:{caller.number}@ims.example.es;user=phone>;tag={tag}\r\n"
+            f"To: <{uri}>{extra}\r\nCall-ID: {cid}\r\nCSeq: {cseq}\r\n"
         )
+        if first.startswith("INVITE"):
+            head += asserted
         if content:
             head += f"Content-Type: application/sdp\r\nContent-Length: {len(content)}\r\n"
         else:
             head += "Content-Length: 0\r\n"
         return (head + "\r\n" + content).encode()
 
-    uri = f"sip:+{b}@ims.example.es"
+    offer = media.sdp(caller.ip, caller.port, call.cin)
+    answer = media.sdp(callee.ip, callee.port, call.cin + 1)
     to_tag = ";tag=p1"
+    a, b = caller.ip, callee.ip
     return [
-        (IRIType.BEGIN, target_ip, peer_ip, msg(f"INVITE {uri} SIP/2.0", "1 INVITE", "", body)),
-        (IRIType.CONTINUE, peer_ip, target_ip, msg("SIP/2.0 180 Ringing", "1 INVITE", to_tag)),
-        (IRIType.CONTINUE, peer_ip, target_ip,
-         msg("SIP/2.0 200 OK", "1 INVITE", to_tag, media.sdp(peer_ip, 50000, call.cin + 1))),
-        (IRIType.CONTINUE, target_ip, peer_ip, msg(f"ACK {uri} SIP/2.0", "1 ACK", to_tag)),
-        (IRIType.CONTINUE, target_ip, peer_ip, msg(f"BYE {uri} SIP/2.0", "2 BYE", to_tag)),
-        (IRIType.END, peer_ip, target_ip, msg("SIP/2.0 200 OK", "2 BYE", to_tag)),
-    ]  # fmt: skip
+        (IRIType.BEGIN, a, b, msg(f"INVITE {uri} SIP/2.0", "1 INVITE", "", offer)),
+        (IRIType.CONTINUE, b, a, msg("SIP/2.0 180 Ringing", "1 INVITE", to_tag)),
+        (IRIType.CONTINUE, b, a, msg("SIP/2.0 200 OK", "1 INVITE", to_tag, answer)),
+        (IRIType.CONTINUE, a, b, msg(f"ACK {uri} SIP/2.0", "1 ACK", to_tag)),
+        (IRIType.CONTINUE, a, b, msg(f"BYE {uri} SIP/2.0", "2 BYE", to_tag)),
+        (IRIType.END, b, a, msg("SIP/2.0 200 OK", "2 BYE", to_tag)),
+    ]
+
+
+def target_calls(index: int) -> bool:
+    """Whether the target makes call ``index`` (even calls) or receives it (odd ones)."""
+    return index % 2 == 0
+
+
+def call_parties(index: int, target: int) -> tuple[str, str]:
+    """The calling and called numbers (E.164) of call ``index`` of target ``target``."""
+    other = f"+{_phone(_rng(index))}"
+    mine = target_number(target)
+    return (mine, other) if target_calls(index) else (other, mine)
+
+
+def target_number(target: int) -> str:
+    """The E.164 number the simulator gives the target of LIID ``ES-LIID-{target:04d}``:
+    ``+34600111222`` for the first (the README's warrant), then ``+34600111223``..."""
+    return f"+34600{111222 + target:06d}"
 
 
 async def simulate(options: Options) -> Report:

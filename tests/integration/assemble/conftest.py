@@ -30,6 +30,7 @@ from tests.integration.conftest import CASE, World, new_warrant, secrets
 
 OPERATOR = "OPERADOR-ES"
 LIID = "ES-LIID-0000"
+TARGET_NUMBER = "+34600111222"  # the world's warrant's target: the simulator's first
 
 
 @dataclass
@@ -108,11 +109,12 @@ def add_warrant(line: Line, reference: str, liid: str, **changes: Any) -> None:
 
 
 def phones(index: int) -> tuple[str, str]:
-    """The calling and called numbers the simulator gives call ``index``."""
+    """The calling and called numbers the simulator gives call ``index`` of the first
+    target (whose number, +34600111222, the line's warrant names): the target calls in
+    even calls and is called in odd ones."""
     rng = random.Random(index)
-    a = "346" + "".join(str(rng.randrange(10)) for _ in range(8))
-    b = "346" + "".join(str(rng.randrange(10)) for _ in range(8))
-    return f"+{a}", f"+{b}"
+    other = "+346" + "".join(str(rng.randrange(10)) for _ in range(8))
+    return (TARGET_NUMBER, other) if index % 2 == 0 else (other, TARGET_NUMBER)
 
 
 def sent_audio(index: int, duration: float, language: str) -> bytes:

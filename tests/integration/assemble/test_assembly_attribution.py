@@ -70,7 +70,7 @@ def test_the_investigator_cannot_list_the_quarantine(line: Line) -> None:
 def test_a_call_with_a_protected_number_is_sealed_and_hidden_from_the_investigator(
     line: Line,
 ) -> None:
-    lawyer = phones(1)[1]  # the called party of the second call
+    lawyer = phones(1)[0]  # the caller of the second call (who calls the target)
     casework.add_protected(line.world.svc, line.world.as_("wo"), lawyer, "defence lawyer")
     line.deliver(profile="voip", calls=2, duration=0.4)
     line.assemble()

@@ -36,7 +36,8 @@ def test_calls_and_sms_become_communications_with_parties_times_and_audio(
     assert [r["kind"] for r in rows] == ["voice", "voice", "voice", "sms"]
     assert {r["status"] for r in rows} == {"complete"}, [r["reasons"] for r in rows]
     for index, row in enumerate(_voice(line)):
-        assert row["closed_by"] == "iri-end" and row["direction"] == "originating"
+        side = "originating" if index % 2 == 0 else "terminating"  # the target calls, is called
+        assert (row["closed_by"], row["direction"]) == ("iri-end", side), row["target_basis"]
         assert row["begin_at"] <= row["answer_at"] <= row["end_at"]
         parties = line.rows(
             "SELECT role, e164 FROM comm_parties WHERE communication_id = ? AND e164 IS NOT NULL",
@@ -65,11 +66,12 @@ def test_the_investigator_lists_and_reads_what_the_warrant_covers(line: Line) ->
     svc, inv = line.world.svc, line.world.as_("inv1")
     listed = service.list_comms(svc, inv, "DP 123/2026", Filters())
     assert [c["kind"] for c in listed] == ["voice", "voice"]
-    calling, _ = phones(0)
-    only = service.list_comms(svc, inv, "DP 123/2026", Filters(party=calling))
+    _, called = phones(0)  # the other party of the first call only
+    only = service.list_comms(svc, inv, "DP 123/2026", Filters(party=called))
     assert [c["id"] for c in only] == [listed[0]["id"]]
     detail = service.show_comm(svc, inv, int(listed[0]["id"]))
-    assert detail["call_id"] and detail["target_basis"] == "assumed: the INVITE's sender"
+    basis = "warrant target e164:+34600111222 is the sip-from party"
+    assert detail["call_id"] and detail["target_basis"] == basis
     assert {p["kind"] for p in detail["products"]} == {"pdus", "audio"}
     stereo = service.audio(svc, inv, line.vault, int(listed[0]["id"]), "both", "monitoring")
     assert stereo[:4] == b"RIFF" and len(stereo) >= 44 + 4 * 3200  # 0.4 s, 16-bit stereo

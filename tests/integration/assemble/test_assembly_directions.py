@@ -57,7 +57,7 @@ def test_a_mislabelled_stream_follows_the_sdp_and_the_disagreement_is_noted(line
     journal.close_sync()
     line.assemble()
     row = line.rows("SELECT * FROM communications")[0]
-    assert row["target_basis"] == "warrant target identity"  # +34600111222 is the target
+    assert row["target_basis"] == "warrant target e164:+34600111222 is the sip-from party"
     notes = json.loads(row["notes"])
     assert [n["note"] for n in notes] == ["direction-label-disagrees"]
     assert (notes[0]["signalling"], notes[0]["label"]) == ("target", "other")
