@@ -267,7 +267,7 @@ class Comm:
     def _apply_etsi671(self, item: IRIItem, at: datetime) -> None:
         facts = iri.parse_etsi671(item.contents)
         if facts.sms is not None:
-            self.kind, self.sms = "sms", facts.sms
+            self.kind, self.sms = "sms", facts.sms.tpdu or facts.sms.enhanced
         elif self.kind == "other" and item.effective_type is not IRIType.REPORT:
             self.kind = "voice"
         self.iri_direction = facts.direction or self.iri_direction

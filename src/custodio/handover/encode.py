@@ -293,25 +293,44 @@ def cc_pstn(
 
 @dataclass(frozen=True, slots=True)
 class Party:
-    """TS 101 671 ``PartyInformation`` (a subset: the identities voice calls carry)."""
+    """TS 101 671 ``PartyInformation`` (a subset: the identities voice calls carry).
+
+    Each identity is given as the octets the standard defines, as an operator writes them
+    (:mod:`custodio.etsi` encodes them): ``imei`` and ``imsi`` MAP TBCD strings
+    (:func:`~custodio.etsi.tbcd.encode_imei`, :func:`~custodio.etsi.tbcd.encode_imsi`),
+    ``msisdn`` a MAP AddressString (:func:`~custodio.etsi.tbcd.encode_address`), the
+    ISUP numbers their parameter field (:func:`~custodio.etsi.isdn.encode_isup`), the
+    URIs their UTF-8 text.
+    """
 
     qualifier: (
         int  # originating-Party(0), terminating-Party(1), forwarded-to-Party(2), gPRS-Target(3)
     )
     calling_isup: bytes | None = None  # ISUP calling party number parameter field
     called_isup: bytes | None = None
-    imsi: bytes | None = None
-    msisdn: bytes | None = None
+    imsi: bytes | None = None  # TBCD, 3..8 octets
+    msisdn: bytes | None = None  # AddressString, 1..9 octets
     sip_uri: bytes | None = None
     tel_url: bytes | None = None
+    imei: bytes | None = None  # TBCD, 8 octets
 
 
 @dataclass(frozen=True, slots=True)
 class SMS:
-    """TS 101 671 ``SMS-report`` contents (originated by the target by default)."""
+    """TS 101 671 ``SMS-report`` contents (originated by the target by default): either
+    ``content``, a TS 23.040 TPDU, or ``enhanced`` text in the character ``encoding`` of
+    ``enhancedContent`` (gsm-7-bit-ascii(0) ... utf-8(4), utf-16(5), other(6))."""
 
-    content: bytes
+    content: bytes | None = None
     initiator: int = 0  # target(0), server(1), undefined-party(2)
+    enhanced: bytes | None = None
+    encoding: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.content is None) == (self.enhanced is None):
+            raise ValueError("an SMS-report carries either content or enhancedContent")
+        if (self.enhanced is None) != (self.encoding is None):
+            raise ValueError("enhancedContent needs its character encoding, and only it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,12 +346,14 @@ class IRIRecord:
     call_direction: int | None = None  # not-Available(0), originating(1), terminating(2)
     parties: tuple[Party, ...] = field(default=())
     global_cell_id: bytes | None = None  # 5..7 octets, MAP format
+    release_cause: bytes | None = None  # 2 octets, ITU-T Q.850 cause (octets 3 and 4)
     sms: SMS | None = None
 
 
 def _party(p: Party) -> bytes:
     identity = (
-        optional(3, p.imsi)
+        optional(1, p.imei)
+        + optional(3, p.imsi)
         + (b"" if p.calling_isup is None else cons(4, prim(1, p.calling_isup)))
         + (b"" if p.called_isup is None else cons(5, prim(1, p.called_isup)))
         + optional(6, p.msisdn)
@@ -353,7 +374,10 @@ def _hi2_timestamp(r: IRIRecord) -> bytes:
 
 
 def _sms(r: IRIRecord, sms: SMS) -> bytes:
-    contents = prim(1, uint(sms.initiator)) + prim(4, sms.content)
+    enhanced = b""
+    if sms.enhanced is not None and sms.encoding is not None:
+        enhanced = cons(5, prim(1, sms.enhanced) + prim(2, uint(sms.encoding)))
+    contents = prim(1, uint(sms.initiator)) + optional(4, sms.content) + enhanced
     return cons(
         14,
         cons(1, _hi2_communication_identifier(r)),
@@ -374,6 +398,7 @@ def iri_parameters(r: IRIRecord) -> bytes:
             optional(4, None if r.call_direction is None else uint(r.call_direction)),
             b"" if r.global_cell_id is None else cons(8, prim(2, r.global_cell_id)),
             cons(9, parties) if r.parties else b"",
+            optional(11, r.release_cause),
             b"" if r.sms is None else _sms(r, r.sms),
         )
     )
