@@ -196,11 +196,6 @@ class _Reader:
     def octet(self, field: str) -> int:
         return self.take(1, field)[0]
 
-    def rest(self) -> bytes:
-        out = self.raw[self.pos :]
-        self.pos = len(self.raw)
-        return out
-
 
 def _address(r: _Reader, field: str) -> TPAddress:
     length = r.octet(f"{field} length")
@@ -281,10 +276,12 @@ def _enhanced_validity(r: _Reader) -> timedelta | None:
         return relative_validity(raw[i + 1])
     if form == 2:
         return timedelta(seconds=raw[i + 1])
-    if form == 3 and i + 4 <= 7:
-        hours, minutes, seconds = _semi_octets(raw[i + 1 : i + 4], "TP-VP", start + i + 1)
-        return timedelta(hours=hours, minutes=minutes, seconds=seconds)
-    raise FieldError("TP-VP", f"enhanced format {form:03b} is reserved", start)
+    if form != 3:
+        raise FieldError("TP-VP", f"enhanced format {form:03b} is reserved", start)
+    if i + 4 > 7:
+        raise FieldError("TP-VP", "no room for HH MM SS after the indicator", start)
+    hours, minutes, seconds = _semi_octets(raw[i + 1 : i + 4], "TP-VP", start + i + 1)
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
 # --- user data -----------------------------------------------------------------------

@@ -338,6 +338,8 @@ def test_absolute_and_enhanced_validity() -> None:
     assert submit(1, bytes(7)).validity is None
     with pytest.raises(FieldError, match="enhanced format 100 is reserved"):
         submit(1, bytes.fromhex("04000000000000"))
+    with pytest.raises(FieldError, match="no room for HH MM SS"):
+        submit(1, bytes.fromhex("83808080800000"))  # four extension octets
 
 
 def test_status_report_header() -> None:
