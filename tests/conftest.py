@@ -1,7 +1,8 @@
 """Shared fixtures: catalogs on SQLite and on the machine's real PostgreSQL.
 
 PostgreSQL is reached at CUSTODIO_TEST_PG (default: the local server's `custodio_test`
-database, which `.ci/run` creates). Each test gets a schema of its own, dropped afterwards.
+database and role, password `custodio_test`, which `scripts/test-prerequisites.sh`
+creates when `make test` starts). Each test gets a schema of its own, dropped afterwards.
 A PostgreSQL that cannot be reached fails the tests that need it: it is never skipped.
 """
 
@@ -15,7 +16,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-PG_URL = os.environ.get("CUSTODIO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/custodio_test")
+PG_URL = os.environ.get(
+    "CUSTODIO_TEST_PG", "postgresql://custodio_test:custodio_test@127.0.0.1:5432/custodio_test"
+)
 
 
 def _pg_schema_url(schema: str) -> str:

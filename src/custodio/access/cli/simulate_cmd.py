@@ -42,7 +42,8 @@ def _faults(drop: float, duplicate: float, reorder: float, corrupt: float, cut: 
 @click.option("--operator", default="OPERADOR-ES", show_default=True,
               help="operatorIdentifier in the PDU headers.")  # fmt: skip
 @click.option("--targets", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Distinct LIIDs the calls are spread over.")  # fmt: skip
+              help="Distinct LIIDs the calls are spread over: ES-LIID-0000 (its target "
+                   "+34600111222), ES-LIID-0001 (+34600111223)...")  # fmt: skip
 @click.option("--ack-every", type=click.IntRange(min=0), default=0, metavar="N",
               help="Ask for a durable acknowledgement every N PDUs per link.")  # fmt: skip
 @click.option("--keepalive", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
@@ -74,11 +75,16 @@ def simulate_cmd(**kw: object) -> None:
 
     It connects to both ports, sends keep-alives and expects their responses, and
     reconnects when a link drops. Profile mobile: TS 101 671 IRI with PSTN or IPMMCC RTP
-    CC; profile voip: IPMMIRI SIP dialogs with IP/UDP/RTP CC. Audio is G.711 A-law,
-    spoken by espeak-ng (Spanish and English) when it and sox are installed.
+    CC; profile voip: IPMMIRI SIP dialogs with IP/UDP/RTP CC. The target makes the even
+    calls and receives the odd ones. Audio is G.711 A-law, spoken by espeak-ng (Spanish
+    and English) when it and sox are installed (else a tone, with a warning).
     """
     options = _options(kw)
     report = asyncio.run(simulate(options))
+    if report.audio == "tone":
+        click.echo("custodio: warning: espeak-ng and sox are not installed, so the calls carry "
+                   "a tone and there will be no speech to transcribe (Debian: sudo apt-get "
+                   "install espeak-ng sox)", err=True)  # fmt: skip
     ledger = kw["ledger"]
     if isinstance(ledger, Path):
         ledger.write_text("".join(f"{d}\n" for d in report.acked), "ascii")
