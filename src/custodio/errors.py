@@ -22,7 +22,8 @@ psycopg, cryptography, boto3, ...) are wrapped into these at the module boundary
     ├── KeyProviderError             exit 11  500  key file / HSM unusable
     ├── BackendError                 exit 12  503  object storage unreachable or full
     ├── DecodeError                  exit 13  400  malformed handover PDU
-    └── JournalError                 exit 14  500  the ingest journal failed
+    ├── JournalError                 exit 14  500  the ingest journal failed
+    └── OutputError                  exit 15  500  an output file cannot be written (-o)
 """
 
 from __future__ import annotations
@@ -148,3 +149,10 @@ class JournalError(CustodioError):
     """The ingest journal failed."""
 
     exit_code = 14
+
+
+class OutputError(CustodioError):
+    """The file asked for with ``-o`` cannot be written: a directory, a missing directory,
+    an existing file (without ``--force``), a symbolic link, no permission, a full disk."""
+
+    exit_code = 15

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -250,6 +251,8 @@ def test_serve_on_a_taken_port_is_a_clear_error(initialised: dict[str, str]) -> 
         ["classify"],
         ["worker"],
         ["comms", "audio"],
+        ["comms", "message"],
+        ["comms", "pcap"],
     ],
 )
 def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
@@ -326,3 +329,91 @@ def test_assemble_refuses_while_the_journal_is_held(initialised: dict[str, str])
     assert done.returncode == 7 and "in use by another process" in done.stderr, done.stderr
     done = run(["--user", "admin", "assemble", "--once"], initialised)
     assert done.returncode == 0 and "assembled: 0 records" in done.stdout, done.stderr
+
+
+def _case_with_officer(env: dict[str, str]) -> None:
+    for args in (
+        ["unit", "add", "UDYCO"],
+        ["user", "add", "wo", "--role", "warrant_officer", "--unit", "UDYCO", "--password-stdin"],
+    ):
+        assert run(["--user", "admin", *args], env, input=PASSWORD + "\n").returncode == 0
+    made = run(["--user", "wo", "case", "add", "DP 1/2026", "--court", "JI 3", "--title", "T",
+                "--unit", "UDYCO"], env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+
+
+def _audit(env: dict[str, str], action: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(Path(env["CUSTODIO_DATA"]) / "catalog.sqlite3") as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute("SELECT * FROM audit_entries WHERE action = ? ORDER BY seq", (action,))
+        return [{**dict(r), "details": json.loads(r["details"])} for r in rows]
+
+
+def _stored_objects(env: dict[str, str]) -> list[Path]:
+    return [p for p in (Path(env["CUSTODIO_DATA"]) / "objects").rglob("*") if p.is_file()]
+
+
+HINT = "give it as UTF-8 text"
+
+
+def test_an_argument_that_is_not_utf8_is_named_in_one_line(initialised: dict[str, str]) -> None:
+    """Bytes that are no UTF-8 reach Python as surrogates, which no catalog takes."""
+    for args, name in (
+        (["--user", "admin", "comms", "list", "--case", b"DP \xff"], "--case 'DP \\xff'"),
+        (["--user", b"adm\xe9n", "user", "list"], "--user 'adm\\xe9n'"),
+    ):
+        done = subprocess.run([*CUSTODIO, *args], env=initialised, capture_output=True,
+                              text=True, timeout=60, check=False)  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == f"custodio: error: {name} is not valid UTF-8 — {HINT}\n"
+    env = {**initialised, "CUSTODIO_PASSWORD": os.fsdecode(b"contrase\xf1a")}
+    done = run(["--user", "admin", "user", "list"], env)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "CUSTODIO_PASSWORD is not valid UTF-8" in done.stderr
+
+
+def test_a_file_name_that_is_not_utf8_is_imported_and_recorded_with_escapes(
+    initialised: dict[str, str], tmp_path: Path
+) -> None:
+    env = initialised
+    _case_with_officer(env)
+    seized = Path(os.fsdecode(bytes(tmp_path) + b"/acta-\xf1.pdf"))  # Latin-1, from a seizure
+    seized.write_bytes(b"%PDF-1.4 acta " * 50)
+    done = run(["--user", "wo", "import", str(seized), "--case", "DP 1/2026", "--kind", "document",
+                "--json"], env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)
+    assert (row["file"], row["sha256"]) == (
+        "acta-\\xf1.pdf", hashlib.sha256(seized.read_bytes()).hexdigest())  # fmt: skip
+    [entry] = _audit(env, "evidence.import")
+    assert entry["outcome"] == "allowed"
+    assert entry["details"] == {
+        "file": "acta-\\xf1.pdf",
+        "file_name_escaped": True,
+        "kind": "document",
+        "object_id": row["object"],
+        "sha256": row["sha256"],
+        "size": row["bytes"],
+    }
+    ok = run(["--user", "admin", "vault", "verify"], env)
+    assert ok.returncode == 0 and "1 objects checked, 0 problems" in ok.stdout, ok.stdout
+
+
+def test_a_failed_import_removes_its_object_and_is_audited(
+    initialised: dict[str, str], tmp_path: Path
+) -> None:
+    env = initialised
+    _case_with_officer(env)
+    with sqlite3.connect(Path(env["CUSTODIO_DATA"]) / "catalog.sqlite3") as db:
+        db.execute("CREATE TRIGGER full BEFORE INSERT ON imports "
+                   "BEGIN SELECT RAISE(ABORT, 'the catalog is full'); END")  # fmt: skip
+    seized = tmp_path / "acta.pdf"
+    seized.write_bytes(b"%PDF-1.4 acta " * 50)
+    done = run(["--user", "wo", "import", str(seized), "--case", "DP 1/2026", "--kind",
+                "document"], env)  # fmt: skip
+    assert done.returncode in (7, 8) and "the catalog is full" in done.stderr, done.stderr
+    assert done.stderr.startswith("custodio: error:") and done.stderr.count("\n") == 1
+    assert _stored_objects(env) == []  # written, then removed: nothing unreferenced
+    [entry] = _audit(env, "evidence.import")
+    assert entry["outcome"] == "denied" and entry["details"]["discarded"] is True
+    assert entry["details"]["reason"].startswith("failed: ") and "catalog is full" in str(entry)

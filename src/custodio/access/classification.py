@@ -22,7 +22,7 @@ from typing import Any
 
 from custodio.access import policy
 from custodio.access.casework import by_case, case_resource
-from custodio.access.comms import comm_resource
+from custodio.access.comms import comm_resource, read_with_hint
 from custodio.access.policy import Action, Actor, Resource
 from custodio.access.service import Request, Resolve, Service, Session, own_agency
 from custodio.catalog import cases, comms, labels, notifications, transcripts, watchlists
@@ -94,6 +94,9 @@ def transcript(
             for r in transcripts.current(tx, comm_id)
             if r["details"].get("task") == task and direction in (None, r["direction"])
         ]
+        kind = comms.get(tx, comm_id)["kind"]
+        if not rows and kind in ("sms", "data"):
+            raise _not_speech(tx, comm_id, kind)
         request.details.update(task=task, objects=[r["object_id"] for r in rows])
         return rows
 
@@ -111,6 +114,15 @@ def transcript(
         doc: dict[str, Any] = json.loads(vault.get(row["vault_case"], row["object_id"]))
         out.append(doc)
     return out
+
+
+def _not_speech(tx: Tx, comm_id: int, kind: str) -> NotFound:
+    """No transcript: the communication is an SMS or a data session, not speech."""
+    if kind == "sms":
+        hint = "read its text with `custodio comms message ID --purpose TEXT`"
+        return NotFound(f"communication {comm_id} is an SMS: it has no transcript", hint=hint)
+    return NotFound(f"communication {comm_id} is a {kind} session: it has no transcript",
+                    hint=read_with_hint(comms.products_of(tx, comm_id)))  # fmt: skip
 
 
 def review_label(

@@ -7,6 +7,8 @@
 - ``audio``: the audio of a communication (``content.read`` with a purpose); the entry
   is committed before any byte is read from the vault.
 - ``follow_audio``: an open call's audio as it grows (``content.read``, audited once).
+- ``message``: an SMS as stored (text, header fields, octets) and ``pcap``: a data
+  session's packets (``content.read`` with a purpose, like audio).
 - ``quarantine_list`` / ``quarantine_show``: what assembly held back (warrant officers).
 - ``quarantine_release`` / ``quarantine_approve`` / ``quarantine_destroy``: four-eyes
   release (warrant officer asks, judge approves) and a judge's destruction order.
@@ -35,7 +37,14 @@ from custodio.catalog import cases, comms, warrants
 from custodio.catalog.vault_index import TxIndex
 from custodio.db import Row, Tx
 from custodio.db.times import from_text
-from custodio.errors import Conflict, CustodioError, Forbidden, InvalidInput, NotFound
+from custodio.errors import (
+    Conflict,
+    CustodioError,
+    Forbidden,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+)
 from custodio.handover.runtime import JOURNAL_DIR
 from custodio.journal import JournalReader
 from custodio.vault import envelope
@@ -190,6 +199,66 @@ def _stereo(vault: Vault, parts: list[AudioPart]) -> bytes:
 
     return wav.stereo(decoded.get("target", []), decoded.get("other", []),
                       (offset("target"), offset("other")))  # fmt: skip
+
+
+# --- messages and packets -----------------------------------------------------------
+
+
+def message(
+    svc: Service, session: Session, vault: Vault, comm_id: int, purpose: str | None
+) -> dict[str, Any]:
+    """An SMS's stored document: its text (null when it is not text), its decoded header
+    fields, its octets as received, as the assembler wrote them (docs/assembly.md)."""
+    product = _content_product(svc, session, comm_id, "message", purpose)
+    data = vault.get(product["vault_case"], product["object_id"])
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise IntegrityError(f"the message of communication {comm_id} is not a JSON object",
+                             hint="`custodio comms seal ID` checks what is stored")  # fmt: skip
+    return doc
+
+
+def pcap(svc: Service, session: Session, vault: Vault, comm_id: int, purpose: str | None) -> bytes:
+    """A data session's IP packets as a libpcap file (docs/assembly.md)."""
+    product = _content_product(svc, session, comm_id, "pcap", purpose)
+    return vault.get(product["vault_case"], product["object_id"])
+
+
+READ_WITH = {"audio": "comms audio", "message": "comms message", "pcap": "comms pcap",
+             "transcript": "comms transcript"}  # fmt: skip
+"""The command that reads each kind of product (``pdus``: the PDUs as received, exported)."""
+
+
+def read_with_hint(products: list[Row]) -> str:
+    """What reads the products a communication has, for an error's hint."""
+    held = sorted({READ_WITH[p["kind"]] for p in products if p["kind"] in READ_WITH})
+    if not held:
+        return "`custodio comms show ID` lists its products"
+    return "it has: " + ", ".join(f"`custodio {c} ID`" for c in held)
+
+
+def _content_product(
+    svc: Service, session: Session, comm_id: int, kind: str, purpose: str | None
+) -> Row:
+    """The communication's current product of ``kind``, allowed and audited (content.read)
+    before a byte of it is read from the vault."""
+
+    def perform(tx: Tx, actor: Actor, request: Request) -> Row:
+        row = comms.get(tx, comm_id)
+        found = [p for p in comms.products_of(tx, comm_id)
+                 if p["kind"] == kind and p["superseded_at"] is None]  # fmt: skip
+        if not found:
+            raise NotFound(f"communication {comm_id} ({row['kind']}) has no {kind}",
+                           hint=read_with_hint(comms.products_of(tx, comm_id)))  # fmt: skip
+        request.details.update(product=kind, objects=[found[-1]["object_id"]])
+        return found[-1]
+
+    request = Request(f"communication:{comm_id}")
+    return svc.act(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
+                   purpose=purpose)  # fmt: skip
 
 
 # --- live audio ----------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -10,13 +12,13 @@ from typing import Any
 
 from custodio.access.casework import by_case
 from custodio.access.policy import Action, Actor
-from custodio.access.service import Request, Service, Session, own_agency
+from custodio.access.service import Perform, Request, Service, Session, own_agency
 from custodio.catalog import cases
 from custodio.catalog.cases import Case
 from custodio.catalog.vault_index import TxIndex
 from custodio.db import Tx
 from custodio.db.times import now_text
-from custodio.errors import InvalidInput
+from custodio.errors import CustodioError, Forbidden, InvalidInput
 from custodio.vault import maintenance
 from custodio.vault.envelope import Kind
 from custodio.vault.index import ObjectRef
@@ -49,13 +51,30 @@ def import_files(
     kind: str,
     note: str | None = None,
 ) -> list[Imported]:
-    """Store outside evidence in a case, recording its original SHA-256 (chain of custody)."""
+    """Store outside evidence in a case, recording its original SHA-256 (chain of custody).
+
+    Every file is checked before the first is stored. A file name that is not UTF-8 is
+    recorded with ``\\xNN`` escapes for its undecodable bytes. An import that fails after
+    its object was written removes that object again and is audited (``denied``, with
+    what failed); a refusal by the policy is audited as always.
+    """
     if kind not in IMPORT_KINDS:
         raise InvalidInput(f"--kind must be one of {', '.join(IMPORT_KINDS)}, not {kind!r}")
     for path in paths:
-        if not path.is_file():
-            raise InvalidInput(f"{path} is not a readable file; nothing was imported")
+        if not path.is_file() or not os.access(path, os.R_OK):
+            raise InvalidInput(
+                f"{_escaped(str(path))} is not a readable file; nothing was imported"
+            )
     return [_import_one(svc, session, vault, case_ref, p, Kind.parse(kind), note) for p in paths]
+
+
+def stored_name(path: Path) -> str:
+    """The file's name as recorded: undecodable bytes as ``\\xNN`` escapes."""
+    return _escaped(path.name)
+
+
+def _escaped(text: str) -> str:
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
 
 
 def _import_one(
@@ -67,37 +86,68 @@ def _import_one(
     kind: Kind,
     note: str | None,
 ) -> Imported:
-    request = Request(f"case:{case_ref}", details={"file": path.name, "kind": kind.name.lower()})
+    name = stored_name(path)
+    request = Request(f"case:{case_ref}", details={"file": name, "kind": kind.name.lower()})
+    if name != path.name:
+        request.details["file_name_escaped"] = True
     resolve = by_case(case_ref)
     svc.authorize(session, Action.EVIDENCE_IMPORT, request, resolve)
-    case = svc.db.read(lambda tx: cases.by_id(tx, request.case_id or 0))
-    with path.open("rb") as source:
-        ref = vault.write_file(vault_case_id(case), kind, source, sha256=True)
-    duplicate = vault.index.find_object(ref.case_id, ref.object_id) is not None
+    ref: ObjectRef | None = None
+    try:
+        case = svc.db.read(lambda tx: cases.by_id(tx, request.case_id or 0))
+        ref = _write(vault, case, kind, path, name)
+        duplicate = vault.index.find_object(ref.case_id, ref.object_id) is not None
+        record = _record(case, ref, name, kind, note)
+        svc.act(session, Action.EVIDENCE_IMPORT, request, resolve, record)
+    except BaseException as failure:
+        _failed(svc, session, vault, request, ref, failure)
+        raise
+    assert ref is not None and ref.sha256 is not None
+    return Imported(name, ref.object_id, ref.sha256, ref.size, ref.stored_size, duplicate)
 
+
+def _write(vault: Vault, case: Case, kind: Kind, path: Path, name: str) -> ObjectRef:
+    try:
+        with path.open("rb") as source:
+            return vault.write_file(vault_case_id(case), kind, source, sha256=True)
+    except OSError as e:
+        raise InvalidInput(f"cannot read {name}: {e.strerror or e}") from e
+
+
+def _record(
+    case: Case, ref: ObjectRef, name: str, kind: Kind, note: str | None
+) -> Perform[ObjectRef]:
     def perform(tx: Tx, actor: Actor, request: Request) -> ObjectRef:
         recorded = TxIndex(tx).add_reference(ref)
         tx.execute(
             "INSERT INTO imports (case_id, object_id, kind, filename, size, sha256, note, "
             "imported_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                case.id,
-                ref.object_id,
-                kind.name.lower(),
-                path.name,
-                ref.size,
-                ref.sha256 or "",
-                note,
-                actor.user_id,
-                now_text(),
-            ),
-        )
+            (case.id, ref.object_id, kind.name.lower(), name, ref.size, ref.sha256 or "", note,
+             actor.user_id, now_text()),
+        )  # fmt: skip
         request.details.update(object_id=ref.object_id, sha256=ref.sha256, size=ref.size)
         return recorded
 
-    svc.act(session, Action.EVIDENCE_IMPORT, request, resolve, perform)
-    assert ref.sha256 is not None
-    return Imported(path.name, ref.object_id, ref.sha256, ref.size, ref.stored_size, duplicate)
+    return perform
+
+
+def _failed(
+    svc: Service,
+    session: Session,
+    vault: Vault,
+    request: Request,
+    ref: ObjectRef | None,
+    failure: BaseException,
+) -> None:
+    """Undo what a failed import stored (its new object) and audit the failure; a refusal
+    of the policy inside :meth:`Service.act` is audited there already."""
+    discarded = False
+    if ref is not None:
+        with contextlib.suppress(CustodioError):  # left to `vault cleanup` then
+            discarded = vault.discard(ref)
+    if isinstance(failure, Exception) and not isinstance(failure, Forbidden):
+        request.details.update(object_id=ref.object_id if ref else None, discarded=discarded)
+        svc.record_failure(session, Action.EVIDENCE_IMPORT, request, failure)
 
 
 def verify(

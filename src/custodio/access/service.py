@@ -8,6 +8,7 @@ A refusal is written to the audit log in a transaction of its own and then raise
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from custodio.db.times import now
 from custodio.errors import (
     AccountLocked,
     AuthenticationFailed,
+    CustodioError,
     Forbidden,
     NotFound,
 )
@@ -155,6 +157,23 @@ class Service:
             assignments=cases.assignments_of(tx, user.id, self.clock()),
         )
 
+    def record_failure(
+        self,
+        session: Session,
+        action: Action,
+        request: Request,
+        failure: Exception,
+        *,
+        purpose: str | None = None,
+    ) -> None:
+        """Audit an action that failed after the policy allowed it (work done outside the
+        transaction of :meth:`act`, an import's upload): ``denied``, the reason saying
+        what failed. Best effort: when the catalog itself failed, the original error is
+        the one the caller raises."""
+        reason = f"failed: {failure}".encode("utf-8", "backslashreplace").decode("utf-8")
+        with contextlib.suppress(CustodioError):
+            self._record_denied(session, action, request, purpose, reason, failed=True)
+
     def _record_refusal(
         self,
         session: Session,
@@ -162,6 +181,17 @@ class Service:
         request: Request,
         purpose: str | None,
         refusal: Forbidden,
+    ) -> None:
+        self._record_denied(session, action, request, purpose, refusal.message)
+
+    def _record_denied(
+        self,
+        session: Session,
+        action: Action,
+        request: Request,
+        purpose: str | None,
+        reason: str,
+        **extra: Any,
     ) -> None:
         def write(tx: Tx) -> None:
             user = people.find_user(tx, session.name)
@@ -174,7 +204,7 @@ class Service:
                 agency_id=user.agency_id if user else None,
                 case_id=request.case_id,
                 purpose=purpose,
-                details={**request.details, "reason": refusal.message},
+                details={**request.details, **extra, "reason": reason},
             )
             audit.append(tx, event)
 

@@ -142,6 +142,18 @@ class Vault:
         # written and read back: only now may the catalog learn of it
         return ObjectRef(keys.case_id, object_id.hex(), kind, size, stored, sha256=sha256)
 
+    def discard(self, ref: ObjectRef) -> bool:
+        """Delete an object :meth:`write_file` wrote when the transaction that was to record
+        its reference failed. An object the index knows (the case held it already, or
+        another writer recorded it meanwhile) is kept. True if deleted.
+
+        Not guarded against a second writer of the identical object in the same case that
+        has written but not yet recorded it: what ``verify`` reports as missing.
+        """
+        if self.index.find_object(ref.case_id, ref.object_id) is not None:
+            return False
+        return self.backend.delete(envelope.object_name(bytes.fromhex(ref.object_id)))
+
     def release(self, case_id: str, object_id: str) -> bool:
         """Drop one reference; delete the object when none is left. True if deleted."""
         if self.index.drop_reference(case_id, object_id):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import sys
+import json
 import time
+import unicodedata
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import click
 
@@ -18,6 +19,7 @@ from custodio.access.cli.context import (
     pass_context,
     purpose_option,
 )
+from custodio.access.cli.output import Sink, evidence_output
 from custodio.access.service import Service
 from custodio.assemble.worker import Assembler, Timing
 from custodio.catalog.comms import Filters
@@ -70,8 +72,41 @@ def comms_list(
 @json_option
 @pass_context
 def comms_show(ctx: Context, comm_id: int, as_json: bool) -> None:
-    """One communication: parties, times, status and its reasons, products."""
-    emit_object(service.show_comm(ctx.service(), ctx.session(), comm_id), as_json)
+    """One communication: parties, times, status and its reasons, products.
+
+    Its content is read product by product, each with its own command (audited, with your
+    purpose): audio, message (an SMS's text), pcap (a data session's packets), transcript.
+    """
+    detail = service.show_comm(ctx.service(), ctx.session(), comm_id)
+    emit_object(detail, as_json)
+    if not as_json:
+        for line in _readers(comm_id, detail["products"]):
+            click.echo(line)
+
+
+_READERS = {
+    "audio": "custodio comms audio {id} --direction {direction} -o FILE.wav --purpose TEXT",
+    "message": "custodio comms message {id} --purpose TEXT",
+    "pcap": "custodio comms pcap {id} -o FILE.pcap --purpose TEXT",
+    "transcript": "custodio comms transcript {id} --direction {direction} --purpose TEXT",
+}
+
+
+def _readers(comm_id: int, products: list[dict[str, Any]]) -> list[str]:
+    """A line per current product naming the command that reads it."""
+    lines = []
+    for p in products:
+        template = _READERS.get(p["kind"])
+        if template is not None and p["superseded_at"] is None:
+            command = template.format(id=comm_id, direction=p["direction"])
+            line = f"  {p['kind']}" + (f" ({p['direction']})" if p["direction"] else "")
+            lines.append(f"{line}: {command}")
+    return ["read its content with (audited, with your purpose):", *lines] if lines else []
+
+
+_FORCE = click.option(
+    "--force", is_flag=True, help="Replace FILE if it exists (never through a symbolic link)."
+)
 
 
 @comms.command("audio")
@@ -81,9 +116,10 @@ def comms_show(ctx: Context, comm_id: int, as_json: bool) -> None:
     help="target: what the target said; other: the other party; both: a stereo copy.",
 )  # fmt: skip
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), required=True,
-    help="WAV file ('-' with --follow: standard output).",
+    "-o", "--output", type=click.Path(path_type=Path), required=True, metavar="FILE",
+    help="A new WAV file (mode 0600), or - for standard output.",
 )  # fmt: skip
+@_FORCE
 @click.option(
     "--follow", is_flag=True,
     help="An open call: write its audio as it arrives, until the call closes.",
@@ -96,43 +132,114 @@ def comms_audio(
     comm_id: int,
     direction: str,
     output: Path,
+    force: bool,
     follow: bool,
     poll: float,
     purpose: str | None,
 ) -> None:
-    """Write a communication's audio to a WAV file (audited, with your purpose)."""
+    """Write a communication's audio to a WAV file (audited, with your purpose).
+
+    The file is created new, readable by you only; an existing one is replaced only with
+    --force. Nothing is left behind when writing fails.
+    """
     if follow:
-        _follow(ctx, comm_id, direction, output, purpose, poll)
+        _follow(ctx, comm_id, direction, output, purpose, poll, force)
         return
-    data = service.audio(ctx.service(), ctx.session(), ctx.vault(), comm_id, direction, purpose)
-    output.write_bytes(data)
-    click.echo(f"wrote {len(data)} bytes to {output}")
+    with evidence_output(output, force=force) as sink:
+        data = service.audio(ctx.service(), ctx.session(), ctx.vault(), comm_id, direction,
+                             purpose)  # fmt: skip
+        sink.write(data)
+    _wrote(sink, len(data))
 
 
-def _follow(
-    ctx: Context, comm_id: int, direction: str, output: Path, purpose: str | None, poll: float
-) -> None:
+def _wrote(sink: Sink, size: int) -> None:
+    if sink.seekable:  # a file: say so (on standard output the bytes are all there is)
+        click.echo(f"wrote {size} bytes to {sink.shown}")
+
+
+def _follow(ctx: Context, comm_id: int, direction: str, output: Path, purpose: str | None,
+            poll: float, force: bool) -> None:  # fmt: skip
     """Write the growing WAV; a file gets its real length in the header at the end."""
-    live = service.follow_audio(ctx.service(), ctx.session(), comm_id, direction, purpose)
-    to_stdout = str(output) == "-"
-    sink: BinaryIO = sys.stdout.buffer if to_stdout else output.open("wb")
-    try:
+    with evidence_output(output, force=force) as sink:
+        live = service.follow_audio(ctx.service(), ctx.session(), comm_id, direction, purpose)
         while not live.done:
             data = live.poll()
             if data:
                 sink.write(data)
-                sink.flush()
             else:
                 time.sleep(poll)
         header = live.final_header()
-        if not to_stdout and header is not None:
-            sink.seek(0)
-            sink.write(header)
-    finally:
-        if not to_stdout:
-            sink.close()
-    if not to_stdout:
-        click.echo(f"the call closed: wrote {live.written} octets of audio to {output}")
+        if sink.seekable and header is not None:
+            sink.rewrite_start(header)
+    if sink.seekable:
+        click.echo(f"the call closed: wrote {live.written} octets of audio to {sink.shown}")
+
+
+@comms.command("message")
+@click.argument("comm_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole stored document.")
+@purpose_option
+@pass_context
+def comms_message(ctx: Context, comm_id: int, as_json: bool, purpose: str | None) -> None:
+    """An SMS: its header fields, then its text (content: audited, with your purpose).
+
+    A message that is not text (8-bit data) says so and shows its octets in hex; --json
+    prints the document as stored, with every field the assembler decoded.
+    """
+    doc = service.message(ctx.service(), ctx.session(), ctx.vault(), comm_id, purpose)
+    if as_json:
+        emit_object(doc, True)
+        return
+    for line in _message_lines(doc):
+        click.echo(line)
+
+
+def _message_lines(doc: dict[str, Any]) -> list[str]:
+    header = doc.get("header")
+    lines = []
+    if isinstance(header, dict):
+        lines += [f"{name}: {_field(value)}" for name, value in header.items()]
+    if lines:
+        lines.append("")
+    text = doc.get("text")
+    if isinstance(text, str):  # a carriage return is a line break in GSM 7-bit text
+        return lines + _visible(text.replace("\r\n", "\n").replace("\r", "\n")).splitlines()
+    why = doc.get("no_text") or doc.get("reason") or "it is not text (binary data)"
+    return [*lines, f"no text: {_visible(str(why))}", f"octets: {doc.get('octets') or '-'}"]
+
+
+def _field(value: Any) -> str:
+    if isinstance(value, str):
+        return _visible(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _visible(text: str) -> str:
+    """Control characters of an intercepted text as escapes: they never reach the terminal
+    (an escape sequence in an SMS could rewrite the screen); line breaks and tabs stay."""
+    return "".join(c if c in "\n\t" or unicodedata.category(c) != "Cc"
+                   else c.encode("unicode_escape").decode("ascii") for c in text)  # fmt: skip
+
+
+@comms.command("pcap")
+@click.argument("comm_id", type=int)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, metavar="FILE",
+    help="A new pcap file (mode 0600), or - for standard output.",
+)  # fmt: skip
+@_FORCE
+@purpose_option
+@pass_context
+def comms_pcap(ctx: Context, comm_id: int, output: Path, force: bool, purpose: str | None) -> None:
+    """Write a data session's IP packets to a pcap file (audited, with your purpose).
+
+    libpcap format, raw IP link type: Wireshark and tcpdump read it. The file is created
+    new, readable by you only; an existing one is replaced only with --force.
+    """
+    with evidence_output(output, force=force) as sink:
+        data = service.pcap(ctx.service(), ctx.session(), ctx.vault(), comm_id, purpose)
+        sink.write(data)
+    _wrote(sink, len(data))
 
 
 @comms.command("seal")

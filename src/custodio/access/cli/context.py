@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,8 +65,29 @@ def read_secret(name: str, prompt: str, *, confirm: bool = False) -> str:
     """A secret from CUSTODIO_<name> (for scripts and services) or from a hidden prompt."""
     from_env = config.secret(name)
     if from_env is not None:
+        if not is_utf8(from_env):
+            raise InvalidInput(f"CUSTODIO_{name} is not valid UTF-8", hint="set it as UTF-8 text")
         return from_env
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: bytes that were not UTF-8 (a file name, an argument) shown as
+    ``\\xNN`` escapes instead of the surrogates Python keeps them as."""
+    try:
+        raw = os.fsencode(text)
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte made
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def is_utf8(text: str) -> bool:
+    """False for a string holding undecodable bytes (surrogates from the command line)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def json_option(fn: F) -> F:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
@@ -23,8 +25,8 @@ from custodio.access.cli import (
     vault_cmds,
     warrant_cmds,
 )
-from custodio.access.cli.context import Context
-from custodio.errors import CustodioError
+from custodio.access.cli.context import Context, is_utf8, printable
+from custodio.errors import CustodioError, InvalidInput
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,6 +85,45 @@ for module in (
 ):
     for command in module.COMMANDS:
         _add(cli, command)
+
+
+def _utf8_text_only(command: click.Command) -> None:
+    """Make ``command`` and its subcommands refuse a text value that is not UTF-8.
+
+    Python keeps the undecodable bytes of the command line as surrogates, which no catalog,
+    audit entry or terminal accepts: such a value is refused by name, in one line, before
+    the command runs. File paths (``click.Path``) are the system's and pass as they are.
+    """
+    if command.callback is not None:
+        command.callback = _checked(command, command.callback)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _utf8_text_only(sub)
+
+
+def _checked(command: click.Command, callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        values = click.get_current_context().params
+        for param in command.params:
+            if not isinstance(param.type, click.Path) and param.name in values:
+                _require_utf8(param, values[param.name])
+        return callback(*args, **kwargs)
+
+    return run
+
+
+def _require_utf8(param: click.Parameter, value: object) -> None:
+    texts = value if isinstance(value, tuple | list) else (value,)
+    for text in texts:
+        if isinstance(text, str) and not is_utf8(text):
+            name = max(param.opts, key=len) if isinstance(param, click.Option) else (
+                param.human_readable_name)  # fmt: skip
+            raise InvalidInput(f"{name} '{printable(text)}' is not valid UTF-8",
+                               hint="give it as UTF-8 text")  # fmt: skip
+
+
+_utf8_text_only(cli)
 
 
 def main(args: Sequence[str] | None = None) -> None:
