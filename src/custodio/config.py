@@ -67,6 +67,45 @@ class Settings:
     handover_max_pdu_octets: int = _setting(
         1048576, "Largest PS-PDU accepted from an operator; a larger one drops the connection."
     )
+    handover_max_connections: int = _setting(
+        1024,
+        "Most handover connections open at once (HI2 and HI3 together); one more is closed "
+        "at once and counted (`connections_refused`).",
+    )
+    handover_max_connections_per_peer: int = _setting(
+        128,
+        "Most handover connections open at once from one IP address; one more is closed at "
+        "once and counted (`connections_refused`).",
+    )
+    handover_idle_timeout_seconds: int = _setting(
+        120,
+        "A handover connection that delivers no whole PDU for this long is closed "
+        "(`idle_closed`), and what it sent of an unfinished one quarantined; at least 30, "
+        "longer than the operators' keep-alive interval.",
+    )
+    handover_max_buffered_octets: int = _setting(
+        2097152,
+        "Most octets read from one handover connection and not yet durable; past it the "
+        "connection stops reading until the journal catches up. At least "
+        "`handover_max_pdu_octets`.",
+    )
+    handover_max_buffered_octets_total: int = _setting(
+        268435456,
+        "Most octets read from all handover connections and not yet durable; past it a "
+        "connection stops reading until the journal catches up, or is cut "
+        "(`over_buffer_cut`) when all it holds is an unfinished PDU.",
+    )
+    handover_quarantine_quota_octets: int = _setting(
+        67108864,
+        "Most octets quarantined from one IP address within "
+        "`handover_quarantine_quota_seconds`; past it the address is cut off for that long "
+        "(`quarantine_quota_cut`, audited as `handover.peer_cut_off`).",
+    )
+    handover_quarantine_quota_seconds: int = _setting(
+        3600,
+        "The window of `handover_quarantine_quota_octets`, and how long an address that "
+        "spent it stays cut off.",
+    )
     handover_tls_cert: str = _setting(
         "",
         "PEM certificate (chain) of the handover listeners; empty for plain TCP. A relative "

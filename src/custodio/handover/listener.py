@@ -19,6 +19,15 @@ and only one while the journal is backlogged (appends wait for room); past that 
 connection stops reading its socket until its oldest chunk is durable, so TCP flow control
 slows the operator down and the delay from socket to durable stays bounded. Nothing read
 is ever dropped.
+
+Limits (:class:`~custodio.handover.limits.ConnectionLimits`, docs/handover.md "Limits"):
+connections in all and per address (more are closed at once), an idle timeout (no whole
+PDU for so long), octets read and not yet durable per connection and in all (reading
+stops; a connection that holds only an unfinished PDU when all are over is cut), and a
+quarantine quota per address (spent: the address is cut off, audited). A connection that
+ends inside a PDU has that unfinished PDU quarantined (``truncated_tails``). Every read is
+copied out of one buffer the receiver shares among its connections, and an unfinished PDU
+longer than a read is kept as the reads that bring it, joined once when it is whole.
 """
 
 from __future__ import annotations
@@ -26,11 +35,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import ctypes
 import itertools
 import logging
 import ssl
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,6 +52,7 @@ from custodio.handover import encode, integrity
 from custodio.handover.ber import DEFAULT_LIMITS, BerError, Limits
 from custodio.handover.integrity import IntegrityChecker, Verdict
 from custodio.handover.layout import Layout, Recognizer
+from custodio.handover.limits import DEFAULT_CONNECTION_LIMITS, ConnectionLimits, Peers
 from custodio.handover.operators import OperatorMap, PeerIdentity
 from custodio.handover.pdu import DecodedPDU, Mark, TRIKind, decode, frame_length, to_routing
 from custodio.handover.quarantine import Item, Quarantine
@@ -56,6 +67,7 @@ HI3 = 3
 CHANNEL_NAMES = {HI2: "hi2", HI3: "hi3"}
 READ_SIZE = 64 << 10  # ≈ 200 CC PDUs: the unit of an append, and of the delay it adds
 DEFAULT_INFLIGHT_CHUNKS = 4
+TRIM_AFTER = 16 << 20  # octets of unfinished PDUs that closed connections let go: trim the heap
 DELAY_SAMPLES = 20_000  # the latest reads' delays; /health sorts them (≈ 3 ms here, 100,000: 16)
 
 
@@ -67,6 +79,11 @@ class ReceiverStats:
     connections_open: int = 0
     peers_dropped: int = 0  # unframeable stream
     peers_refused: int = 0  # TLS certificate that maps to no operator
+    connections_refused: int = 0  # over a connection limit, or from a cut-off address
+    idle_closed: int = 0  # no whole PDU within the idle timeout
+    over_buffer_cut: int = 0  # held only an unfinished PDU when all buffers were full
+    quarantine_quota_cut: int = 0  # addresses cut off: their quarantine quota spent
+    truncated_tails: int = 0  # connections that ended inside a PDU
     pdus_read: int = 0
     pdus_recognised: int = 0  # of a learnt layout: validated without the full walk
     pdus_durable: int = 0
@@ -85,22 +102,32 @@ class ReceiverStats:
 class _Connection(asyncio.BufferedProtocol):
     """One operator connection: an asyncio protocol, so each read is framed as it arrives
     (no ``StreamReader`` buffer, no task switch per read), reads of at most
-    :data:`READ_SIZE` octets into one buffer."""
+    :data:`READ_SIZE` octets into the receiver's one read buffer, copied out at once (the
+    transports call ``get_buffer`` and ``buffer_updated`` back to back)."""
 
     def __init__(self, receiver: Receiver, channel: int, tls: bool) -> None:
         self.receiver = receiver
         self.channel = channel
         self.tls = tls
         self.label = ""
+        self.peer = ""  # the IP address: what the limits count per peer
         self.operator: bytes | None = None  # None: no TLS, any operator
         self.transport: asyncio.Transport | None = None
-        self.pending = b""
+        self.pending = b""  # the unfinished PDU the last read ended in
+        self.parts: list[bytes] = []  # or, for one longer than a read: it and the reads since
+        self.need = 0  # with parts: that PDU's length
+        self.held = 0  # octets of the unfinished PDU (pending or parts)
+        self.octets = 0  # read and not yet durable: held, and the chunks in flight
+        self.gone = False  # closed: its octets are no longer counted
+        self.last_pdu = time.monotonic()  # when a read last brought a whole PDU
+        self.cause = "the connection ended"  # why it ends, for its unfinished PDU
         self.routing_tail = b""  # the connection's field of the journal's routing block
         self.inflight: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.paused = False  # reading held back (backpressure)
-        self.ending: asyncio.Task[None] | None = None
+        self.writing_paused = False  # the peer does not read our answers
+        self.ending: asyncio.Future[None] | None = None
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.buffer = memoryview(bytearray(READ_SIZE))
+        self.buffer = receiver.read_buffer
 
     # --- protocol callbacks ------------------------------------------------------------
 
@@ -108,11 +135,14 @@ class _Connection(asyncio.BufferedProtocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         r = self.receiver
-        r.stats.connections += 1
-        r.stats.connections_open += 1
-        r._handlers.add(self)
         peer = transport.get_extra_info("peername") or ("?", 0)
+        self.peer = str(peer[0])
         self.label = f"{CHANNEL_NAMES[self.channel]}:{peer[0]}:{peer[1]}#{next(r._ids)}"
+        if not r._admit(self):
+            self.ending = self.lost.get_loop().create_future()
+            self.ending.set_result(None)  # never opened: nothing to end
+            transport.close()
+            return
         if self.tls:
             identity = _peer_identity(transport)
             name = None if identity is None else r.operators.operator_for(identity)
@@ -135,6 +165,18 @@ class _Connection(asyncio.BufferedProtocol):
         if self.ending is not None:
             return  # refused or failed: nothing more is read
         r = self.receiver
+        size = len(data)
+        self.octets += size
+        r.buffered += size
+        if self.need:  # a PDU longer than a read: keep the reads, join them once it is whole
+            self.parts.append(data)
+            self.held += size
+            if self.held < self.need:
+                self._after_read()
+                return
+            data = b"".join(self.parts)
+            self.parts = []
+            self.need = 0
         chunk = _Chunk(time.time_ns())
         try:
             error = r._frame(self, data, chunk)
@@ -146,11 +188,17 @@ class _Connection(asyncio.BufferedProtocol):
             reason = chunk.refused or f"unframeable stream ({error})"
             self._end(self._refused(reason))
             return
-        self._hold_back()
+        if chunk.blocks or chunk.tasks:
+            self.last_pdu = time.monotonic()
+        pending = self.pending
+        self.held = held = len(pending)
+        if held > 1 and (need := _declared_length(pending)) - held > READ_SIZE:
+            self.parts, self.pending, self.need = [pending], b"", need
+        self._after_read()
 
     def eof_received(self) -> bool:
         log.info("handover: %s closed by the peer", self.label)
-        self._end(None)
+        self._end(None, cause="the peer closed the connection")
         return True  # answer the acknowledgements still due, then close
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -158,13 +206,30 @@ class _Connection(asyncio.BufferedProtocol):
             log.info("handover: %s: connection lost (%s)", self.label, exc)
         if not self.lost.done():
             self.lost.set_result(None)
-        self._end(None)
+        self._end(None, cause="the connection was lost")
 
-    # --- backpressure --------------------------------------------------------------------
+    def pause_writing(self) -> None:
+        self.writing_paused = True  # our answers pile up: read no more for now
+        self._hold_back()
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        self._hold_back()
+
+    # --- backpressure and limits ---------------------------------------------------------
+
+    def _after_read(self) -> None:
+        self._hold_back()
+        r = self.receiver
+        over = r.buffered > r.max_buffered_total
+        if over and self.held and not self.paused and self.ending is None:
+            self._cut_over_buffer()  # all it holds is an unfinished PDU: it cannot wait
 
     def _hold_back(self, _: object = None) -> None:
-        """Stop reading while too many chunks wait (or the journal is backlogged), until the
-        oldest is durable: at most ``max_inflight_chunks`` chunks wait per connection."""
+        """Stop reading while this connection's reads wait for the journal past a bound
+        (``max_inflight_chunks`` chunks, one while the journal is backlogged; its
+        ``buffered_octets``; all connections' ``buffered_octets_total``), until the oldest
+        is durable; and while the peer does not read what we answer."""
         if self.ending is not None:
             return
         inflight = self.inflight
@@ -173,18 +238,42 @@ class _Connection(asyncio.BufferedProtocol):
             if failed is not None:
                 self._fail(failed)
                 return
-        if inflight and (
-            len(inflight) >= self.receiver.max_inflight_chunks or self.receiver.journal.backlogged
-        ):
+        r = self.receiver
+        waiting = bool(inflight) and (
+            len(inflight) >= r.max_inflight_chunks
+            or r.journal.backlogged
+            or self.octets >= r.max_buffered
+            or r.buffered >= r.max_buffered_total
+        )
+        if waiting or self.writing_paused:
             if not self.paused:
                 self.paused = True
                 assert self.transport is not None
                 self.transport.pause_reading()
-            inflight[0].add_done_callback(self._hold_back)
+            if waiting:
+                inflight[0].add_done_callback(self._hold_back)
         elif self.paused:
             self.paused = False
+            self.last_pdu = time.monotonic()  # held back is not idle
             assert self.transport is not None
             self.transport.resume_reading()
+
+    def waits_for_journal(self) -> bool:
+        return self.paused and bool(self.inflight) and not self.inflight[-1].done()
+
+    def idle(self, timeout: float) -> None:
+        self.receiver.stats.idle_closed += 1
+        why = f"idle: no whole PDU for {timeout:g} s"
+        self._end(self._refused(why), cause=why)
+
+    def _cut_over_buffer(self) -> None:
+        r = self.receiver
+        r.stats.over_buffer_cut += 1
+        why = (
+            f"cut: it holds {self.held} octets of an unfinished PDU and the connections"
+            f" {r.buffered} octets in all (handover_max_buffered_octets_total)"
+        )
+        self._end(self._refused(why), cause="cut: the receiver's buffers were full")
 
     # --- the end -------------------------------------------------------------------------
 
@@ -194,18 +283,27 @@ class _Connection(asyncio.BufferedProtocol):
             log.error("handover: %s: %s; disconnected", self.label, error)
         else:
             log.info("handover: %s: connection lost (%s)", self.label, error)
-        self._end(None)
+        self._end(None, cause="the connection failed")
 
     async def _refused(self, reason: str) -> None:
         await self.settle()
         log.warning("handover: %s: %s; disconnected", self.label, reason)
 
-    def _end(self, first: Coroutine[Any, Any, None] | None, *, settle: bool = True) -> None:
-        """Stop reading; once ``first`` ran and everything read is durable, close."""
+    def _end(
+        self,
+        first: Coroutine[Any, Any, None] | None,
+        *,
+        settle: bool = True,
+        cause: str | None = None,
+    ) -> None:
+        """Stop reading; once ``first`` ran and everything read is durable, quarantine an
+        unfinished PDU (``cause`` says why the connection ended inside it) and close."""
         if self.ending is not None:
             if first is not None:
                 first.close()
             return
+        if cause is not None:
+            self.cause = cause
         if self.transport is not None and not self.transport.is_closing():
             with contextlib.suppress(RuntimeError, AttributeError):
                 self.transport.pause_reading()
@@ -218,9 +316,10 @@ class _Connection(asyncio.BufferedProtocol):
                 await first
             if settle:
                 await self.settle()
+            await r._keep_tail(self)
         finally:
             r.stats.connections_open -= 1
-            r._handlers.discard(self)
+            r._leave(self)
             if self.transport is not None:
                 self.transport.close()
             with contextlib.suppress(ConnectionError, ssl.SSLError, TimeoutError):
@@ -236,13 +335,40 @@ class _Connection(asyncio.BufferedProtocol):
 
     async def finish(self) -> None:
         """End the connection now (the receiver closes): what was read becomes durable."""
-        self._end(None)
+        self._end(None, cause="the receiver stopped")
         assert self.ending is not None
         await self.ending
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
+
+
+def _declared_length(buf: bytes) -> int:
+    """The length (tag and length octets included) that the definite length at the start
+    of ``buf`` declares; 0 when its length octets are not all there, or it is indefinite."""
+    if len(buf) < 2 or buf[0] != 0x30:
+        return 0
+    first = buf[1]
+    if first < 0x80:
+        return first + 2
+    count = first & 0x7F
+    if not count or len(buf) < 2 + count:
+        return 0
+    return int.from_bytes(buf[2 : 2 + count], "big") + 2 + count
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, which gives the free pages inside the heap back to the
+    system (``free`` gives back only its top); None where there is none."""
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_TRIM = _malloc_trim()
 
 
 def _frame_at(buf: bytes, pos: int, size: int, limits: Limits) -> int:
@@ -283,6 +409,7 @@ class _Chunk:
     tasks: list[asyncio.Future[object]] = field(default_factory=list)  # quarantine, audit
     acks: list[DecodedPDU] = field(default_factory=list)
     durable_bytes: int = 0
+    octets: int = 0  # consumed of the read and the unfinished PDU before it (when framed)
     refused: str | None = None
     layouts: set[Layout] = field(default_factory=set)  # their streams used (LRU order)
 
@@ -300,6 +427,7 @@ class Receiver:
         limits: Limits = DEFAULT_LIMITS,
         max_inflight_chunks: int = DEFAULT_INFLIGHT_CHUNKS,
         integrity: IntegrityChecker | None = None,
+        connection_limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
     ) -> None:
         self.journal = journal
         self.quarantine = quarantine
@@ -307,11 +435,20 @@ class Receiver:
         self.operators = operators or OperatorMap({})
         self.limits = limits
         self.max_inflight_chunks = max_inflight_chunks
+        self.connection_limits = connection_limits
+        self.max_buffered = connection_limits.buffered_octets
+        self.max_buffered_total = connection_limits.buffered_octets_total
+        self.peers = Peers(connection_limits)
+        self.buffered = 0  # octets read from all connections and not yet durable
+        self.read_buffer = memoryview(bytearray(READ_SIZE))  # every connection's reads
         self.stats = ReceiverStats()
         self.tracker = SequenceTracker()
         self.delays_ns: collections.deque[int] = collections.deque(maxlen=DELAY_SAMPLES)
         self._servers: list[asyncio.Server] = []
         self._handlers: set[_Connection] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Future[None]] = set()  # audits of cut-offs
+        self._let_go = 0  # octets of unfinished PDUs freed since the heap was last trimmed
         self._ids = itertools.count(1)
         self._recognizers = {HI2: Recognizer(HI2), HI3: Recognizer(HI3)}
         self.integrity = integrity or IntegrityChecker({})
@@ -333,6 +470,8 @@ class Receiver:
             ssl_handshake_timeout=10 if tls else None,
         )
         self._servers.append(server)
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep(), name="handover-idle")
         bound = server.sockets[0].getsockname()
         return str(bound[0]), int(bound[1])
 
@@ -340,10 +479,63 @@ class Receiver:
         """Stop listening, end every connection (what was read still becomes durable)."""
         for server in self._servers:
             server.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         await asyncio.gather(*(c.finish() for c in list(self._handlers)), return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
+
+    async def _sweep(self) -> None:
+        """Close the connections idle past the timeout (no whole PDU, and not held back by
+        the journal); forget expired quotas. Every quarter of the timeout, at most 5 s."""
+        timeout = self.connection_limits.idle_timeout_s
+        while True:
+            await asyncio.sleep(min(max(timeout / 4, 0.05), 5.0))
+            now = time.monotonic()
+            for conn in [c for c in self._handlers if now - c.last_pdu > timeout]:
+                if conn.ending is None and not conn.waits_for_journal():
+                    conn.idle(timeout)
+            self.peers.forget(now)
+            if self._let_go >= TRIM_AFTER and _TRIM is not None:
+                self._let_go = 0  # reads of 64 KiB came from the heap, between other objects
+                await asyncio.to_thread(_TRIM, 0)
+
+    def _admit(self, conn: _Connection) -> bool:
+        """Count a new connection in, or refuse it (counted, logged once a minute per
+        address) when a limit is reached or its address is cut off."""
+        now = time.monotonic()
+        why = self.peers.refusal(conn.peer, self.stats.connections_open, now)
+        if why is None:
+            self.stats.connections += 1
+            self.stats.connections_open += 1
+            self.peers.join(conn.peer)
+            self._handlers.add(conn)
+            return True
+        self.stats.connections_refused += 1
+        unlogged = self.peers.log_refusal(conn.peer, now)
+        if unlogged is not None:
+            more = f" ({unlogged} more refused since the last line)" if unlogged else ""
+            log.warning("handover: %s: refused: %s%s", conn.label, why, more)
+        return False
+
+    def _leave(self, conn: _Connection) -> None:
+        """A connection closed: forget it and what it held."""
+        self._handlers.discard(conn)
+        self.peers.leave(conn.peer)
+        self.buffered -= conn.octets
+        self._let_go += conn.held
+        conn.octets = conn.held = conn.need = 0
+        conn.pending, conn.parts, conn.gone = b"", [], True
+
+    def _release(self, conn: _Connection, octets: int) -> None:
+        if not conn.gone:
+            conn.octets -= octets
+            self.buffered -= octets
 
     # --- one connection --------------------------------------------------------------
 
@@ -404,6 +596,7 @@ class Receiver:
         finally:
             self._count_read(read, recognised, layouts)
         conn.pending = buf[pos:]
+        chunk.octets = pos
         return None
 
     def _count_read(self, read: int, recognised: int, layouts: set[Layout]) -> None:
@@ -428,7 +621,8 @@ class Receiver:
             pdu = decode(raw, self.limits, marks=marks)
         except DecodeError as e:
             self.stats.malformed += 1
-            chunk.tasks.append(self._quarantine(conn, bytes(raw), f"malformed PDU: {e}", chunk))
+            reason = f"malformed PDU: {e}"
+            chunk.tasks.append(self._quarantine(conn, bytes(raw), reason, chunk.received_ns))
             return
         if conn.operator is not None and pdu.operator_id != conn.operator:
             self._refuse_pdu(conn, pdu, chunk)
@@ -487,9 +681,10 @@ class Receiver:
         if chunk.blocks:
             tasks.insert(0, self.journal.submit(chunk.blocks, chunk.received_ns))
         if not tasks:
+            self._release(conn, chunk.octets)
             return
         gathered = tasks[0] if len(tasks) == 1 else asyncio.gather(*tasks)
-        gathered.add_done_callback(lambda f: self._on_durable(f, chunk))
+        gathered.add_done_callback(lambda f: self._on_durable(f, conn, chunk))
         if chunk.acks:
             earlier = list(conn.inflight)
             conn.inflight.append(
@@ -498,7 +693,8 @@ class Receiver:
         else:
             conn.inflight.append(gathered)
 
-    def _on_durable(self, future: asyncio.Future[Any], chunk: _Chunk) -> None:
+    def _on_durable(self, future: asyncio.Future[Any], conn: _Connection, chunk: _Chunk) -> None:
+        self._release(conn, chunk.octets)
         if future.cancelled() or future.exception() is not None:
             return
         self.stats.pdus_durable += len(chunk.blocks)
@@ -518,16 +714,72 @@ class Receiver:
     # --- refusals and quarantine -----------------------------------------------------
 
     def _quarantine(
-        self, conn: _Connection, raw: bytes, reason: str, chunk: _Chunk
+        self, conn: _Connection, raw: bytes, reason: str, received_ns: int
     ) -> asyncio.Future[object]:
+        """Keep ``raw`` in the quarantine, counted against its address's quota."""
         self.stats.quarantined += 1
-        item = Item(chunk.received_ns, conn.channel, conn.label, reason, raw)
+        item = Item(received_ns, conn.channel, conn.label, reason, raw)
         log.warning("handover: %s: quarantined %d octets: %s", conn.label, len(raw), reason)
-        return asyncio.ensure_future(self.quarantine.add(item))
+        kept: asyncio.Future[object] = asyncio.ensure_future(self.quarantine.add(item))
+        if (quota := self.peers.spend(conn.peer, len(raw), time.monotonic())) is not None:
+            self._cut_off(conn, quota.octets)
+        return kept
+
+    def _cut_off(self, conn: _Connection, octets: int) -> None:
+        """The alert: ``conn``'s address spent its quarantine quota. Its connections are
+        closed (what they sent whole still becomes durable), new ones refused for a
+        window; logged, counted and audited (``handover.peer_cut_off``)."""
+        limits = self.connection_limits
+        window = f"{limits.quarantine_quota_s:g} s"
+        self.stats.quarantine_quota_cut += 1
+        reason = (
+            f"{octets} octets quarantined from {conn.peer} within {window}, over the quota of"
+            f" {limits.quarantine_quota_octets} (handover_quarantine_quota_octets); the address"
+            f" is cut off for {window}"
+        )
+        log.error("handover: %s: %s", conn.label, reason)
+        own = conn.operator.decode("utf-8", "replace") if conn.operator else None
+        event = audit.Event(
+            action="handover.peer_cut_off",
+            outcome=audit.DENIED,
+            target="handover",
+            actor=f"operator:{own}" if own else f"address:{conn.peer}",
+            details={
+                "address": conn.peer,
+                "connection": conn.label,
+                "quarantined_octets": octets,
+                "quota_octets": limits.quarantine_quota_octets,
+                "seconds": limits.quarantine_quota_s,
+            },
+        )
+        audited = asyncio.ensure_future(self._audit(event))
+        self._background.add(audited)
+        audited.add_done_callback(self._background.discard)
+        for other in [c for c in self._handlers if c.peer == conn.peer]:
+            other._end(other._refused(f"cut off: {reason}"), cause="its address was cut off")
+
+    async def _keep_tail(self, conn: _Connection) -> None:
+        """Quarantine the unfinished PDU a connection ended inside (``truncated_tails``);
+        from a cut-off address it is counted and logged only."""
+        tail = conn.pending or b"".join(conn.parts)
+        if not tail:
+            return
+        self.stats.truncated_tails += 1
+        declared = _declared_length(tail)
+        of = f"{declared} octets" if declared else "unknown length"
+        reason = f"truncated PDU: {len(tail)} octets of {of}; {conn.cause}"
+        if self.peers.cut_off(conn.peer, time.monotonic()):
+            log.warning("handover: %s: %s; not kept (its address is cut off)", conn.label, reason)
+            return
+        try:
+            await self._quarantine(conn, tail, reason, time.time_ns())
+        except CustodioError as e:
+            log.error("handover: %s: %s", conn.label, e)
 
     def _drop_garbage(self, conn: _Connection, garbage: bytes, reason: str, chunk: _Chunk) -> None:
         self.stats.peers_dropped += 1
-        chunk.tasks.append(self._quarantine(conn, garbage, f"unframeable stream: {reason}", chunk))
+        reason = f"unframeable stream: {reason}"
+        chunk.tasks.append(self._quarantine(conn, garbage, reason, chunk.received_ns))
 
     def _refuse_pdu(self, conn: _Connection, pdu: DecodedPDU, chunk: _Chunk) -> None:
         claimed = pdu.operator_id.decode("utf-8", "replace")
@@ -535,7 +787,9 @@ class Receiver:
         reason = f"PDU names operator {claimed!r}, the client certificate is {own!r}"
         self.stats.operator_refused += 1
         chunk.refused = reason
-        chunk.tasks.append(self._quarantine(conn, bytes(pdu.raw), f"refused: {reason}", chunk))
+        conn.pending = b""  # what follows a refused PDU is not read (the connection ends)
+        raw = bytes(pdu.raw)
+        chunk.tasks.append(self._quarantine(conn, raw, f"refused: {reason}", chunk.received_ns))
         event = audit.Event(
             action="handover.operator_mismatch",
             outcome=audit.DENIED,
@@ -577,6 +831,7 @@ class Receiver:
         totals = self.tracker.totals()
         return {
             **asdict(self.stats),
+            "buffered_octets": self.buffered,
             "journal_durable_seq": self.journal.durable_seq,
             "journal_waiting": self.journal.waiting,
             "journal_write_retries": self.journal.stats.write_retries,

@@ -1,7 +1,8 @@
 """Quarantine of malformed handover input: kept verbatim, durably, with the reason.
 
 A PDU that frames but does not decode, the unframeable bytes that made a peer be dropped,
-and a PDU refused because it names another operator are each appended to
+a PDU refused because it names another operator, and the unfinished PDU a connection
+ended inside are each appended to
 ``<data>/quarantine/quarantine.log`` (layout in ``docs/handover.md``) with group commit:
 every item waiting when the writer wakes goes into one write and one ``fsync``. A caller's
 ``await add(...)`` returns only once its item is durable. A full disk is retried, as in
@@ -142,6 +143,7 @@ class Quarantine:
             batch, self._waiting = self._waiting, []
             if batch:
                 await self._commit(batch)
+            del batch  # not held while the writer waits: items are up to MAX_RAW each
             if self._closed and not self._waiting:
                 return
 

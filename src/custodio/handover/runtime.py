@@ -25,6 +25,7 @@ from custodio.db import Database
 from custodio.errors import ConfigError, Conflict
 from custodio.handover.ber import Limits
 from custodio.handover.integrity import IntegrityChecker
+from custodio.handover.limits import ConnectionLimits
 from custodio.handover.listener import HI2, HI3, Receiver
 from custodio.handover.operators import OperatorMap, server_context
 from custodio.handover.quarantine import Quarantine
@@ -174,6 +175,7 @@ class Handover:
         config: Config, db: Database | None, operators: OperatorMap, integrity: IntegrityChecker
     ) -> Receiver:
         s = config.settings
+        connection_limits = ConnectionLimits.from_settings(s)  # checked before the journal opens
         journal = Journal.open(
             config.data_dir / JOURNAL_DIR,
             segment_size=s.journal_segment_mib << 20,
@@ -182,7 +184,13 @@ class Handover:
         quarantine = Quarantine(config.data_dir / QUARANTINE_DIR)
         limits = Limits(max_pdu_size=s.handover_max_pdu_octets)
         return Receiver(
-            journal, quarantine, db=db, operators=operators, limits=limits, integrity=integrity
+            journal,
+            quarantine,
+            db=db,
+            operators=operators,
+            limits=limits,
+            integrity=integrity,
+            connection_limits=connection_limits,
         )
 
     async def start(self, hi2: tuple[str, int], hi3: tuple[str, int]) -> list[Bound]:

@@ -17,6 +17,7 @@ SYSTEM_EVENTS = {
     "vault.shredded",
     "handover.operator_mismatch",
     "handover.peer_refused",
+    "handover.peer_cut_off",
     "comm.sealed",
     "comm.amended",
     "comm.closed",

@@ -7,6 +7,7 @@ import contextlib
 import os
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.unit.handover.handover_net import (
 )
 
 from custodio.handover.ber import BerError, Limits
+from custodio.handover.limits import DEFAULT_CONNECTION_LIMITS
 from custodio.handover.listener import _frame_at
 from custodio.handover.pdu import StreamFramer, TRIKind, decode, frame_length, to_routing
 from custodio.handover.quarantine import read_items
@@ -212,7 +214,10 @@ def test_random_mutations_of_valid_streams_do_not_stop_the_receiver(tmp_path: Pa
                 await _close(writer)
 
     async def main() -> None:
-        async with running(tmp_path) as r:
+        # the fuzzer shares the good peer's address: its quarantine (≈ 1 kB per mutation)
+        # must not cut that address off in the full run
+        unlimited = replace(DEFAULT_CONNECTION_LIMITS, quarantine_quota_octets=1 << 40)
+        async with running(tmp_path, connection_limits=unlimited) as r:
             reader, good = await _connect(r.hi3)
             task = asyncio.create_task(fuzzer(r.hi3, MUTATIONS))
             sent = 0
