@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from custodio.assemble import attribution, media, pcap, wav
+from custodio.assemble import attribution, media, outcomes, pcap, wav
 from custodio.assemble.correlate import Comm, Episode
 from custodio.assemble.media import Stream
 from custodio.assemble.sip import MediaAddress
@@ -56,6 +56,7 @@ def status_of(comm: Comm, audio_gaps: dict[str, int] | None = None) -> tuple[str
         content_outside_validity=f"content:{attribution.OUTSIDE_VALIDITY}" in comm.held,
         sequences=comm.sequences,
         audio_gaps=audio_gaps or {},
+        sms_missing=comm.sms.missing() if comm.sms is not None else (),
     )
     status, reasons = decide(facts)
     merged = [r for r in comm.previous_reasons if r not in reasons] + reasons
@@ -71,6 +72,8 @@ def finish(comm: Comm, closed_by: str) -> Closing:
         comm.end_at = comm.begin_at
     sides, notes = assign_streams(comm)
     notes += target_warning(comm)
+    if comm.release_cause is not None:
+        _released(comm, notes)
     blobs: list[Blob] = []
     gaps: dict[str, int] = {}
     for side in SIDES:
@@ -92,6 +95,17 @@ def finish(comm: Comm, closed_by: str) -> Closing:
         notes.append({"note": "earlier-media-not-in-journal", "records": comm.earlier_missing})
     status, reasons = status_of(comm, gaps)
     return Closing(comm, status, reasons, notes, blobs)
+
+
+def _released(comm: Comm, notes: list[dict[str, Any]]) -> None:
+    """TS 101 671 gave a release cause: noted, and the outcome of a call released before
+    any answer or content (a complete unanswered call, not one missing its CC)."""
+    cause = comm.release_cause
+    assert cause is not None
+    notes.append({"note": "release-cause", "cause": cause, "standard": "ITU-T Q.850",
+                  "meaning": outcomes.cause_meaning(cause)})  # fmt: skip
+    if comm.kind == "voice" and comm.answer_at is None and not comm.cc and comm.outcome is None:
+        comm.outcome = outcomes.of_release(cause)
 
 
 def target_warning(comm: Comm) -> list[dict[str, Any]]:
@@ -119,10 +133,10 @@ def pcap_blob(comm: Comm) -> Blob:
 
 def _message_blob(comm: Comm) -> Blob:
     assert comm.sms is not None
-    text = comm.sms.decode("utf-8", "replace")
-    body = {"kind": "sms", "text": text, "octets": comm.sms.hex()}
+    body = comm.sms.document()
     data = json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
-    return Blob("message", Kind.MESSAGE, data, details={"characters": len(text)})
+    details = {"characters": len(body["text"] or ""), "parts": len(body["parts"])}
+    return Blob("message", Kind.MESSAGE, data, details=details)
 
 
 def quarantine_blobs(comm: Comm) -> list[Blob]:

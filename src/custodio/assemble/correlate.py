@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from custodio.assemble import iri, pcap, sip
+from custodio.assemble import iri, outcomes, pcap, sip
 from custodio.assemble.attribution import OUTSIDE_VALIDITY, Attribution
 from custodio.assemble.fastcc import RTPFields, RTPRun
+from custodio.assemble.iri import SMSContent
 from custodio.assemble.media import RunPackets, Stream
+from custodio.assemble.message import Message
 from custodio.assemble.parties import named_target
 from custodio.assemble.rtp import Endpoint, RTPPacket, parse_ip, parse_rtp, parse_udp
 from custodio.assemble.sip import MediaAddress
@@ -36,13 +38,6 @@ from custodio.handover.pdu import (
 
 Key = tuple[str, str, int | None]  # operator, LIID, CIN
 LABELS = {Direction.FROM_TARGET: "target", Direction.TO_TARGET: "other"}
-_OUTCOMES = {
-    486: "busy", 600: "busy", 480: "no-answer", 408: "no-answer", 487: "cancelled",
-    603: "rejected",
-}  # fmt: skip
-# Final responses after which the caller goes on with the same INVITE dialog: challenges
-# (RFC 3261 §22.2-3), session timers too short (RFC 4028 §6), glare (RFC 3261 §14.2)
-_RETRIED = frozenset({401, 407, 422, 423, 491, 494})
 NOT_IDENTIFIED = "no party identity matches the warrant's targets"
 
 
@@ -130,7 +125,8 @@ class Comm:
     parties: dict[PartyKey, None] = field(default_factory=dict)
     cells: list[tuple[str, datetime]] = field(default_factory=list)
     cells_saved: int = 0
-    sms: bytes | None = None
+    sms: Message | None = None  # an SMS: its parts as delivered
+    release_cause: int | None = None  # TS 101 671 release-Reason-Of-Intercepted-Call (Q.850)
     iri: bool = False
     cc: bool = False
     end_seen_ns: int | None = None
@@ -267,7 +263,7 @@ class Comm:
     def _apply_etsi671(self, item: IRIItem, at: datetime) -> None:
         facts = iri.parse_etsi671(item.contents)
         if facts.sms is not None:
-            self.kind, self.sms = "sms", facts.sms.tpdu or facts.sms.enhanced
+            self._sms_part(facts.sms)
         elif self.kind == "other" and item.effective_type is not IRIType.REPORT:
             self.kind = "voice"
         self.iri_direction = facts.direction or self.iri_direction
@@ -275,6 +271,21 @@ class Comm:
             self._party(p.role, p.delivered, p.source)
         if facts.cell and (not self.cells or self.cells[-1][0] != facts.cell):
             self.cells.append((facts.cell, at))
+        self.release_cause = facts.release_cause or self.release_cause
+        connected = facts.call_state == "connected" or bool(facts.conversation_seconds)
+        if connected and self.answer_at is None and self.kind == "voice":
+            talked = timedelta(seconds=facts.conversation_seconds or 0)
+            self.answer_at, self.outcome = at - talked, "answered"
+
+    def _sms_part(self, content: SMSContent) -> None:
+        """One part of an SMS (a whole message is one part): kept, read, its parties."""
+        self.kind = "sms"
+        if self.sms is None:
+            self.sms = Message()
+        part = self.sms.add(content)
+        for role, delivered, source in part.parties():
+            self._party(role, delivered, source)
+        self.iri_direction = self.iri_direction or part.target_side
 
     def _party(self, role: str, delivered: str, source: str) -> None:
         self.parties.setdefault(PartyKey(role, delivered, source), None)
@@ -319,8 +330,8 @@ class Comm:
             self.answer_at = at
             self.outcome = "answered"
         elif status >= 300 and self.answer_at is None:
-            self.outcome = _OUTCOMES.get(status, "redirected" if status < 400 else "failed")
-            if status >= 400 and status not in _RETRIED and self.end_seen_ns is None:
+            self.outcome = outcomes.of_sip_response(status)
+            if status >= 400 and status not in outcomes.SIP_RETRIED and self.end_seen_ns is None:
                 self._ended(at, received_ns, "sip-final-response")
 
     def _content_kept(self, at: datetime, seq: int, raw: bytes, *, quarantined: bool) -> bool:

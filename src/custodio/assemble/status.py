@@ -74,6 +74,7 @@ class Facts:
     sequences: dict[str, SeqTracker]
     audio_gaps: dict[str, int] = field(default_factory=dict)  # direction -> missing samples
     content_outside_validity: bool = False  # CC packets timed outside the warrant: held
+    sms_missing: tuple[int, ...] = ()  # parts of a long SMS never received
 
 
 INFORMATIVE = ("content-quarantined", "content-outside-validity")  # held by design, not lost
@@ -94,6 +95,8 @@ def decide(facts: Facts) -> tuple[str, list[Reason]]:
         reasons.append({"reason": "missing-cc"})
     if facts.content_outside_validity:
         reasons.append({"reason": "content-outside-validity"})
+    if facts.sms_missing:
+        reasons.append({"reason": "sms-parts-missing", "parts": list(facts.sms_missing)})
     for direction, samples in sorted(facts.audio_gaps.items()):
         if samples:
             reasons.append({"reason": "audio-gap", "direction": direction, "samples": samples})

@@ -23,20 +23,22 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from custodio.assemble import sip
+from custodio.assemble import iri, message, sip
 from custodio.assemble.attribution import Attribution, attribute
 from custodio.assemble.closing import Closing, finish
 from custodio.assemble.correlate import Comm, Key, PartyKey, pdu_time
 from custodio.assemble.fastcc import Templates
 from custodio.assemble.lane import Entry, apply_run
+from custodio.assemble.message import ConcatKey
 from custodio.assemble.spool import Spool
 from custodio.assemble.store import save_closing, save_comm, write_blobs
 from custodio.catalog import comms
 from custodio.db import Database, Row, Tx
 from custodio.db.times import from_text
 from custodio.errors import CustodioError, DecodeError
-from custodio.handover.pdu import DecodedPDU, IRIContentsKind, PayloadKind, TRIKind
+from custodio.handover.pdu import DecodedPDU, IRIContentsKind, IRIType, PayloadKind, TRIKind
 from custodio.journal import Journal, Record
 from custodio.journal.format import decode_routing
 from custodio.vault.index import ObjectRef
@@ -90,6 +92,7 @@ class Stats:
 class _State:
     comms: dict[Key, Comm] = field(default_factory=dict)
     dialogs: dict[tuple[str, str, str], Comm] = field(default_factory=dict)  # Call-ID
+    concats: dict[tuple[str, str, ConcatKey], Comm] = field(default_factory=dict)  # SMS parts
     applied_until: int = 0  # the catalog's position: records at or below are replayed
 
 
@@ -213,9 +216,11 @@ class Assembler:
         self.stats.position = position
 
     def _forget(self, comm: Comm) -> None:
-        self.state.comms.pop(comm.key, None)
-        for key in [k for k, c in self.state.dialogs.items() if c is comm]:
-            del self.state.dialogs[key]
+        """Drop every key ``comm`` is known by (its own, other CINs of its SIP dialog or
+        of its SMS's parts)."""
+        _drop(self.state.comms, comm)
+        _drop(self.state.dialogs, comm)
+        _drop(self.state.concats, comm)
 
     # --- applying one record ---------------------------------------------------------
 
@@ -242,6 +247,9 @@ class Assembler:
                 comm.cin_reset = True
             return
         comm.apply(record.seq, record.received_ns, record.routing.channel, pdu)
+        if comm.sms is not None:  # the parts of a long SMS gather in this communication
+            for concat in comm.sms.concat_keys():
+                self.state.concats[(comm.key[0], comm.key[1], concat)] = comm
         if replay:
             comm.dirty = False
             report.replayed += 1
@@ -287,7 +295,7 @@ class Assembler:
         self, record: Record, pdu: DecodedPDU, replay: bool, opened: list[Comm]
     ) -> Comm | None:
         key: Key = (_text(pdu.operator_id), _text(pdu.liid), pdu.cin)
-        comm = self.state.comms.get(key) or self._by_dialog(key, pdu)
+        comm = self.state.comms.get(key) or self._by_dialog(key, pdu) or self._by_concat(key, pdu)
         if comm is not None or replay or pdu.tri is not None:
             return comm
         comm = self._open(key, record, pdu)
@@ -306,6 +314,15 @@ class Assembler:
         if comm is None:
             return None
         self.state.comms[key] = comm
+        return comm
+
+    def _by_concat(self, key: Key, pdu: DecodedPDU) -> Comm | None:
+        """A part of a long SMS whose other parts are gathering joins them (TS 23.040
+        §9.2.3.24.1: the same reference, count of parts and other party)."""
+        concat = _concat_key(pdu)
+        comm = None if concat is None else self.state.concats.get((key[0], key[1], concat))
+        if comm is not None:
+            self.state.comms[key] = comm
         return comm
 
     def _open(self, key: Key, record: Record, pdu: DecodedPDU) -> Comm:
@@ -369,7 +386,8 @@ class Assembler:
             if comm.reclose_by is not None:  # re-opened: closed again when late records stop
                 ended = ended if end_ns is not None else comm.reclose_by
                 end_ns = max(end_ns or 0, comm.last_activity_ns)
-            if end_ns is not None and (final or now_ns - end_ns >= grace):
+            waiting = not final and comm.sms is not None and bool(comm.sms.missing())
+            if end_ns is not None and (final or now_ns - end_ns >= grace) and not waiting:
                 due.append((comm, ended))
             elif now_ns - comm.last_activity_ns >= idle:
                 due.append((comm, ended if end_ns is not None else "timeout"))
@@ -386,6 +404,20 @@ def _call_id(pdu: DecodedPDU) -> str | None:
     for item in pdu.iri:
         if item.contents_kind is IRIContentsKind.IPMM and item.sip is not None:
             return sip.parse(item.sip.content).call_id
+    return None
+
+
+def _drop(keys: dict[Any, Comm], comm: Comm) -> None:
+    for key in [k for k, c in keys.items() if c is comm]:
+        del keys[key]
+
+
+def _concat_key(pdu: DecodedPDU) -> ConcatKey | None:
+    for item in pdu.iri:
+        if item.contents_kind is IRIContentsKind.ETSI671 and item.effective_type is IRIType.REPORT:
+            facts = iri.parse_etsi671(item.contents)
+            if facts.sms is not None:
+                return message.concat_key(message.read(facts.sms))
     return None
 
 

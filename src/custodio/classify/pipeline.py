@@ -239,7 +239,7 @@ def _analyse(
 
 def _sms(vault: Vault, product: Row, allowed: tuple[str, ...]) -> Side:
     body = json.loads(vault.get(product["vault_case"], product["object_id"]))
-    text = str(body.get("text", ""))
+    text = str(body.get("text") or "")  # null: 8-bit data, or parts missing
     side = Side(None, words_from_text(text))
     lang, p = text_language(text, allowed)
     side.language, side.language_p = lang, float(p)

@@ -344,6 +344,10 @@ class IRIRecord:
     summer_time: bool = False
     network_element_e164: bytes | None = None
     call_direction: int | None = None  # not-Available(0), originating(1), terminating(2)
+    call_state: int | None = (
+        None  # intercepted-Call-State: idle(1), setUpInProcess(2), connected(3)
+    )
+    conversation: bytes | None = None  # conversationDuration: 3 octets, BCD HHMMSS
     parties: tuple[Party, ...] = field(default=())
     global_cell_id: bytes | None = None  # 5..7 octets, MAP format
     release_cause: bytes | None = None  # 2 octets, ITU-T Q.850 cause (octets 3 and 4)
@@ -396,6 +400,8 @@ def iri_parameters(r: IRIRecord) -> bytes:
             cons(2, _hi2_communication_identifier(r)),
             cons(3, _hi2_timestamp(r)),
             optional(4, None if r.call_direction is None else uint(r.call_direction)),
+            optional(5, None if r.call_state is None else uint(r.call_state)),
+            optional(7, r.conversation),
             b"" if r.global_cell_id is None else cons(8, prim(2, r.global_cell_id)),
             cons(9, parties) if r.parties else b"",
             optional(11, r.release_cause),

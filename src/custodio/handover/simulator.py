@@ -3,11 +3,18 @@
 It connects to both ports (TLS with a client certificate when asked), sends keep-alives
 and expects their responses, reconnects when a link drops, and delivers calls and SMS:
 
-- profile ``mobile``: TS 101 671 IRI-Begin / Continue / End with calling and called
-  numbers and the cell; CC as TS 102 232-6 PSTN CC (even calls) or IPMMCC RTP (odd);
-- profile ``voip``: TS 102 232-5 IPMMIRI carrying the SIP dialog (INVITE with SDP, 180,
-  200, ACK, BYE, 200) and IPMMCC carrying whole IPv4/UDP/RTP packets;
-- SMS as an IRI-Report with the message.
+- profile ``mobile``: TS 101 671 IRI-Begin / Continue / End with the ISUP calling and
+  called numbers, the target's MSISDN, IMSI and IMEI in MAP format (TBCD), and the cell;
+  CC as TS 102 232-6 PSTN CC or IPMMCC RTP (alternating in pairs of calls);
+- profile ``voip``: TS 102 232-5 IPMMIRI carrying the SIP dialog (INVITE with SDP and
+  P-Asserted-Identity, 180, 200, ACK, BYE, 200) and IPMMCC carrying whole IPv4/UDP/RTP
+  packets;
+- SMS as IRI-Reports: the TS 23.040 TPDU (SMS-SUBMIT sent by the target, SMS-DELIVER
+  received) in GSM 7-bit, ``enhancedContent`` UTF-8 text, and a long message as a
+  concatenated SMS of several TPDUs, each under its own CIN.
+
+The target of LIID ``ES-LIID-000k`` is ``+34600111222`` + k (:func:`target_number`); it
+makes the even calls and receives the odd ones.
 
 Audio is G.711 A-law, one PDU per 20 ms packet per direction (50 packets/s/direction),
 in real time or, with ``realtime=False``, as fast as the link takes it. Faults are
@@ -29,10 +36,11 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 from custodio.errors import CustodioError
+from custodio.etsi import isdn, sms, tbcd
 from custodio.handover import encode as E
 from custodio.handover import media
 from custodio.handover.pdu import (
@@ -404,14 +412,6 @@ class _Call:
     seq3: Iterator[int] = field(default_factory=itertools.count)
 
 
-def _isup_number(digits: str) -> bytes:
-    """An ISUP calling/called party number (international, E.164)."""
-    odd = len(digits) % 2
-    padded = digits + ("0" if odd else "")
-    bcd = bytes(int(padded[i + 1]) << 4 | int(padded[i]) for i in range(0, len(padded), 2))
-    return bytes((0x80 * odd | 0x04, 0x10)) + bcd
-
-
 def _phone(rng: random.Random) -> str:
     return "346" + "".join(str(rng.randrange(10)) for _ in range(8))
 
@@ -513,7 +513,15 @@ class Simulator:
     # mobile: TS 101 671 IRI, PSTN CC or IPMMCC RTP
 
     def _record(self, call: _Call, direction: int, parties: tuple[str, str]) -> E.IRIRecord:
+        """The call's IRI: ISUP calling and called numbers; the target's party also with
+        its MSISDN, IMSI and IMEI in MAP format, as a mobile network's mediator sends them."""
         rng = _rng(call.index)
+        calling = E.Party(0, calling_isup=isdn.encode_isup(parties[0]))
+        called = E.Party(1, called_isup=isdn.encode_isup(parties[1]))
+        if direction == 1:
+            calling = _identified(calling, call.target)
+        else:
+            called = _identified(called, call.target)
         return E.IRIRecord(
             liid=call.liid,
             communication_id=str(call.cin)[-8:].encode(),
@@ -521,17 +529,14 @@ class Simulator:
             local_time=datetime.now(),  # the sender's local time
             network_element_e164=bytes.fromhex("8413430607000000"),
             call_direction=direction,
-            parties=(
-                E.Party(0, calling_isup=_isup_number(parties[0])),
-                E.Party(1, called_isup=_isup_number(parties[1])),
-            ),
+            parties=(calling, called),
             global_cell_id=_cell(rng),
         )
 
     async def _mobile_call(self, call: _Call) -> None:
         calling, called = call_parties(call.index, call.target)
         direction = 1 if target_calls(call.index) else 2  # originating(1), terminating(2)
-        record = self._record(call, direction, (calling[1:], called[1:]))
+        record = self._record(call, direction, (calling, called))
         await self._send(call.hi2, E.iri_etsi671(self.header(call, 2), IRIType.BEGIN, record))
         await self._send(call.hi2, E.iri_etsi671(self.header(call, 2), IRIType.CONTINUE, record))
         pstn = (call.index // 2) % 2 == 0
@@ -596,26 +601,80 @@ class Simulator:
         await self._media(call, build)
 
     async def _sms(self, call: _Call) -> None:
+        """The target sends (SMS-SUBMIT) or receives (SMS-DELIVER) a message in GSM 7-bit
+        (UCS-2 when it needs it), as the TPDU; every third one it receives as
+        ``enhancedContent`` text; a long one as several TPDUs, each in its own IRI-Report
+        under its own CIN (a concatenated message, TS 23.040 §9.2.3.24.1)."""
+        o = self.options
+        number = call.index - o.calls
         rng = _rng(call.index)
-        text = rng.choice(self.options.sms_texts or _SMS_TEXTS).encode("utf-8")
-        record = E.IRIRecord(
-            liid=call.liid,
-            communication_id=str(call.cin)[-8:].encode(),
-            operator_id=self.options.operator[:5],
-            local_time=datetime.now(),
-            call_direction=1,
-            parties=(E.Party(0, msisdn=bytes.fromhex("43") + _phone(rng).encode()[:6]),),
-            global_cell_id=_cell(rng),
-            sms=E.SMS(text),
-        )
-        await self._send(call.hi2, E.iri_etsi671(self.header(call, 2), IRIType.REPORT, record))
+        kind = number % 4
+        text = _LONG_SMS if kind == 3 and not o.sms_texts else rng.choice(o.sms_texts or _SMS_TEXTS)
+        other = f"+{_phone(rng)}"
+        sent = kind == 0  # the target sends it, or receives it
+        if kind == 2:
+            contents = [E.SMS(initiator=1, enhanced=text.encode(), encoding=4)]
+        else:
+            parts = sms.split_text(text)
+            concat = [sms.Concat(number % 256, len(parts), n + 1) if len(parts) > 1 else None
+                      for n in range(len(parts))]  # fmt: skip
+            tpdus = [sms.encode_submit(other, t, reference=number % 256, concat=c) if sent
+                     else sms.encode_deliver(other, t, datetime.now(UTC), concat=c)
+                     for t, c in zip(parts, concat, strict=True)]  # fmt: skip
+            contents = [E.SMS(tpdu, initiator=0 if sent else 1) for tpdu in tpdus]
+        target = _identified(E.Party(0 if sent else 1), call.target)
+        for n, content in enumerate(contents):
+            part = (
+                _Call(call.index, call.liid, call.cin + (n << 28), call.hi2, call.hi3, call.target)
+                if n
+                else call
+            )  # its own CIN: its own sequence numbers
+            record = E.IRIRecord(
+                liid=part.liid,
+                communication_id=str(part.cin)[-8:].encode(),
+                operator_id=o.operator[:5],
+                local_time=datetime.now(),
+                call_direction=1 if sent else 2,
+                parties=(target,),
+                global_cell_id=_cell(rng),
+                sms=content,
+            )
+            await self._send(part.hi2, E.iri_etsi671(self.header(part, 2), IRIType.REPORT, record))
         self.report.sms += 1
+
+
+def _identified(party: E.Party, target: int) -> E.Party:
+    """``party`` with the target's MSISDN, IMSI and IMEI as MAP encodes them (TS 29.002)."""
+    return replace(
+        party,
+        msisdn=tbcd.encode_address(tbcd.Address.from_text(target_number(target))),
+        imsi=tbcd.encode_imsi(target_imsi(target)),
+        imei=tbcd.encode_imei(target_imei(target)),
+    )
+
+
+def target_imsi(target: int) -> str:
+    """The IMSI the simulator gives target ``target``'s SIM (MCC 214, MNC 07)."""
+    return f"21407{100000 + target:010d}"
+
+
+def target_imei(target: int) -> str:
+    """The IMEI (with its Luhn check digit) of target ``target``'s handset."""
+    body = f"35209900{100000 + target:06d}"
+    total = sum(d if i % 2 == 0 else (2 * d) // 10 + (2 * d) % 10
+                for i, d in enumerate(int(c) for c in body))  # fmt: skip
+    return body + str(-total % 10)
 
 
 _SMS_TEXTS = (
     "Llego a las 10. No llames a este numero.",
     "El paquete esta en el garaje de la calle Mayor.",
     "Call me when you land, use the other phone.",
+)
+_LONG_SMS = (
+    "Mañana a las 9 en la nave de Getafe. Trae los papeles del camión, el que tiene la "
+    "matrícula nueva, y que nadie use el teléfono de siempre. Si pregunta el de Sevilla, "
+    "dile que el dinero va por transferencia como la otra vez. {Confirmado} [no contestes]"
 )
 
 

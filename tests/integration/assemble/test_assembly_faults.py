@@ -120,5 +120,6 @@ def test_a_restart_mid_assembly_neither_loses_nor_duplicates(
         assert _samples(line, row["id"], "target")[0] == sent_audio(index, 1.0, "es")
         assert _samples(line, row["id"], "other")[0] == sent_audio(index, 1.0, "en")
         parties = line.rows("SELECT * FROM comm_parties WHERE communication_id = ?", (row["id"],))
-        assert len(parties) == 2
+        named = {(p["role"], p["delivered"], p["source"]) for p in parties}
+        assert len(parties) == len(named) == 5  # From, To, Request-URI, two PAI: each once
     assert line.rows("SELECT COUNT(*) AS n FROM comm_products WHERE kind = 'audio'")[0]["n"] == 8

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pycrate_asn1dir import LIETSI as lietsi  # type: ignore[import-untyped]
+from pycrate_mobile.TS23040_SMS import SMS_DELIVER, SMS_SUBMIT  # type: ignore[import-untyped]
 from tests.unit.handover.handover_net import journal_pdus, running
 
 from custodio.handover import encode as E
@@ -74,7 +76,47 @@ def _check_with_pycrate(contents: memoryview, iri_type: IRIType | None) -> None:
     assert params["lawfulInterceptionIdentifier"].startswith(b"ES-LIID-")
     assert len(params["locationOfTheTarget"]["globalCellID"]) == 7
     if iri_type is IRIType.REPORT:
-        assert params["sMS"]["sMS-Contents"]["content"]
+        _check_sms(params["sMS"]["sMS-Contents"])
+    for party in params.get("partyInformation", []):  # the target's: as MAP encodes them
+        identity = party["partyIdentity"]
+        if "imsi" in identity:
+            assert len(identity["imsi"]) == 8 and len(identity["imei"]) == 8
+            assert identity["msISDN"][0] == 0x91  # international, E.164 (TS 29.002 17.7.8)
+
+
+def _check_sms(contents: dict[str, Any]) -> None:
+    """TS 101 671: the TPDU (read by pycrate's TS 23.040: a GSM 7-bit SUBMIT or DELIVER),
+    or enhancedContent, never both."""
+    assert ("content" in contents) != ("enhancedContent" in contents)
+    if "enhancedContent" in contents:
+        assert contents["enhancedContent"]["character-encoding"] == "utf-8"
+        return
+    tpdu = contents["content"]
+    message = SMS_SUBMIT() if contents["initiator"] == "target" else SMS_DELIVER()
+    message.from_bytes(tpdu)
+    assert message["TP_DCS"]["Charset"].get_val() == 0  # GSM 7-bit default alphabet
+    assert message["TP_UD"]["UD"].decode()
+
+
+def _texts(pdus: list[bytes]) -> list[str]:
+    """The texts of the SMS the simulator sent, as pycrate reads them."""
+    found = []
+    for pdu in pdus:
+        d = decode(pdu)
+        if d.kind is not PayloadKind.IRI or d.iri[0].effective_type is not IRIType.REPORT:
+            continue
+        content = lietsi.HI2Operations.IRIsContent
+        contents = d.iri[0].contents
+        _, start, length = read_header(contents, 0, len(contents))
+        content.from_ber(E.cons(IRIType.REPORT.value, bytes(contents[start : start + length])))
+        sms = content.get_val()[1][1]["sMS"]["sMS-Contents"]
+        if "enhancedContent" in sms:
+            found.append(sms["enhancedContent"]["content"].decode())
+            continue
+        message = SMS_SUBMIT() if sms["initiator"] == "target" else SMS_DELIVER()
+        message.from_bytes(sms["content"])
+        found.append(message["TP_UD"]["UD"].decode())
+    return found
 
 
 def test_voip_sip_dialog_and_ip_packets(tmp_path: Path) -> None:
@@ -140,7 +182,7 @@ def test_given_voices_and_sms_texts_are_what_is_delivered(tmp_path: Path) -> Non
     iri = [d.iri[0] for d in decoded if d.kind is PayloadKind.IRI]
     sms = [i for i in iri if i.effective_type is IRIType.REPORT]
     assert len(sms) == 2
-    assert all(b"Nos vemos en el puerto." in bytes(i.contents) for i in sms)
+    assert _texts(journal_pdus(tmp_path)) == ["Nos vemos en el puerto."] * 2
 
 
 def test_a_voice_for_someone_else_is_refused() -> None:
