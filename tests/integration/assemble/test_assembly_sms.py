@@ -175,7 +175,7 @@ def test_a_concatenated_sms_missing_a_part_waits_then_says_so(line: Line) -> Non
 def test_eight_bit_data_and_a_malformed_tpdu_keep_their_octets(line: Line) -> None:
     """TS 23.038 clause 4: 8-bit data has no text; a TPDU that does not decode is kept
     with the error, never read as UTF-8."""
-    oa = bytes.fromhex("0b91" "4319212233f3")  # 11 digits, international, E.164
+    oa = bytes.fromhex("0b914319212233f3")  # 11 digits, international, E.164
     scts = bytes.fromhex("62119201005040")  # 2026-11-29 10:00:05 +01:00 (9.2.3.11)
     binary = b"\x04" + oa + b"\x00\x04" + scts + bytes((4, 0xDE, 0xAD, 0xBE, 0xEF))
     broken = b"\x04\x0b\x91"  # SMS-DELIVER whose TP-OA stops short
