@@ -148,3 +148,6 @@ def missing_ranges(seen: set[int]) -> list[list[int]]:
         else:
             ranges.append([n, n])
     return ranges
+
+
+from tests.integration.cli_in_process import custodio, environment  # noqa: E402, F401 (fixtures; they use line)

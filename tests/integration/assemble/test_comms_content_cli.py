@@ -12,21 +12,19 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from custodio.access.cli.main import main
 from custodio.handover import encode as E
 from custodio.handover import media
 from custodio.handover.pdu import Direction, IRIType, decode, to_routing
 from custodio.journal import Journal
 from tests.integration.assemble.conftest import LIID, OPERATOR, Line
-from tests.integration.conftest import PASSPHRASE, PASSWORD
+from tests.integration.cli_in_process import Custodio, refused
 
 TEXT = "Mañana a las 9 en el garaje de la calle Sevilla."
 
@@ -35,47 +33,6 @@ TEXT = "Mañana a las 9 en el garaje de la calle Sevilla."
 def catalog_url(tmp_path: Path) -> str:
     """SQLite only: the commands' plumbing does not depend on the backend."""
     return f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
-
-
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-Custodio = Callable[..., Done]
-
-
-@pytest.fixture
-def environment(line: Line, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for name in [k for k in os.environ if k.startswith("CUSTODIO_")]:
-        monkeypatch.delenv(name)
-    values = {
-        "CUSTODIO_DATA": str(line.world.data_dir),
-        "CUSTODIO_PASSWORD": PASSWORD,
-        "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return {**os.environ, **values}
-
-
-@pytest.fixture
-def custodio(environment: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Custodio:
-    """``custodio(user, *args)``: ``custodio --user USER ARGS`` through ``main()``."""
-
-    def call(user: str, *args: str) -> Done:
-        capsys.readouterr()
-        code = 0
-        try:
-            main(["--user", user, *args])
-        except SystemExit as e:
-            code = int(e.code or 0)
-        out = capsys.readouterr()
-        return Done(code, out.out, out.err)
-
-    return call
 
 
 @pytest.fixture
@@ -94,12 +51,6 @@ def umask() -> Iterator[None]:
         yield
     finally:
         os.umask(old)
-
-
-def refused(done: Done, code: int, text: str) -> None:
-    assert done.returncode == code, (done.stdout, done.stderr)
-    assert done.stderr.startswith("custodio: error: ") and text in done.stderr, done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1  # one line, no traceback
 
 
 def mode(path: Path) -> int:

@@ -6,70 +6,23 @@ privilege."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from custodio.access import casework
-from custodio.access.cli.main import cli, main
+from custodio.access.cli.main import cli
 from custodio.classify import pipeline, watchlist
 from tests.integration.assemble.conftest import Line
-from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
+from tests.integration.cli_in_process import Custodio, ok, refused
+from tests.integration.conftest import CASE
 
 
 @pytest.fixture
 def catalog_url(tmp_path: Path) -> str:
     """SQLite only: the policy does not depend on the backend (test_pipeline runs both)."""
     return f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
-
-
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-Custodio = Callable[..., Done]
-
-
-@pytest.fixture
-def custodio(
-    line: Line, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Custodio:
-    """``custodio(user, *args)``: ``custodio --user USER ARGS`` through ``main()``."""
-    for name in [k for k in os.environ if k.startswith("CUSTODIO_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("CUSTODIO_DATA", str(line.world.data_dir))
-    monkeypatch.setenv("CUSTODIO_PASSWORD", PASSWORD)
-    monkeypatch.setenv("CUSTODIO_VAULT_PASSPHRASE", PASSPHRASE)
-
-    def call(user: str, *args: str) -> Done:
-        capsys.readouterr()
-        code = 0
-        try:
-            main(["--user", user, *args])
-        except SystemExit as e:
-            code = int(e.code or 0)
-        out = capsys.readouterr()
-        return Done(code, out.out, out.err)
-
-    return call
-
-
-def ok(done: Done) -> str:
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def refused(done: Done, code: int, text: str) -> None:
-    assert done.returncode == code, (done.stdout, done.stderr)
-    assert done.stderr.startswith("custodio: error: ") and text in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1  # one line, no traceback
 
 
 @pytest.mark.slow
