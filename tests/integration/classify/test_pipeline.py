@@ -135,6 +135,22 @@ def test_an_sms_is_classified_by_its_job_with_entities_watchlist_alert_and_webho
 
 
 @pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
+def test_a_long_sms_is_classified_whole_across_its_parts(line: Line) -> None:
+    """A concatenated SMS (TS 23.040 §9.2.3.24.1) whose IBAN and number straddle the
+    parts: the joined text is classified, so both are found (each part alone has half)."""
+    lead = "Hola, soy yo. Te escribo desde el otro movil porque el de siempre no va bien. " * 2
+    text = lead[:140].rstrip() + " cuenta ES91 2100 0418 4502 0005 1332 y llama al 600 123 456."
+    comm_id = sms_comm(line, text)
+    (doc,) = [json.loads(line.vault.get(p["vault_case"], p["object_id"])) for p in line.rows(
+        "SELECT * FROM comm_products WHERE kind = 'message'")]  # fmt: skip
+    assert len(doc["parts"]) == 2 and doc["text"] == text
+    assert all("ES91 2100 0418 4502 0005 1332" not in part["text"] for part in doc["parts"])
+    assert runner(line).run_next() is not None
+    found = {(lb.kind, lb.value) for lb in current(line, comm_id)}
+    assert {("iban", "ES9121000418450200051332"), ("phone", "+34600123456")} <= found
+
+
+@pytest.mark.parametrize("catalog_url", ["sqlite"], indirect=True)
 def test_a_rerun_replaces_labels_and_keeps_the_reviewed_ones(line: Line) -> None:
     svc, inv = line.world.svc, line.world.as_("inv1")
     comm_id, ctx = garage_sms(line)
