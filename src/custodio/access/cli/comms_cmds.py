@@ -99,7 +99,10 @@ def _readers(comm_id: int, products: list[dict[str, Any]]) -> list[str]:
         template = _READERS.get(p["kind"])
         if template is not None and p["superseded_at"] is None:
             command = template.format(id=comm_id, direction=p["direction"])
-            line = f"  {p['kind']}" + (f" ({p['direction']})" if p["direction"] else "")
+            kind = p["kind"]
+            if (p["details"] or {}).get("task") == "translate":  # the machine draft
+                kind, command = "machine draft translation", f"{command} --translation"
+            line = f"  {kind}" + (f" ({p['direction']})" if p["direction"] else "")
             lines.append(f"{line}: {command}")
     return ["read its content with (audited, with your purpose):", *lines] if lines else []
 
