@@ -133,7 +133,7 @@ def test_bad_output_paths_are_one_line_errors_and_leave_nothing(
     # no permission to write in the directory
     locked = outdir / "locked"
     locked.mkdir(mode=0o500)
-    if os.geteuid() != 0:
+    if os.geteuid() != 0:  # root writes anywhere: only another user can be refused here
         refused(custodio(*audio, str(locked / "call.wav")), 15, "permission denied")
     # a refusal of the policy after the file was checked: the new file is gone again
     new = outdir / "new.wav"
