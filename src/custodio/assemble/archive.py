@@ -35,6 +35,7 @@ from custodio.catalog.vault_index import TxIndex
 from custodio.db import Database, Tx
 from custodio.db.times import now_text
 from custodio.errors import DecodeError
+from custodio.etsi import names
 from custodio.handover.pdu import decode
 from custodio.journal import Journal, Record, Segment
 from custodio.journal.segments import read_records
@@ -166,7 +167,7 @@ class Archiver:
             if record.routing.payload_kind == TRI:
                 skipped += 1
                 continue
-            operator = record.routing.operator_id.decode("utf-8", "replace")
+            operator = names.text(record.routing.operator_id)
             case_id, agency_id = self._case_of(record, operator, cache)
             name = f"{UNATTRIBUTED}{operator}" if case_id is None else str(case_id)
             group = groups.get(name)
@@ -179,7 +180,7 @@ class Archiver:
         self, record: Record, operator: str, cache: dict[_Bucket, tuple[int | None, int | None]]
     ) -> tuple[int | None, int | None]:
         """The case (and agency) the record's LIID, operator and time attribute to."""
-        liid = record.routing.liid.decode("utf-8", "replace")
+        liid = names.text(record.routing.liid)
         at = _time(record)
         bucket = (operator, liid, int(at.timestamp()))
         found = cache.get(bucket)

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from custodio.etsi import names
 from custodio.handover.pdu import (
     CCContentsKind,
     CCItem,
@@ -283,8 +284,7 @@ def _second(digits: bytes) -> tuple[int, int, int, int, int, int, tzinfo | None]
     return at.year, at.month, at.day, at.hour, at.minute, at.second, at.tzinfo
 
 
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")  # as the assembler names the communication
+_text = names.text  # as the assembler names the communication
 
 
 def _be(rows: _Octets, start: int, stop: int) -> _Numbers:

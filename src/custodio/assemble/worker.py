@@ -38,6 +38,7 @@ from custodio.catalog import comms
 from custodio.db import Database, Row, Tx
 from custodio.db.times import from_text
 from custodio.errors import CustodioError, DecodeError
+from custodio.etsi import names
 from custodio.handover.pdu import DecodedPDU, IRIContentsKind, IRIType, PayloadKind, TRIKind
 from custodio.journal import Journal, Record
 from custodio.journal.format import decode_routing
@@ -394,10 +395,7 @@ class Assembler:
         return sorted(due, key=lambda item: item[0].open_seq)
 
 
-@functools.lru_cache(maxsize=4096)
-def _text(raw: bytes) -> str:
-    """An operator or LIID as text (cached: every record names one)."""
-    return raw.decode("utf-8", "replace")
+_text = names.text  # an operator or LIID as text (cached: every record names one)
 
 
 def _call_id(pdu: DecodedPDU) -> str | None:

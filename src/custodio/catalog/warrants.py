@@ -18,7 +18,8 @@ from custodio.catalog.identifiers import Identifier
 from custodio.catalog.people import required
 from custodio.db import Row, Tx
 from custodio.db.times import from_text, now_text, to_text
-from custodio.errors import Conflict, InvalidInput, NotFound
+from custodio.errors import Conflict, DecodeError, InvalidInput, NotFound
+from custodio.etsi import names
 
 MAX_MONTHS = 18
 SCOPES = ("content", "traffic", "location")
@@ -209,8 +210,8 @@ def revoke(tx: Tx, warrant: Warrant, reason: str, now: datetime) -> None:
 
 def bind_liid(tx: Tx, warrant: Warrant, liid: str, operator: str, now: datetime) -> None:
     liid, operator = required("LIID", liid), required("operator", operator)
-    if len(liid) > 25 or not liid.isprintable():
-        raise InvalidInput(f"LIID {liid!r} is not valid", hint="up to 25 printable characters")
+    _name("LIID", liid, 25)
+    _name("operator", operator, 16)
     rows = tx.all("SELECT warrant_id FROM liids WHERE liid = ? AND operator = ?", (liid, operator))
     for row in rows:
         other = get_by_id(tx, int(row["warrant_id"]))
@@ -224,6 +225,17 @@ def bind_liid(tx: Tx, warrant: Warrant, liid: str, operator: str, now: datetime)
         "INSERT INTO liids (warrant_id, liid, operator, created_at) VALUES (?, ?, ?, ?)",
         (warrant.id, liid, operator, now_text()),
     )
+
+
+def _name(what: str, name: str, most: int) -> None:
+    """A LIID or operator identifier as the handover names it (:mod:`custodio.etsi.names`:
+    the text of its octets, ``\\xHH`` for what is not text), of 1..``most`` octets."""
+    try:
+        raw = names.octets(name, what)
+    except DecodeError as e:
+        raise InvalidInput(str(e), hint=f"the {what} as the operator sends it") from e
+    if not 1 <= len(raw) <= most:
+        raise InvalidInput(f"{what} {name!r} is {len(raw)} octets", hint=f"1 to {most}")
 
 
 def get(tx: Tx, case: Case, reference: str) -> Warrant:

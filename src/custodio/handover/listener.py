@@ -48,6 +48,7 @@ from typing import Any
 from custodio import audit
 from custodio.db import Database
 from custodio.errors import CustodioError, DecodeError
+from custodio.etsi import names
 from custodio.handover import encode, integrity
 from custodio.handover.ber import DEFAULT_LIMITS, BerError, Limits
 from custodio.handover.integrity import IntegrityChecker, Verdict
@@ -738,7 +739,7 @@ class Receiver:
             f" is cut off for {window}"
         )
         log.error("handover: %s: %s", conn.label, reason)
-        own = conn.operator.decode("utf-8", "replace") if conn.operator else None
+        own = names.text(conn.operator) if conn.operator else None
         event = audit.Event(
             action="handover.peer_cut_off",
             outcome=audit.DENIED,
@@ -782,8 +783,8 @@ class Receiver:
         chunk.tasks.append(self._quarantine(conn, garbage, reason, chunk.received_ns))
 
     def _refuse_pdu(self, conn: _Connection, pdu: DecodedPDU, chunk: _Chunk) -> None:
-        claimed = pdu.operator_id.decode("utf-8", "replace")
-        own = (conn.operator or b"").decode("utf-8", "replace")
+        claimed = names.text(pdu.operator_id)
+        own = names.text(conn.operator or b"")
         reason = f"PDU names operator {claimed!r}, the client certificate is {own!r}"
         self.stats.operator_refused += 1
         chunk.refused = reason
@@ -793,7 +794,7 @@ class Receiver:
         event = audit.Event(
             action="handover.operator_mismatch",
             outcome=audit.DENIED,
-            target=f"liid:{pdu.liid.decode('latin-1')}",
+            target=f"liid:{names.text(pdu.liid)}",
             actor=f"operator:{own}",
             details={
                 "connection": conn.label,
@@ -849,8 +850,8 @@ def _integrity_event(conn: _Connection, pdu: DecodedPDU, verdict: Verdict) -> au
     return audit.Event(
         action="handover.integrity_failed",
         outcome=audit.DENIED,
-        target=f"liid:{pdu.liid.decode('latin-1')}",
-        actor=f"operator:{pdu.operator_id.decode('utf-8', 'replace')}",
+        target=f"liid:{names.text(pdu.liid)}",
+        actor=f"operator:{names.text(pdu.operator_id)}",
         details={
             "connection": conn.label,
             "cin": pdu.cin,

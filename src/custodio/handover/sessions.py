@@ -22,6 +22,8 @@ from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, fields
 
+from custodio.etsi import names
+
 StreamKey = tuple[bytes, bytes, bytes, int | None, int]  # liid, operator, element, cin, channel
 
 DEFAULT_MAX_RANGES = 64
@@ -138,9 +140,9 @@ class SequenceTracker:
         for (liid, operator, element, cin, channel), s in self._streams.items():
             out.append(
                 {
-                    "liid": liid.decode("latin-1"),
-                    "operator": operator.decode("latin-1"),
-                    "network_element": element.decode("latin-1"),
+                    "liid": names.text(liid),
+                    "operator": names.text(operator),
+                    "network_element": names.text(element),
                     "cin": cin,
                     "channel": channel,
                     "highest": s.highest,

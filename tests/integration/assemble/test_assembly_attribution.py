@@ -10,7 +10,11 @@ from custodio.access import casework
 from custodio.access import comms as service
 from custodio.catalog.comms import Filters
 from custodio.errors import Forbidden, NotFound
-from tests.integration.assemble.conftest import Line, add_warrant, phones
+from custodio.handover import encode as E
+from custodio.handover.pdu import IRIType, decode, to_routing
+from custodio.journal import Journal
+from custodio.journal.format import Routing
+from tests.integration.assemble.conftest import OPERATOR, Line, add_warrant, phones
 
 CASE = "DP 123/2026"
 
@@ -91,3 +95,31 @@ def test_a_call_with_a_protected_number_is_sealed_and_hidden_from_the_investigat
     assert service.show_comm(svc, line.world.as_("judge"), int(sealed[0]["id"]))["sealed"]
     events = line.rows("SELECT action FROM audit_entries WHERE action = 'comm.sealed'")
     assert len(events) == 1
+
+
+def _sms_of(liid: bytes, cin: int) -> tuple[Routing, bytes]:
+    record = E.IRIRecord(liid=liid, communication_id=str(cin).encode(), operator_id=b"OPERA",
+                         local_time=datetime(2026, 11, 29, 10, 0), sms=E.SMS(initiator=1,
+                         enhanced=b"hola", encoding=4))  # fmt: skip
+    h = E.Header(liid=liid, operator_id=OPERATOR.encode(), cin=cin, sequence_number=0,
+                 timestamp=datetime(2026, 11, 29, 10, 0, tzinfo=UTC))  # fmt: skip
+    pdu = E.iri_etsi671(h, IRIType.REPORT, record)
+    return to_routing(decode(pdu), 2, "test"), pdu
+
+
+def test_liids_that_are_not_utf8_keep_their_own_names(line: Line) -> None:
+    """TS 102 232-1 LIIDs are octets: two that are not UTF-8 are two LIIDs (both were
+    U+FFFD before, one key), named by their text form (custodio.etsi.names), which a
+    warrant officer can bind."""
+    wo = line.world.as_("wo")
+    casework.bind_liid(line.world.svc, wo, CASE, "AUTO 45/2026", "ES-\\xff", OPERATOR)
+    journal = Journal.open(line.directory / "journal")
+    journal.append_sync([_sms_of(b"ES-\xff", 1), _sms_of(b"ES-\xfe", 2)])
+    journal.close_sync()
+    line.assemble()
+    rows = {r["liid"]: r for r in line.rows("SELECT * FROM communications")}
+    assert set(rows) == {"ES-\\xff", "ES-\\xfe"}
+    assert rows["ES-\\xff"]["quarantined"] == 0  # bound: attributed to the case
+    assert rows["ES-\\xfe"]["quarantined"] == 1  # unknown: quarantined under its own name
+    (held,) = _quarantine(line)
+    assert held["liid"] == "ES-\\xfe"

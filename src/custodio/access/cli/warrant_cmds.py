@@ -38,7 +38,11 @@ def warrant() -> None:
     metavar="TYPE:VALUE",
     help="A target identifier (e164, imsi, imei, sip, email, ip); repeatable.",
 )
-@click.option("--liid", help="The LIID the operator will deliver under.")
+@click.option(
+    "--liid",
+    help="The LIID the operator will deliver under (octets that are not "
+    "text as \\xHH, docs/handover.md 'Names').",
+)
 @click.option("--operator", help="The operator of --liid.")
 @pass_context
 def warrant_add(
@@ -116,7 +120,7 @@ def warrant_revoke(ctx: Context, reference: str, case_ref: str, reason: str) -> 
 @warrant.command("bind")
 @click.argument("reference")
 @click.option("--case", "case_ref", required=True, help="The case of the warrant.")
-@click.option("--liid", required=True, help="The LIID.")
+@click.option("--liid", required=True, help="The LIID (octets that are not text as \\xHH).")
 @click.option("--operator", required=True, help="The operator delivering under it.")
 @pass_context
 def warrant_bind(ctx: Context, reference: str, case_ref: str, liid: str, operator: str) -> None:
