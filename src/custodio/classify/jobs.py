@@ -13,7 +13,6 @@ is imported, and registers itself, the first time a ``classify`` job runs.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -59,10 +58,8 @@ class JobContext:
 
 Handler = Callable[[JobContext, Job], None]
 
-_handlers: dict[str, Handler] = {}
+_handlers: dict[str, Handler] = {}  # classify.handlers.install() registers the known kinds
 _lock = threading.Lock()
-# kind -> the module that registers its handler when imported (lazily: it loads models)
-_MODULES = {CLASSIFY: "custodio.classify.pipeline"}
 
 
 def register(kind: str, handler: Handler) -> None:
@@ -72,13 +69,9 @@ def register(kind: str, handler: Handler) -> None:
 
 
 def handler_for(kind: str) -> Handler:
-    """The handler of ``kind``, importing the module that provides it if need be."""
+    """The handler registered for ``kind``."""
     with _lock:
         handler = _handlers.get(kind)
-    if handler is None and kind in _MODULES:
-        importlib.import_module(_MODULES[kind])
-        with _lock:
-            handler = _handlers.get(kind)
     if handler is None:
         raise ConfigError(
             f"no handler for jobs of kind {kind!r}",

@@ -1,12 +1,13 @@
 """What a classification job does for one communication.
 
-:func:`run` (registered for jobs of kind ``classify``) loads the communication, its
-products and its case's watch-list and tuning; reads the audio of each direction (or
-the SMS) from the vault; runs the engines; and stores everything the run found in **one**
-transaction: the labels (replacing the previous run's, :func:`custodio.catalog.labels.
-store_run`), the transcripts (derived products, superseding the previous run's), the
-alerts (:mod:`custodio.classify.alerts`) and a ``comm.classified`` audit entry (engine
-versions and label counts — never content). Webhooks are POSTed after the commit.
+:func:`run` (the handler of jobs of kind ``classify``: :mod:`custodio.classify.handlers`)
+loads the communication, its products and its case's watch-list and tuning; reads the
+audio of each direction (or the SMS) from the vault; runs the engines; and stores
+everything the run found in **one** transaction: the labels (replacing the previous
+run's, :func:`custodio.catalog.labels.store_run`), the transcripts (derived products,
+superseding the previous run's), the alerts (:mod:`custodio.classify.alerts`) and a
+``comm.classified`` audit entry (engine versions and label counts — never content).
+Webhooks are POSTed after the commit.
 
 Voice, per direction (the transcript says who spoke without diarization):
 voice activity → spoken language on the gathered speech (restricted to
@@ -36,7 +37,7 @@ from custodio.catalog import comms, labels, transcripts, watchlists
 from custodio.catalog import jobs as queue
 from custodio.catalog.vault_index import TxIndex
 from custodio.classify import alerts, entities, priority, privilege, watchlist
-from custodio.classify.jobs import CLASSIFY, Job, JobContext, register
+from custodio.classify.jobs import Job, JobContext
 from custodio.classify.labels import Label, Source
 from custodio.classify.speech import vad
 from custodio.classify.speech.asr import Speech
@@ -542,6 +543,3 @@ def _audit(tx: Tx, comm: Row, details: dict[str, Any]) -> None:
             details=details,
         ),
     )
-
-
-register(CLASSIFY, run)

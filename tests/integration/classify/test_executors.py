@@ -27,7 +27,7 @@ import pytest
 from custodio import config
 from custodio.catalog import cases, comms
 from custodio.catalog import jobs as queue
-from custodio.classify.executors import Publisher
+from custodio.classify.executors.distributed import Publisher
 from custodio.db import Tx
 from custodio.errors import BackendError
 from tests.integration.classify.jobworker import KIND

@@ -20,7 +20,7 @@ from custodio.access import classification as service
 from custodio.access.cli.main import cli
 from custodio.catalog import jobs as queue
 from custodio.catalog import labels, notifications
-from custodio.classify import pipeline
+from custodio.classify import handlers, pipeline
 from custodio.classify.jobs import CLASSIFY, JobContext, Runner
 from custodio.classify.speech.model import whisper_dir
 from custodio.db.times import now
@@ -69,6 +69,7 @@ def hook() -> Iterator[Hook]:
 
 def runner(line: Line, **environ: str) -> Runner:
     cfg = config.load(line.world.data_dir, environ=environ)
+    handlers.install()
     return Runner(JobContext(cfg, line.world.svc.db, line.vault), name="test")
 
 

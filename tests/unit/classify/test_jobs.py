@@ -3,6 +3,8 @@ giving up, retry and re-queuing — on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -346,3 +348,17 @@ def test_a_stop_with_a_grace_period_gives_a_long_job_back_to_the_queue(
     assert finished.wait(10)
     time.sleep(0.2)  # the late run's end is ignored: the job stays queued for a new run
     assert job_row(db, job_id)["state"] == "queued"
+
+
+def test_serve_and_the_cli_load_neither_dramatiq_nor_the_speech_libraries() -> None:
+    """Dramatiq (the distributed executor) and the speech libraries (the classify handler)
+    are imported where they are used, not by whatever imports the service or the CLI."""
+    code = (
+        "import sys; import custodio.access.server, custodio.access.cli.main, "
+        "custodio.classify.executors, custodio.classify.handlers; "
+        "print(sorted(m for m in ('dramatiq', 'pika', 'faster_whisper', 'ctranslate2') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)  # fmt: skip
+    assert done.stdout.strip() == "[]"

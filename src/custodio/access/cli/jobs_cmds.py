@@ -15,8 +15,7 @@ from tqdm import tqdm
 from custodio.access import jobs as service
 from custodio.access.cli.context import Context, emit_rows, json_option, pass_context
 from custodio.catalog.jobs import STATES
-from custodio.classify.executors import Executor, LocalExecutor, Publisher
-from custodio.classify.executors.distributed import redacted, run_worker
+from custodio.classify.executors import Executor, LocalExecutor
 from custodio.classify.jobs import JobContext, wait_for
 from custodio.errors import CustodioError, InvalidInput
 
@@ -76,6 +75,8 @@ def _run_and_wait(ctx: Context, ids: list[int]) -> None:
     svc = ctx.service()
     executor: Executor
     if svc.config.settings.jobs_executor == "dramatiq":
+        from custodio.classify.executors.distributed import Publisher  # noqa: PLC0415 (optional)
+
         executor = Publisher(svc.config, svc.db)
         executor.publish_due()
     else:
@@ -115,6 +116,8 @@ def worker(ctx: Context, threads: int | None) -> None:
     jobs_broker_url until SIGTERM or Ctrl-C, which stop it after the jobs in progress.
     Start as many as you like, on any machine that shares the catalog and the vault.
     """
+    from custodio.classify.executors.distributed import redacted, run_worker  # noqa: PLC0415
+
     svc = ctx.service()
     job_ctx = JobContext(svc.config, svc.db, ctx.vault())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

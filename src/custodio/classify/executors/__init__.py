@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from custodio.classify.executors.distributed import Publisher
 from custodio.classify.executors.local import LocalExecutor
 from custodio.classify.jobs import JobContext
 from custodio.errors import ConfigError
 
-__all__ = ["EXECUTORS", "Executor", "LocalExecutor", "Publisher", "for_config"]
+__all__ = ["EXECUTORS", "Executor", "LocalExecutor", "for_config"]
 
 EXECUTORS = ("local", "dramatiq")
 
@@ -53,7 +52,9 @@ def for_config(ctx: JobContext, *, stop_grace_seconds: float | None = 10.0) -> E
     if kind == "local":
         workers = ctx.config.settings.jobs_workers
         return LocalExecutor(ctx, workers=workers, stop_grace_seconds=stop_grace_seconds)
-    if kind == "dramatiq":
+    if kind == "dramatiq":  # imported only then: Dramatiq and pika are not loaded otherwise
+        from custodio.classify.executors.distributed import Publisher  # noqa: PLC0415
+
         return Publisher(ctx.config, ctx.db)
     raise ConfigError(
         f"jobs_executor {kind!r} is unknown", hint=f"set it to one of {', '.join(EXECUTORS)}"

@@ -33,6 +33,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.errors import BrokerError
 
 from custodio.catalog import jobs as queue
+from custodio.classify import handlers
 from custodio.classify.jobs import JobContext, Runner
 from custodio.config import Config
 from custodio.db import Database, Tx
@@ -172,6 +173,7 @@ def run_worker(ctx: JobContext, stop: threading.Event, *, threads: int | None = 
     """
     s = ctx.config.settings
     check_broker(s.jobs_broker_url)
+    handlers.install()
     runner = Runner(ctx)
     broker = make_broker(s.jobs_broker_url)
 

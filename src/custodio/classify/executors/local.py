@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 
+from custodio.classify import handlers
 from custodio.classify.jobs import JobContext, Runner
 from custodio.errors import CustodioError
 
@@ -34,6 +35,7 @@ class LocalExecutor:
     ) -> None:
         if workers < 1:
             raise CustodioError(f"jobs_workers must be at least 1, not {workers}")
+        handlers.install()
         self.runner = Runner(ctx)
         self.workers = workers
         self.poll_seconds = poll_seconds
