@@ -1,15 +1,24 @@
 """Vault throughput: put/get of 4 MiB objects on the local backend, beside a bare
-write+fsync loop and `borg create` (repokey-blake2) on the same bytes, alternating the
-three in each round (and put with compression off, ``put0``: what the rest of a put costs);
-then peak memory while streaming a 2 GiB object.
+write+fsync loop, `borg create` (repokey-blake2) on the same bytes and `borg extract
+--stdout` of them, the series alternating in each round (and put with compression off,
+``put0``: what the rest of a put costs; ``put2``: two puts in flight); then peak memory
+while streaming a 2 GiB object.
 
-    .venv/bin/python benchmarks/vault.py [--rounds 5] [--objects 32] [--big-gib 2]
+    .venv/bin/python benchmarks/vault.py [--rounds 5] [--objects 32 64 128] [--big-gib 2]
+
+Each series runs at each object count. borg starts in 0.7-1 s whatever it stores,
+which dominates small runs (put looked 3.8x borg at 8 objects, 1.5x at 64), so the
+throughput compared is the slope between the smallest and the largest count,
+Δbytes / Δtime, computed per round; the intercept (the fixed start-up cost, in seconds)
+is printed apart. Rates are MiB/s (2**20 octets per second). borg is found on PATH or
+beside this Python; without it its series are skipped.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import math
 import os
 import resource
 import shutil
@@ -29,6 +38,7 @@ from custodio.vault.providers.keyfile import KeyFileProvider
 from custodio.vault.store import Vault, VaultSettings
 
 MiB = 1024 * 1024
+OBJECT = 4 * MiB
 
 
 def audio_like(n: int, seed: int) -> bytes:
@@ -67,76 +77,186 @@ def bare_loop(files: list[bytes], root: Path) -> None:
             os.fsync(out.fileno())
 
 
-def borg_create(borg: str, repo: Path, src: Path, name: str) -> None:
-    env = {
+def borg_env() -> dict[str, str]:
+    return {
         **os.environ,
         "BORG_PASSPHRASE": "bench",
         "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes",
     }
+
+
+def borg_create(borg: str, repo: Path, src: Path, name: str) -> None:
     subprocess.run(
-        [borg, "create", f"{repo}::{name}", "."], cwd=src, env=env, check=True, capture_output=True
+        [borg, "create", f"{repo}::{name}", "."],
+        cwd=src,
+        env=borg_env(),
+        check=True,
+        capture_output=True,
+    )
+
+
+def borg_extract(borg: str, repo: Path, name: str) -> None:
+    """Every object read back, authenticated and decrypted, to nowhere (as get keeps it)."""
+    subprocess.run(
+        [borg, "extract", "--stdout", f"{repo}::{name}"],
+        env=borg_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
 def borg_init(borg: str, repo: Path) -> None:
-    env = {**os.environ, "BORG_PASSPHRASE": "bench"}
     subprocess.run(
-        [borg, "init", "-e", "repokey-blake2", str(repo)], env=env, check=True, capture_output=True
+        [borg, "init", "-e", "repokey-blake2", str(repo)],
+        env=borg_env(),
+        check=True,
+        capture_output=True,
     )
 
 
-def run_rounds(args: argparse.Namespace, work: Path) -> None:
+SERIES = ("put", "put0", "put2", "bare", "borg", "get", "borgx")
+LABELS = {
+    "put": "vault put",
+    "put0": "put, compression off",
+    "put2": "put, two in flight",
+    "bare": "bare write+fsync loop",
+    "borg": "borg create",
+    "get": "vault get",
+    "borgx": "borg extract --stdout",
+}
+Times = dict[str, dict[int, list[float]]]  # series -> object count -> seconds per round
+
+
+def find_borg() -> str | None:
     borg = shutil.which("borg") or str(Path(sys.executable).parent / "borg")
-    has_borg = Path(borg).exists()
+    return borg if Path(borg).exists() else None
+
+
+def run_rounds(args: argparse.Namespace, work: Path) -> None:
+    borg = find_borg()
+    if borg is None:
+        print("borg not found (PATH, or beside this Python): its series are skipped")
     provider = KeyFileProvider.create(work / "keys", "bench", scrypt_n=2**14)
-    results: dict[str, list[float]] = {
-        "put": [], "put0": [], "put2": [], "get": [], "bare": [], "borg": []
-    }  # fmt: skip
-    total = args.objects * 4 * MiB
+    counts: list[int] = args.objects
+    times: Times = {key: {n: [] for n in counts} for key in SERIES}
     for rnd in range(args.rounds):
-        files = [audio_like(4 * MiB - 8, rnd * 1000 + i) for i in range(args.objects)]
-        src = work / f"src{rnd}"
+        files = [audio_like(OBJECT - 8, rnd * 1000 + i) for i in range(counts[-1])]
+        for n in counts if rnd % 2 == 0 else counts[::-1]:  # drift spread over the counts
+            measure(files[:n], f"{rnd}-{n}", work, provider, borg, times)
+    report(times, counts, args.rounds)
+
+
+def measure(
+    files: list[bytes],
+    tag: str,
+    work: Path,
+    provider: KeyFileProvider,
+    borg: str | None,
+    times: Times,
+) -> None:
+    """One count of one round: every series on the same objects, each into a fresh place."""
+    n = len(files)
+    made: list[Path] = []
+
+    def fresh(name: str) -> Path:
+        made.append(work / f"{name}{tag}")
+        return made[-1]
+
+    vault = Vault(DirectoryBackend(fresh("vault")), MemoryIndex(), provider)
+    vault2 = Vault(DirectoryBackend(fresh("vault2-")), MemoryIndex(), provider)
+    plain = VaultSettings(zstd_level=0)  # no compression: what the rest of put costs
+    vault0 = Vault(DirectoryBackend(fresh("vault0-")), MemoryIndex(), provider, plain)
+    refs: list[str] = []
+    bare_dir = fresh("bare")
+    bare_dir.mkdir()
+    times["put"][n].append(timed(put_all, vault, files, refs))
+    times["bare"][n].append(timed(bare_loop, files, bare_dir))
+    times["put2"][n].append(timed(put_threads, vault2, files))
+    times["put0"][n].append(timed(put_all, vault0, files, []))
+    repo = fresh("borg")
+    if borg:
+        src = fresh("src")
         src.mkdir()
         bare_loop(files, src)  # borg's input, written outside the timing
-        vault = Vault(DirectoryBackend(work / f"vault{rnd}"), MemoryIndex(), provider)
-        vault2 = Vault(DirectoryBackend(work / f"vault2-{rnd}"), MemoryIndex(), provider)
-        plain = VaultSettings(zstd_level=0)  # no compression: what the rest of put costs
-        vault0 = Vault(DirectoryBackend(work / f"vault0-{rnd}"), MemoryIndex(), provider, plain)
-        refs: list[str] = []
-        bare_dir = work / f"bare{rnd}"
-        bare_dir.mkdir()
-        results["put"].append(total / timed(put_all, vault, files, refs) / MiB)
-        results["bare"].append(total / timed(bare_loop, files, bare_dir) / MiB)
-        results["put2"].append(total / timed(put_threads, vault2, files) / MiB)
-        results["put0"].append(total / timed(put_all, vault0, files, []) / MiB)
-        if has_borg:
-            repo = work / f"borg{rnd}"
-            borg_init(borg, repo)
-            results["borg"].append(total / timed(borg_create, borg, repo, src, "a") / MiB)
-        results["get"].append(total / timed(get_all, vault, refs) / MiB)
-        for path in (
-            src,
-            bare_dir,
-            work / f"vault{rnd}",
-            work / f"vault2-{rnd}",
-            work / f"vault0-{rnd}",
-            work / f"borg{rnd}",
-        ):
-            shutil.rmtree(path, ignore_errors=True)
-    report(results)
+        borg_init(borg, repo)
+        times["borg"][n].append(timed(borg_create, borg, repo, src, "a"))
+    times["get"][n].append(timed(get_all, vault, refs))
+    if borg:
+        times["borgx"][n].append(timed(borg_extract, borg, repo, "a"))
+    for path in made:
+        shutil.rmtree(path, ignore_errors=True)
 
 
-def report(results: dict[str, list[float]]) -> None:
-    med = {k: statistics.median(v) for k, v in results.items() if v}
-    for key, value in med.items():
-        rounds = ", ".join(f"{x:.0f}" for x in results[key])
-        print(f"{key:5s} median {value:8.1f} MB/s   rounds: {rounds}")
-    print(f"put / bare loop = {med['put'] / med['bare']:.2f}  (target >= 0.85)")
-    print(f"put2 / bare     = {med['put2'] / med['bare']:.2f}  (two puts in flight)")
-    print(f"put0 / bare     = {med['put0'] / med['bare']:.2f}  (compression off)")
+def fit(lo: tuple[int, float], hi: tuple[int, float]) -> tuple[float, float]:
+    """Slope (MiB/s) and intercept (s) of time against bytes through two points."""
+    (n_lo, t_lo), (n_hi, t_hi) = lo, hi
+    if t_hi <= t_lo:  # noise larger than the work between the two counts
+        return math.nan, math.nan
+    slope = (n_hi - n_lo) * OBJECT / (t_hi - t_lo)
+    return slope / MiB, t_lo - n_lo * OBJECT / slope
+
+
+def median(values: list[float]) -> float:
+    finite = [v for v in values if not math.isnan(v)]
+    return statistics.median(finite) if finite else math.nan
+
+
+def report(times: Times, counts: list[int], rounds: int) -> None:
+    lo, hi = counts[0], counts[-1]
+    slopes: dict[str, list[float]] = {}
+    starts: dict[str, list[float]] = {}
+    print(
+        f"4 MiB objects at {', '.join(map(str, counts))} objects, {rounds} round(s);"
+        " MiB/s = 2**20 octets per second; medians over the rounds"
+    )
+    width = max(len(label) for label in LABELS.values())
+    rate_head = " ".join(f"{n:>6}" for n in counts)
+    print(
+        f"{'series':{width}s}  MiB/s at {rate_head}   slope {lo}->{hi}  start-up s"
+        "   slope per round"
+    )
+    for key in SERIES:
+        if not times[key][lo]:
+            continue
+        pairs = [fit((lo, a), (hi, b)) for a, b in zip(times[key][lo], times[key][hi], strict=True)]
+        slopes[key] = [s for s, _ in pairs]
+        starts[key] = [i for _, i in pairs]
+        rates = " ".join(
+            f"{n * OBJECT / MiB / statistics.median(times[key][n]):6.0f}" for n in counts
+        )
+        per_round = ", ".join(f"{s:.0f}" for s in slopes[key])
+        print(
+            f"{LABELS[key]:{width}s}           {rates}   {median(slopes[key]):11.0f}"
+            f"  {median(starts[key]):10.2f}   {per_round}"
+        )
+    med = {key: median(value) for key, value in slopes.items()}
+    if any(math.isnan(x) for value in slopes.values() for x in value):
+        print(
+            f"nan: a run of {hi} objects took no longer than one of {lo}; use counts further apart"
+        )
+
+    def ratio(num: str, den: str, note: str) -> None:
+        rounds_ratio = ", ".join(
+            f"{x / y:.2f}" for x, y in zip(slopes[num], slopes[den], strict=True)
+        )
+        text = f"{LABELS[num]} / {LABELS[den]}"
+        print(f"  {text:44s} {med[num] / med[den]:5.2f}  ({note}; per round {rounds_ratio})")
+
+    print(f"slope ratios ({lo} -> {hi} objects: the start-up cost left out)")
+    ratio("put", "bare", "target >= 0.85")
+    ratio("put2", "bare", "both cores")
+    ratio("put0", "bare", "what the rest of a put costs")
     if "borg" in med:
-        print(f"put / borg      = {med['put'] / med['borg']:.2f}  (target >= 2.5)")
-    print(f"get             = {med['get']:.0f} MB/s (target >= 300)")
+        ratio("put", "borg", "target >= 2.5")
+        ratio("get", "borgx", "reading back")
+        whole = statistics.median(times["borg"][lo]) / statistics.median(times["put"][lo])
+        print(
+            f"put / borg over whole runs of {lo} objects = {whole:.2f}"
+            " (borg's start-up included: not a throughput ratio)"
+        )
+    get_mb = med["get"] * MiB / 1e6
+    print(f"get slope {med['get']:.0f} MiB/s = {get_mb:.0f} MB/s (target >= 300 MB/s)")
 
 
 class Zeros(io.RawIOBase):
@@ -179,20 +299,31 @@ def big_object(gib: float, work: Path) -> None:
     get_s = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert n == size
-    rates = f"put {size / put_s / MiB:.0f} MB/s, get {size / get_s / MiB:.0f} MB/s"
+    rates = f"put {size / put_s / MiB:.0f} MiB/s, get {size / get_s / MiB:.0f} MiB/s"
     rss = f"peak RSS {after / 1024:.0f} MiB (was {before / 1024:.0f} MiB before)"
     print(f"{gib:g} GiB streamed object: {rates}, {rss}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--objects", type=int, default=32)
+    parser.add_argument(
+        "--objects",
+        type=int,
+        nargs="+",
+        default=[32, 64, 128],
+        help="object counts (at least two): the slope is taken between the smallest and largest",
+    )
     parser.add_argument("--big-gib", type=float, default=2.0)
     parser.add_argument(
         "--dir", type=Path, default=None, help="where to write (default: a temp dir)"
     )
     args = parser.parse_args()
+    args.objects = sorted(set(args.objects))
+    if len(args.objects) < 2 or args.objects[0] < 1:
+        parser.error("--objects: give at least two positive counts (a slope needs two)")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         if args.big_gib:  # first, so that the rounds' buffers do not hide its peak
             big_object(args.big_gib, Path(tmp))
