@@ -3,6 +3,10 @@
 Precedence, lowest first: the defaults below, the data directory's ``custodio.toml``, then
 environment variables named ``CUSTODIO_`` + the setting's name in capitals. Every setting
 is listed in ``docs/configuration.md``; a test keeps the two in step.
+
+Settings are typed here, once: numbers, text, an :class:`Address` (``HOST:PORT``), a list
+(a TOML array, or in the environment the items separated as the setting says). Their
+consumers never parse them.
 """
 
 from __future__ import annotations
@@ -22,8 +26,27 @@ ENV_PREFIX = "CUSTODIO_"
 DEFAULT_DATA_DIR = "./custodio-data"
 
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _setting(default: Any, help: str, *, separator: str = ",") -> Any:
+    """A setting's default and help; a list's ``separator`` in the environment's text."""
+    return field(default=default, metadata={"help": help, "separator": separator})
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """``HOST:PORT`` (an IPv6 host in brackets; HOST empty: every address)."""
+
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        host, sep, port = text.strip().rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ConfigError(f"{text!r} is not HOST:PORT", hint="e.g. 127.0.0.1:8480")
+        return cls(host.strip("[]") or "0.0.0.0", int(port))  # noqa: S104 (HOST empty = all)
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -35,9 +58,15 @@ class Settings:
         "SQL catalog: empty for the embedded SQLite file `catalog.sqlite3` in the data "
         "directory, or `postgresql://user@host:port/db`.",
     )
-    http: str = _setting("127.0.0.1:8480", "HOST:PORT of the HTTP service (health, later the API).")
-    hi2: str = _setting("127.0.0.1:6201", "HOST:PORT of the HI2 (IRI) handover listener.")
-    hi3: str = _setting("127.0.0.1:6202", "HOST:PORT of the HI3 (CC) handover listener.")
+    http: Address = _setting(
+        Address("127.0.0.1", 8480), "HOST:PORT of the HTTP service (health, later the API)."
+    )
+    hi2: Address = _setting(
+        Address("127.0.0.1", 6201), "HOST:PORT of the HI2 (IRI) handover listener."
+    )
+    hi3: Address = _setting(
+        Address("127.0.0.1", 6202), "HOST:PORT of the HI3 (CC) handover listener."
+    )
     login_max_failures: int = _setting(
         5, "Failed logins in a row after which an account is locked."
     )
@@ -189,13 +218,13 @@ class Settings:
         "`models/whisper-base` in the data directory and checked against its SHA-256 "
         "before every load.",
     )
-    classify_languages: str = _setting(
-        "es,en,ca,eu,gl,fr,pt,ro,ar",
-        "Languages (ISO 639-1, comma-separated) that spoken and written language "
-        "detection may answer; nothing else is considered.",
+    classify_languages: tuple[str, ...] = _setting(
+        ("es", "en", "ca", "eu", "gl", "fr", "pt", "ro", "ar"),
+        "Languages (ISO 639-1; comma-separated in the environment) that spoken and written "
+        "language detection may answer; nothing else is considered.",
     )
-    classify_working_languages: str = _setting(
-        "es",
+    classify_working_languages: tuple[str, ...] = _setting(
+        ("es",),
         "Languages the agency's investigators work in; a call in any other detected "
         "language goes to the interpreter queue for that language.",
     )
@@ -209,10 +238,11 @@ class Settings:
         0,
         "CPU threads of one speech-to-text model; 0 for all cores.",
     )
-    classify_law_firms: str = _setting(
-        "",
+    classify_law_firms: tuple[str, ...] = _setting(
+        (),
         "Law firms whose names in a transcript or message flag it as possibly privileged "
-        "(for a judge's review), separated by `;`.",
+        "(for a judge's review); separated by `;` in the environment (names hold commas).",
+        separator=";",
     )
     jobs_executor: str = _setting(
         "local",
@@ -307,8 +337,20 @@ def setting_names() -> list[str]:
 
 
 def setting_help() -> dict[str, tuple[Any, str]]:
-    """name -> (default, help) for every setting: the table the docs mirror."""
-    return {f.name: (f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)}
+    """name -> (default as the file writes it, help) for every setting: the table the docs
+    mirror."""
+    return {
+        f.name: (file_form(f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)
+    }
+
+
+def file_form(value: Any) -> Any:
+    """A setting's value as ``custodio.toml`` and the docs write it."""
+    if isinstance(value, Address):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def data_dir_from(cli_value: str | None, environ: Mapping[str, str] | None = None) -> Path:
@@ -352,11 +394,21 @@ def _settings(from_file: Mapping[str, Any], environ: Mapping[str, str] | None) -
     values: dict[str, Any] = {}
     for name, f in known.items():
         raw = env.get(ENV_PREFIX + name.upper(), from_file.get(name, f.default))
-        values[name] = _coerce(name, raw, type(f.default))
+        values[name] = _coerce(name, raw, f)
     return Settings(**values)
 
 
-def _coerce(name: str, raw: Any, kind: type) -> Any:
+def _coerce(name: str, raw: Any, f: dataclasses.Field[Any]) -> Any:
+    kind = type(f.default)
+    if kind is Address and isinstance(raw, str):
+        try:
+            return Address.parse(raw)
+        except ConfigError as e:
+            raise ConfigError(f"setting {name}: {e.message}", hint=e.hint) from e
+    if kind is tuple and isinstance(raw, str):
+        return tuple(item.strip() for item in raw.split(f.metadata["separator"]) if item.strip())
+    if kind is tuple and isinstance(raw, list) and all(isinstance(i, str) for i in raw):
+        return tuple(raw)
     if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
         return raw
     if isinstance(raw, str) and kind is int:
@@ -382,6 +434,9 @@ def render_toml(settings: Mapping[str, Any]) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    value = file_form(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, str):
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{escaped}"'

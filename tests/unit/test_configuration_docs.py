@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -27,9 +28,9 @@ def test_every_setting_is_documented_with_its_default_and_help() -> None:
 def test_file_then_environment_override_the_defaults(tmp_path: Path) -> None:
     (tmp_path / config.CONFIG_FILE).write_text('http = "0.0.0.0:9000"\nlogin_max_failures = 3\n')
     cfg = config.load(tmp_path, environ={"CUSTODIO_LOGIN_MAX_FAILURES": "7"})
-    assert cfg.settings.http == "0.0.0.0:9000"
+    assert cfg.settings.http == config.Address("0.0.0.0", 9000)
     assert cfg.settings.login_max_failures == 7
-    assert cfg.settings.hi2 == "127.0.0.1:6201"
+    assert cfg.settings.hi2 == config.Address("127.0.0.1", 6201)
 
 
 def test_unknown_setting_is_an_error_not_ignored(tmp_path: Path) -> None:
@@ -60,4 +61,19 @@ def test_the_rendered_file_reads_back_to_the_same_settings(tmp_path: Path) -> No
     (tmp_path / config.CONFIG_FILE).write_text(
         config.render_toml({k: v[0] for k, v in values.items()})
     )
-    assert config.load(tmp_path, environ={}).settings.http == "1.2.3.4:5"
+    loaded = config.load(tmp_path, environ={}).settings
+    assert loaded.http == config.Address("1.2.3.4", 5)
+    assert loaded == dataclasses.replace(config.Settings(), http=config.Address("1.2.3.4", 5))
+
+
+def test_lists_and_addresses_are_typed_once(tmp_path: Path) -> None:
+    """A list from the file (a TOML array) or the environment (its separator); an address
+    checked where it is read, naming the setting."""
+    (tmp_path / config.CONFIG_FILE).write_text('classify_languages = ["es", "ca"]\n')
+    env = {"CUSTODIO_CLASSIFY_LAW_FIRMS": "Ruiz, Pérez y Asociados; Bufete Gómez",
+           "CUSTODIO_CLASSIFY_WORKING_LANGUAGES": "es, ca"}  # fmt: skip
+    s = config.load(tmp_path, environ=env).settings
+    assert s.classify_languages == ("es", "ca") and s.classify_working_languages == ("es", "ca")
+    assert s.classify_law_firms == ("Ruiz, Pérez y Asociados", "Bufete Gómez")
+    with pytest.raises(ConfigError, match="setting hi3: '6202' is not HOST:PORT"):
+        config.load(tmp_path, environ={"CUSTODIO_HI3": "6202"})

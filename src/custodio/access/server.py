@@ -35,7 +35,8 @@ from custodio.assemble.archive import Archiver
 from custodio.catalog import jobs as queue
 from custodio.classify import executors
 from custodio.classify.jobs import JobContext
-from custodio.errors import ConfigError, CustodioError, InvalidInput
+from custodio.config import Address
+from custodio.errors import ConfigError, CustodioError
 from custodio.handover.runtime import Bound, Handover
 from custodio.vault.store import Vault
 
@@ -45,26 +46,10 @@ MAX_REQUEST_LINE = 8192
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    host: str
-    port: int
-
-    @classmethod
-    def parse(cls, text: str) -> Endpoint:
-        host, sep, port = text.rpartition(":")
-        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise InvalidInput(f"{text!r} is not HOST:PORT", hint="e.g. 127.0.0.1:8480")
-        return cls(host.strip("[]") or "0.0.0.0", int(port))  # noqa: S104 (HOST empty = all)
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-@dataclass(frozen=True)
 class Endpoints:
-    http: Endpoint
-    hi2: Endpoint
-    hi3: Endpoint
+    http: Address
+    hi2: Address
+    hi3: Address
 
 
 class Server:

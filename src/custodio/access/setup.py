@@ -74,7 +74,7 @@ def _create(cfg: config.Config, request: InitRequest) -> None:
 
 def _write_settings(cfg: config.Config) -> None:
     """Last: its presence is what makes the directory initialised."""
-    settings = dataclasses.asdict(cfg.settings)
+    settings = {f.name: getattr(cfg.settings, f.name) for f in dataclasses.fields(cfg.settings)}
     cfg.config_file.write_text(config.render_toml(settings), "utf-8")
     cfg.config_file.chmod(0o600)
 

@@ -192,8 +192,8 @@ def _skip_reason(comm: Row) -> str | None:
     return None
 
 
-def _langs(setting: str) -> tuple[str, ...]:
-    return tuple(x.strip().lower() for x in setting.split(",") if x.strip())
+def _langs(setting: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(x.lower() for x in setting)
 
 
 def _facts(tx: Tx, comm_id: int) -> Facts:
@@ -355,7 +355,7 @@ def _labels(
     terms = tuple(watchlist.Term(t.text, t.kind) for t in facts.terms)  # type: ignore[arg-type]
     wl = watchlist.WatchList(terms, threshold=threshold)
     gazetteer = [t.text for t in facts.terms if t.kind == "place"]
-    firms = privilege.parse_firms(settings.classify_law_firms)
+    firms = settings.classify_law_firms
     found: list[tuple[str | None, Label]] = []
     for side in sides:
         if not side.words:

@@ -62,8 +62,3 @@ def find(words: Sequence[Word] | str, *, firms: Sequence[str] = ()) -> list[Labe
             )
         )
     return out
-
-
-def parse_firms(setting: str) -> tuple[str, ...]:
-    """The ``classify_law_firms`` setting: names separated by ``;`` (names hold commas)."""
-    return tuple(name.strip() for name in setting.split(";") if name.strip())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from custodio import config
 from custodio.classify import privilege
 from custodio.classify.text import Word
 
@@ -24,7 +27,8 @@ def test_ordinary_talk_about_lawyers_or_kitchens_is_not_flagged() -> None:
 
 
 def test_a_law_firm_from_the_agency_list_is_flagged_as_speech_to_text_spells_it() -> None:
-    firms = privilege.parse_firms("Garrigues; Uría Menéndez ;")
+    env = {"CUSTODIO_CLASSIFY_LAW_FIRMS": "Garrigues; Uría Menéndez ;"}
+    firms = config.defaults(Path("."), environ=env).settings.classify_law_firms
     assert firms == ("Garrigues", "Uría Menéndez")
     assert values("he ido a uria menendez esta mañana", firms) == [("firm", "uria menendez")]
     assert values("cita en Garigues a las diez", firms) == [("firm", "Garigues")]

@@ -9,7 +9,8 @@ import click
 from custodio.access import vaults
 from custodio.access.assembly_process import RememberedSecrets
 from custodio.access.cli.context import Context, pass_context, read_secret
-from custodio.access.server import Endpoint, Endpoints, Server
+from custodio.access.server import Endpoints, Server
+from custodio.config import Address
 from custodio.handover.runtime import quiet_collector
 
 
@@ -34,9 +35,9 @@ def serve(ctx: Context, hi2: str | None, hi3: str | None, http: str | None) -> N
     # unlock the key provider now: a wrong passphrase fails here
     vault = vaults.open_vault(svc.config, svc.db, secrets)
     endpoints = Endpoints(
-        http=Endpoint.parse(http or settings.http),
-        hi2=Endpoint.parse(hi2 or settings.hi2),
-        hi3=Endpoint.parse(hi3 or settings.hi3),
+        http=Address.parse(http) if http else settings.http,
+        hi2=Address.parse(hi2) if hi2 else settings.hi2,
+        hi3=Address.parse(hi3) if hi3 else settings.hi3,
     )
     server = Server(svc, endpoints, click.echo, vault, secrets.given)
     quiet_collector()

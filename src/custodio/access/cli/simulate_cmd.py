@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from custodio.access.server import Endpoint
+from custodio.config import Address, Settings
 from custodio.errors import InvalidInput
 from custodio.handover.operators import client_context
 from custodio.handover.simulator import PROFILES, Faults, Options, SimulatorError, simulate
 
 
 def _endpoint(text: str) -> tuple[str, int]:
-    e = Endpoint.parse(text)
-    return e.host, e.port
+    address = Address.parse(text)
+    return address.host, address.port
 
 
 def _faults(drop: float, duplicate: float, reorder: float, corrupt: float, cut: float) -> Faults:
@@ -27,8 +27,8 @@ def _faults(drop: float, duplicate: float, reorder: float, corrupt: float, cut: 
 
 
 @click.command()
-@click.option("--hi2", metavar="HOST:PORT", default="127.0.0.1:6201", show_default=True)
-@click.option("--hi3", metavar="HOST:PORT", default="127.0.0.1:6202", show_default=True)
+@click.option("--hi2", metavar="HOST:PORT", default=str(Settings.hi2), show_default=True)
+@click.option("--hi3", metavar="HOST:PORT", default=str(Settings.hi3), show_default=True)
 @click.option("--profile", type=click.Choice(PROFILES), default="mobile", show_default=True)
 @click.option("--calls", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--sms", type=click.IntRange(min=0), default=0, show_default=True)
