@@ -37,11 +37,11 @@ from custodio.access.service import Service
 from custodio.assemble.worker import Assembler, Timing
 from custodio.catalog import identifiers, warrants
 from custodio.handover import encode as E
-from custodio.handover import media
 from custodio.handover.pdu import Direction, FrameType, IRIType
 from custodio.handover.runtime import quiet_collector
 from custodio.journal import Journal
 from custodio.journal.format import Routing
+from custodio.simulator import media
 
 PASSWORD = "correct-horse-battery"
 PASSPHRASE = "benchmark-passphrase"

@@ -35,7 +35,7 @@ from typing import Any
 
 from custodio.handover.layout import Recognizer
 from custodio.handover.pdu import Mark, StreamFramer, decode
-from custodio.handover.simulator import Options, simulate
+from custodio.simulator.mediator import Options, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from handover_decode import asn1tools_decoder, rate

@@ -35,7 +35,7 @@ import re
 from collections.abc import Sequence
 
 from custodio.handover.pdu import (
-    _TIME,
+    GENERALIZED_TIME,
     DecodedPDU,
     Leaf,
     Mark,
@@ -164,7 +164,7 @@ def _uint_piece(size: int, maximum: int) -> tuple[bytes, bool]:
 
 def _time_piece(value: bytes) -> bytes:
     """The date, fraction length and zone of ``value`` fixed; the clock free but valid."""
-    match = _TIME.fullmatch(value)
+    match = GENERALIZED_TIME.fullmatch(value)
     assert match is not None  # the full walk accepted it
     fraction, zone = match.group(7), match.group(8) or b""
     rest = b"" if fraction is None else re.escape(value[14:15]) + b"[0-9]{%d}" % len(fraction)

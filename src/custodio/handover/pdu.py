@@ -422,7 +422,8 @@ class _Walk:
 
 
 _PRINTABLE = re.compile(rb"[A-Za-z0-9 '()+,\-./:=?]*")
-_TIME = re.compile(
+# GeneralizedTime as the decoder accepts it (the recognised layouts check theirs with it)
+GENERALIZED_TIME = re.compile(
     rb"(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:[.,](\d*))?(Z|[+-]\d\d\d\d)?",
 )
 
@@ -443,7 +444,7 @@ def parse_generalized_time(raw: bytes, field: str, offset: int) -> tuple[datetim
 
     A two-digit year (``210526012853.615Z``) is refused, never read as a century.
     """
-    match = _TIME.fullmatch(raw)
+    match = GENERALIZED_TIME.fullmatch(raw)
     if match is None:
         shown = raw[:32].decode("ascii", "replace")
         raise PDUError(

@@ -20,11 +20,11 @@ import pytest
 from custodio.access import casework, vaults
 from custodio.assemble.worker import Assembler, Timing
 from custodio.catalog import identifiers
-from custodio.handover import media
 from custodio.handover.listener import HI2, HI3, Receiver
 from custodio.handover.quarantine import Quarantine
-from custodio.handover.simulator import Options, Report, simulate
 from custodio.journal import Journal
+from custodio.simulator import media
+from custodio.simulator.mediator import Options, Report, simulate
 from custodio.vault.store import Vault
 from tests.integration.conftest import CASE, World, new_warrant, secrets
 

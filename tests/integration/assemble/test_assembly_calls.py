@@ -12,7 +12,7 @@ from custodio.access import comms as service
 from custodio.assemble import wav
 from custodio.catalog import identifiers
 from custodio.catalog.comms import Filters
-from custodio.handover.simulator import target_imei, target_imsi
+from custodio.simulator.mediator import target_imei, target_imsi
 from tests.integration.assemble.conftest import OPERATOR, Line, phones, sent_audio
 from tests.integration.conftest import CASE, new_warrant
 

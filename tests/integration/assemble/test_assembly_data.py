@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from custodio.access import comms as service
 from custodio.assemble import pcap
 from custodio.handover import encode as E
-from custodio.handover import media
 from custodio.handover.pdu import Direction, IRIType, decode, to_routing
 from custodio.journal import Journal
+from custodio.simulator import media
 from tests.integration.assemble.conftest import LIID, OPERATOR, Line
 
 IPCC_OID = (0, 4, 0, 2, 2, 5, 3, 20, 2)  # li-ps iPAccess version20 cC

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from custodio.assemble import wav
 from custodio.handover import encode as E
-from custodio.handover import media
 from custodio.handover.pdu import Direction, FrameType, IRIType, decode, to_routing
 from custodio.journal import Journal
+from custodio.simulator import media
 from tests.integration.assemble.conftest import LIID, OPERATOR, Line
 
 TARGET, PEER = "10.20.0.1", "192.0.2.80"

@@ -14,8 +14,8 @@ import pytest
 
 from custodio.assemble import wav
 from custodio.catalog import comms
-from custodio.handover.simulator import Faults
 from custodio.journal import Journal
+from custodio.simulator.mediator import Faults
 from tests.integration.assemble.conftest import (
     Line,
     journal_sequences,

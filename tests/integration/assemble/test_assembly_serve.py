@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from custodio.handover.simulator import Options, simulate
+from custodio.simulator.mediator import Options, simulate
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import PASSPHRASE, PASSWORD
 

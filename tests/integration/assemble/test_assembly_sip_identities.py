@@ -19,9 +19,9 @@ from custodio.assemble import wav
 from custodio.catalog import identifiers
 from custodio.db.times import to_text
 from custodio.handover import encode as E
-from custodio.handover import media
 from custodio.handover.pdu import Direction, FrameType, IRIType, decode, to_routing
 from custodio.journal import Journal
+from custodio.simulator import media
 from tests.integration.assemble.conftest import LIID, OPERATOR, Line
 from tests.integration.conftest import CASE, new_warrant
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from custodio.handover import encode as E
-from custodio.handover import media
 from custodio.handover.pdu import Direction, IRIType, decode, to_routing
 from custodio.journal import Journal
+from custodio.simulator import media
 from tests.integration.assemble.conftest import LIID, OPERATOR, Line
 from tests.integration.cli_in_process import Custodio, refused
 

@@ -9,7 +9,7 @@ from custodio.access import report
 from custodio.assemble import wav
 from custodio.catalog.comms import Filters
 from custodio.errors import Conflict, Forbidden, NotFound
-from custodio.handover.simulator import Faults
+from custodio.simulator.mediator import Faults
 from tests.integration.assemble.conftest import OPERATOR, Line, add_warrant, sent_audio
 
 CASE = "DP 123/2026"

@@ -18,7 +18,7 @@ import pytest
 
 from custodio.catalog import jobs as queue
 from custodio.db.times import from_text
-from custodio.handover.simulator import Options, simulate
+from custodio.simulator.mediator import Options, simulate
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
 

@@ -24,7 +24,7 @@ from custodio.classify import handlers, pipeline
 from custodio.classify.jobs import CLASSIFY, JobContext, Runner
 from custodio.classify.speech.model import whisper_dir
 from custodio.db.times import now
-from custodio.handover import media
+from custodio.simulator import media
 from tests import speechgen
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD

@@ -26,8 +26,8 @@ from tests.integration.handover.served import CUSTODIO, start_serve
 from custodio.handover import encode as E
 from custodio.handover.operators import client_context
 from custodio.handover.quarantine import read_items
-from custodio.handover.simulator import Options, simulate
 from custodio.journal import Journal
+from custodio.simulator.mediator import Options, simulate
 
 PASSWORD = "correct-horse-battery"
 

@@ -22,8 +22,8 @@ from tests.integration.handover.served import ARGS, CUSTODIO, Served, start_serv
 
 from custodio.access import casework, vaults
 from custodio.handover.pdu import StreamFramer, decode
-from custodio.handover.simulator import Options, Report, simulate
 from custodio.journal.format import encode_position
+from custodio.simulator.mediator import Options, Report, simulate
 
 OPERATOR = "OPERADOR-ES"
 LIID = "ES-LIID-0000"  # the simulator's first target

@@ -28,10 +28,10 @@ from custodio.assemble.status import SeqTracker
 from custodio.assemble.wav import PCMA, PCMU
 from custodio.assemble.worker import RUN_MIN
 from custodio.handover import encode as E
-from custodio.handover import media
 from custodio.handover.pdu import Direction, FrameType, MicroTime, decode, to_routing
 from custodio.journal import Record
 from custodio.journal.format import decode_routing, encode_routing
+from custodio.simulator import media
 
 T0 = datetime(2026, 11, 29, 12, 0, 0, 250_000, tzinfo=UTC)
 PACKETS = 400  # per direction: 8 s

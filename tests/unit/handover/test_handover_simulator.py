@@ -13,7 +13,6 @@ from pycrate_mobile.TS23040_SMS import SMS_DELIVER, SMS_SUBMIT  # type: ignore[i
 from tests.unit.handover.handover_net import journal_pdus, running
 
 from custodio.handover import encode as E
-from custodio.handover import media
 from custodio.handover.ber import read_header
 from custodio.handover.pdu import (
     CCContentsKind,
@@ -25,7 +24,8 @@ from custodio.handover.pdu import (
     decode,
 )
 from custodio.handover.quarantine import read_items
-from custodio.handover.simulator import Faults, Options, Report, SimulatorError, simulate
+from custodio.simulator import media
+from custodio.simulator.mediator import Faults, Options, Report, SimulatorError, simulate
 
 
 def _run(tmp_path: Path, **kw: object) -> tuple[Report, dict[str, object]]:

@@ -11,7 +11,7 @@ import click
 from custodio.config import Address, Settings
 from custodio.errors import InvalidInput
 from custodio.handover.operators import client_context
-from custodio.handover.simulator import PROFILES, Faults, Options, SimulatorError, simulate
+from custodio.simulator.mediator import PROFILES, Faults, Options, SimulatorError, simulate
 
 
 def _endpoint(text: str) -> tuple[str, int]:

@@ -42,7 +42,6 @@ from datetime import UTC, datetime
 from custodio.errors import CustodioError
 from custodio.etsi import isdn, sms, tbcd
 from custodio.handover import encode as E
-from custodio.handover import media
 from custodio.handover.pdu import (
     DecodedPDU,
     Direction,
@@ -52,6 +51,7 @@ from custodio.handover.pdu import (
     TRIKind,
     decode,
 )
+from custodio.simulator import media
 
 PROFILES = ("mobile", "voip")
 _Builder = Callable[[E.Header, bytes, Direction, int], bytes]
