@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from custodio.handover.runtime import lock_journal, unlock_journal
+from custodio import datadir
 
 PASSWORD = "correct-horse-battery"
 CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
@@ -180,6 +180,8 @@ def test_audit_verify_and_log_from_the_command_line(initialised: dict[str, str])
     entries = json.loads(run(["--user", "aud", "audit", "log", "--json"], env).stdout)
     assert entries[0]["action"] == "system.init"
     assert {"user.create", "user.login"} <= {e["action"] for e in entries}
+    since = run(["--user", "aud", "audit", "verify", "--incremental"], env)
+    assert since.returncode == 0 and " new since the " in since.stdout, since.stderr
     catalog = Path(env["CUSTODIO_DATA"]) / "catalog.sqlite3"
     with sqlite3.connect(catalog) as conn:
         conn.execute("UPDATE audit_entries SET purpose = 'x' WHERE seq = 2")
@@ -321,11 +323,11 @@ def test_serve_with_a_wrong_vault_passphrase_stops_at_start(initialised: dict[st
 
 def test_assemble_refuses_while_the_journal_is_held(initialised: dict[str, str]) -> None:
     """A batch `custodio assemble` beside a running serve would cut the journal's tail."""
-    held = lock_journal(Path(initialised["CUSTODIO_DATA"]))
+    held = datadir.lock_journal(Path(initialised["CUSTODIO_DATA"]))
     try:
         done = run(["--user", "admin", "assemble", "--once"], initialised)
     finally:
-        unlock_journal(held)
+        datadir.release(held)
     assert done.returncode == 7 and "in use by another process" in done.stderr, done.stderr
     done = run(["--user", "admin", "assemble", "--once"], initialised)
     assert done.returncode == 0 and "assembled: 0 records" in done.stdout, done.stderr

@@ -20,7 +20,7 @@ assembler stops); SIGTERM makes it finish its step and exit, and the server star
 
 Exactly once across processes: the child is the only writer of the ``assemble`` consumer
 position and of ``assembly_positions`` (each step commits both as before); it holds
-``DATA_DIR/assembly.lock`` while it runs, and :func:`~custodio.handover.runtime.lock_journal`
+``DATA_DIR/assembly.lock`` while it runs, and :func:`~custodio.datadir.lock_journal`
 refuses to hand the journal to a new ``serve`` or tool while a former child still holds it.
 The server keeps the journal and archives consumed segments as before: which segments are
 consumed comes from the position files, written atomically by the child.
@@ -36,7 +36,6 @@ import asyncio
 import contextlib
 import ctypes
 import dataclasses
-import fcntl
 import logging
 import multiprocessing
 import os
@@ -45,16 +44,16 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from custodio import datadir
 from custodio.access import vaults
 from custodio.assemble.worker import Assembler, Timing
 from custodio.config import Config
 from custodio.db import Database
-from custodio.errors import Conflict, CustodioError, KeyProviderError
-from custodio.handover.runtime import ASSEMBLY_LOCK_FILE, JOURNAL_DIR, quiet_collector
+from custodio.errors import CustodioError, KeyProviderError
+from custodio.handover.runtime import quiet_collector
 from custodio.journal import Journal, JournalReader
 
 log = logging.getLogger(__name__)
@@ -129,7 +128,7 @@ def child_main(spec: ChildSpec, durable: Any, conn: Connection) -> None:
     signal.signal(signal.SIGTERM, on_term)
     os.nice(NICE)
     try:
-        lock = _lock_assembly(spec.config.data_dir)
+        lock = datadir.lock_assembly(spec.config.data_dir, wait_s=LOCK_WAIT)
         assembler = _open(spec, durable)
     except CustodioError as e:
         with contextlib.suppress(OSError):
@@ -152,7 +151,7 @@ def _open(spec: ChildSpec, durable: Any) -> Assembler:
     db = Database(cfg.catalog_url, batch_max=s.catalog_batch_max)
     try:
         vault = vaults.open_vault(cfg, db, _answers(spec.secrets))
-        journal = JournalReader(cfg.data_dir / JOURNAL_DIR, durable=lambda: int(durable.value))
+        journal = JournalReader(cfg.data_dir / datadir.JOURNAL, durable=lambda: int(durable.value))
         timing = Timing(s.assembly_inactivity_seconds, s.assembly_end_grace_seconds)
         return Assembler(db, vault, journal, timing)
     except BaseException:
@@ -185,25 +184,6 @@ def _stop_asked(conn: Connection) -> bool:
         if conn.recv() == "stop":
             return True
     return False
-
-
-def _lock_assembly(data_dir: Path) -> int:
-    """Hold ``assembly.lock``: one assembler per data directory, waiting a little for a
-    former one to finish its step."""
-    fd = os.open(data_dir / ASSEMBLY_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + LOCK_WAIT
-    while True:
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except OSError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise Conflict(
-                    f"another assembler holds {data_dir / ASSEMBLY_LOCK_FILE}",
-                    hint="a former `custodio serve`'s assembler process is still running",
-                ) from None
-            time.sleep(0.1)
 
 
 # --- the server's side -----------------------------------------------------------------

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from custodio import datadir
 from custodio.access import policy
 from custodio.access.casework import case_resource
 from custodio.access.policy import Action, Actor, DataKind, Resource, Window
@@ -31,7 +32,7 @@ from custodio.access.service import Request, Resolve, Service, Session, meta, ow
 from custodio.assemble import derive, live, seal, wav
 from custodio.assemble.attribution import attribute
 from custodio.assemble.worker import CONSUMER as ASSEMBLY_CONSUMER
-from custodio.audit import log
+from custodio.audit import log, tree
 from custodio.audit.entry import Checkpoint, Entry
 from custodio.catalog import cases, comms, warrants
 from custodio.catalog.vault_index import TxIndex
@@ -45,7 +46,6 @@ from custodio.errors import (
     InvalidInput,
     NotFound,
 )
-from custodio.handover.runtime import JOURNAL_DIR
 from custodio.journal import JournalReader
 from custodio.vault import envelope
 from custodio.vault.store import Vault
@@ -362,7 +362,7 @@ def follow_audio(
     request = Request(f"communication:{comm_id}")
     follower = svc.act(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
                        purpose=purpose)  # fmt: skip
-    directory = journal_dir or svc.config.data_dir / JOURNAL_DIR
+    directory = journal_dir or svc.config.data_dir / datadir.JOURNAL
     return LiveAudio(svc, comm_id, direction, follower, directory)
 
 
@@ -436,16 +436,13 @@ def seal_check(svc: Service, session: Session, vault: Vault, comm_id: int) -> di
 
 def _seal_facts(tx: Tx, comm_id: int) -> SealFacts:
     products = comms.products_of(tx, comm_id)
-    row = comms.seal_entry(tx, comm_id, seal.SEAL_EVENT)
+    row = log.last_entry(tx, seal.SEAL_EVENT, f"communication:{comm_id}")
     entry = log.entry_from_row(row) if row is not None else None
-    cp_row = comms.latest_checkpoint(tx)
-    cp = None if cp_row is None else Checkpoint(
-        meta(tx, "audit_log_id"), int(cp_row["size"]), cp_row["root"], cp_row["time"],
-        cp_row["key_id"], cp_row["signature"],
-    )  # fmt: skip
+    cp = log.latest_checkpoint(tx, meta(tx, "audit_log_id"))
     proof = None
     if entry is not None and cp is not None and entry.seq <= cp.size:
-        proof = seal.inclusion(entry, comms.leaf_hashes(tx, cp.size))
+        path = tree.inclusion_proof(tx, entry.seq - 1, cp.size)
+        proof = seal.inclusion(entry, cp.size, path)
     key = bytes.fromhex(meta(tx, "audit_public_key"))
     stored = None if row is None else str(row["entry_hash"])
     return SealFacts(products, entry, stored, cp, proof, key)

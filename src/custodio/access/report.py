@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from custodio import datadir
 from custodio.access.policy import Action, Actor
 from custodio.access.service import Request, Service, Session, own_agency
 from custodio.catalog import comms
 from custodio.db import Row, Tx
 from custodio.db.times import from_text, to_text
 from custodio.handover import quarantine
-from custodio.handover.runtime import QUARANTINE_DIR
 
 CHANNELS = {"2": "hi2", "3": "hi3"}
 
@@ -78,7 +78,7 @@ def handover_report(
 
     request = Request("handover")
     found = svc.act(session, Action.HANDOVER_REPORT, request, own_agency, perform)
-    path = svc.config.data_dir / QUARANTINE_DIR / quarantine.FILE_NAME
+    path = svc.config.data_dir / datadir.QUARANTINE / quarantine.FILE_NAME
     return {"since": since, "operator": operator, "liids": [d.to_json() for d in found],
             "malformed": malformed(path, since)}  # fmt: skip
 

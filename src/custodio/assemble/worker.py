@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from custodio import datadir
 from custodio.assemble import iri, message, sip
 from custodio.assemble.attribution import Attribution, attribute
 from custodio.assemble.closing import Closing, finish
@@ -47,7 +48,6 @@ from custodio.vault.store import Vault
 
 log = logging.getLogger(__name__)
 CONSUMER = "assemble"
-SPOOL_DIR = "assembly-spool"
 RUN_MIN = 4  # fewer records of a communication in a batch are applied one by one
 
 
@@ -116,7 +116,7 @@ class Assembler:
         self.stats = Stats()
         self.consumer = journal.consumer(CONSUMER)
         self.state = _State()
-        self.spool = Spool(spool_dir or journal.directory.parent / SPOOL_DIR)
+        self.spool = Spool(spool_dir or journal.directory.parent / datadir.ASSEMBLY_SPOOL)
         self.templates = Templates()
         self._rebuild()
 

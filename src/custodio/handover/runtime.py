@@ -10,19 +10,18 @@
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import json
 import logging
 import os
 import ssl
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from custodio import datadir
 from custodio.config import Config
 from custodio.db import Database
-from custodio.errors import ConfigError, Conflict
+from custodio.errors import ConfigError
 from custodio.handover.ber import Limits
 from custodio.handover.integrity import IntegrityChecker
 from custodio.handover.limits import ConnectionLimits
@@ -32,12 +31,6 @@ from custodio.handover.quarantine import Quarantine
 from custodio.journal import Journal
 
 log = logging.getLogger(__name__)
-
-JOURNAL_DIR = "journal"
-QUARANTINE_DIR = "quarantine"
-SEQUENCES_FILE = "handover-sequences.json"
-LOCK_FILE = "journal.lock"
-ASSEMBLY_LOCK_FILE = "assembly.lock"  # held by serve's assembler process while it runs
 
 
 @dataclass(frozen=True)
@@ -90,56 +83,6 @@ def tls_context(config: Config) -> ssl.SSLContext | None:
     )
 
 
-def lock_journal(data_dir: Path, *, wait_s: float = 0.0) -> int:
-    """Hold the journal of ``data_dir`` for this process (one writer: serve or a tool).
-
-    Returns the descriptor to :func:`unlock_journal`; raises Conflict while another process
-    holds it (``custodio serve`` is running). An assembler left by a ``serve`` killed with
-    -9 ends on its own within seconds: it is waited for up to ``wait_s``.
-    """
-    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise Conflict(
-            f"the journal in {data_dir} is in use by another process",
-            hint="`custodio serve` holds it (and archives it every journal_archive_seconds);"
-            " stop it first",
-        ) from None
-    deadline = time.monotonic() + wait_s
-    while _assembler_running(data_dir) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if _assembler_running(data_dir):
-        os.close(fd)
-        raise Conflict(
-            f"an assembler process still works on {data_dir}",
-            hint="the assembler of a `custodio serve` that was killed finishes its step and"
-            " exits within seconds; try again",
-        )
-    return fd
-
-
-def _assembler_running(data_dir: Path) -> bool:
-    """Whether a process holds ``assembly.lock`` (a probe: take it and let it go).
-
-    Only a ``serve`` holding the journal lock starts assemblers, so once the journal lock
-    is ours none can appear; one left by a ``serve`` killed with -9 may still be ending.
-    """
-    fd = os.open(data_dir / ASSEMBLY_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # closing releases the lock
-    return False
-
-
-def unlock_journal(fd: int) -> None:
-    os.close(fd)
-
-
 def _path(config: Config, value: str) -> Path:
     path = Path(value)
     return path if path.is_absolute() else config.data_dir / path
@@ -162,11 +105,11 @@ class Handover:
         tls = tls_context(config)
         operators = OperatorMap.parse(s.handover_operators)
         integrity = IntegrityChecker.from_setting(s.handover_integrity_keys, config.data_dir)
-        lock = lock_journal(config.data_dir, wait_s=30.0)
+        lock = datadir.lock_journal(config.data_dir, wait_s=30.0)
         try:
             receiver = cls._receiver(config, db, operators, integrity)
         except BaseException:
-            unlock_journal(lock)
+            datadir.release(lock)
             raise
         return cls(config, receiver, tls, lock)
 
@@ -177,11 +120,11 @@ class Handover:
         s = config.settings
         connection_limits = ConnectionLimits.from_settings(s)  # checked before the journal opens
         journal = Journal.open(
-            config.data_dir / JOURNAL_DIR,
+            config.data_dir / datadir.JOURNAL,
             segment_size=s.journal_segment_mib << 20,
             max_pending=s.journal_max_pending,
         )
-        quarantine = Quarantine(config.data_dir / QUARANTINE_DIR)
+        quarantine = Quarantine(config.data_dir / datadir.QUARANTINE)
         limits = Limits(max_pdu_size=s.handover_max_pdu_octets)
         return Receiver(
             journal,
@@ -216,11 +159,11 @@ class Handover:
         await self.receiver.quarantine.close()
         self._save_sequences()
         if self._lock is not None:
-            unlock_journal(self._lock)
+            datadir.release(self._lock)
             self._lock = None
 
     def _save_sequences(self) -> None:
-        path = self.config.data_dir / SEQUENCES_FILE
+        path = self.config.data_dir / datadir.SEQUENCES
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from custodio import datadir
 from custodio.access import comms as service
 from custodio.access.cli.context import (
     Context,
@@ -26,7 +27,6 @@ from custodio.catalog.comms import Filters
 from custodio.catalog.identifiers import e164
 from custodio.db.times import parse_user_time, to_text
 from custodio.errors import IntegrityError
-from custodio.handover.runtime import JOURNAL_DIR, lock_journal, unlock_journal
 from custodio.journal import Journal
 
 
@@ -356,15 +356,15 @@ def assemble(ctx: Context, once: bool) -> None:
     arrived, and stops; without it, it goes on until Ctrl-C.
     """
     svc = ctx.service()
-    lock = lock_journal(svc.config.data_dir)  # never beside a serve: it would cut its tail
+    lock = datadir.lock_journal(svc.config.data_dir)  # never beside a serve: it would cut its tail
     try:
         _assemble(ctx, svc, once)
     finally:
-        unlock_journal(lock)
+        datadir.release(lock)
 
 
 def _assemble(ctx: Context, svc: Service, once: bool) -> None:
-    journal = Journal.open(svc.config.data_dir / JOURNAL_DIR)
+    journal = Journal.open(svc.config.data_dir / datadir.JOURNAL)
     try:
         assembler = Assembler(svc.db, ctx.vault(), journal, timing(ctx))
         while True:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
+from custodio import datadir
 from custodio.access.cli.context import Context, emit_rows, json_option, pass_context
 from custodio.access.policy import Action, Actor
 from custodio.access.service import Request, Service, Session, own_agency
 from custodio.assemble.archive import Archiver, SegmentReport
 from custodio.db import Tx
-from custodio.handover.runtime import JOURNAL_DIR, lock_journal, unlock_journal
 from custodio.journal import Journal
 from custodio.vault.store import Vault
 
@@ -43,15 +43,15 @@ def archive(svc: Service, session: Session, vault: Vault) -> list[SegmentReport]
     """Authorise (administrator), archive under the journal lock, audit the command."""
     request = Request("journal")
     svc.authorize(session, Action.JOURNAL_ARCHIVE, request, own_agency)
-    lock = lock_journal(svc.config.data_dir)
+    lock = datadir.lock_journal(svc.config.data_dir)
     try:
-        journal = Journal.open(svc.config.data_dir / JOURNAL_DIR)
+        journal = Journal.open(svc.config.data_dir / datadir.JOURNAL)
         try:
             reports = Archiver(svc.db, vault, journal).run()
         finally:
             journal.close_sync()
     finally:
-        unlock_journal(lock)
+        datadir.release(lock)
 
     def perform(tx: Tx, actor: Actor, request: Request) -> None:
         request.details.update(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
+from custodio import datadir
 from custodio.config import Config
 from custodio.errors import ConfigError
 
@@ -85,7 +86,7 @@ def whisper_model(config: Config) -> ModelFiles:
                 hint="set classify_model_dir to a converted model's directory, or empty",
             )
         return ModelFiles(path, path.name, sha256_file(path / "model.bin"))
-    files = ModelFiles(config.data_dir / "models" / BASE_NAME, BASE_NAME, BASE_SHA256)
+    files = ModelFiles(config.data_dir / datadir.MODELS / BASE_NAME, BASE_NAME, BASE_SHA256)
     if not (files.path / "model.bin").is_file():
         _assemble(files.path)
     verify(files)
