@@ -7,6 +7,7 @@ expects `verify` to fail naming the first bad entry.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,12 @@ def signer(tmp_path: Path) -> signing.Signer:
     return signing.generate(tmp_path / "key")
 
 
-def run_verify(db: Database, signer: signing.Signer, state: Path) -> verify.Report:
-    return verify.verify(db, log_id=LOG_ID, public_key=signer.public_key, state_dir=state)
+def run_verify(
+    db: Database, signer: signing.Signer, state: Path, *, full: bool = True
+) -> verify.Report:
+    return verify.verify(
+        db, log_id=LOG_ID, public_key=signer.public_key, state_dir=state, full=full
+    )
 
 
 def change(db: Database, sql: str, *params: object) -> None:
@@ -128,14 +133,15 @@ def test_truncating_below_a_checkpoint_is_detected(
     db.close()
 
 
+@pytest.mark.parametrize("full", [True, False])
 def test_truncating_what_a_verifier_saw_is_detected(
-    db: Database, signer: signing.Signer, tmp_path: Path
+    db: Database, signer: signing.Signer, tmp_path: Path, full: bool
 ) -> None:
     state = tmp_path / "state"
     run_verify(db, signer, state)  # no checkpoint: only the verifier's memory protects it
     change(db, "DELETE FROM audit_entries WHERE seq > 10")
     with pytest.raises(AuditIntegrityError, match=r"shrank from 12 to 10.*11\.\.12"):
-        run_verify(db, signer, state)
+        run_verify(db, signer, state, full=full)
     db.close()
 
 
@@ -170,14 +176,15 @@ def test_rewritten_history_contradicts_the_signed_checkpoint(
     db.close()
 
 
+@pytest.mark.parametrize("full", [True, False])
 def test_a_fork_after_verification_is_detected_without_checkpoints(
-    db: Database, signer: signing.Signer, tmp_path: Path
+    db: Database, signer: signing.Signer, tmp_path: Path, full: bool
 ) -> None:
     state = tmp_path / "state"
     run_verify(db, signer, state)
     rewrite_history(db)
     with pytest.raises(AuditIntegrityError, match="forked"):
-        run_verify(db, signer, state)
+        run_verify(db, signer, state, full=full)
     db.close()
 
 
@@ -226,4 +233,127 @@ def test_appends_from_many_threads_form_one_chain(
         seqs = list(pool.map(one, range(200)))
     assert sorted(seqs) == list(range(N + 1, N + 201))
     assert run_verify(db, signer, tmp_path / "state").entries == N + 200
+    db.close()
+
+
+# --- the stored tree (audit_nodes): checkpoints and proofs are read from it ------------
+
+# The nodes of a log of 12 entries: (level, index) and the entries each covers.
+NODES = {(1, i): (2 * i + 1, 2 * i + 2) for i in range(6)}
+NODES |= {(2, i): (4 * i + 1, 4 * i + 4) for i in range(3)} | {(3, 0): (1, 8)}
+
+
+@pytest.mark.parametrize(("level", "index"), sorted(NODES))
+def test_changing_any_stored_node_is_detected(
+    db: Database, signer: signing.Signer, tmp_path: Path, level: int, index: int
+) -> None:
+    log.checkpoint(db, signer, LOG_ID)
+    change(
+        db, "UPDATE audit_nodes SET hash = ? WHERE level = ? AND idx = ?", "ab" * 32, level, index
+    )
+    first, last = NODES[level, index]
+    with pytest.raises(
+        AuditIntegrityError, match=f"node over entries {first}\\.\\.{last} was altered"
+    ):
+        run_verify(db, signer, tmp_path / "state")
+    db.close()
+
+
+def test_deleting_a_stored_node_is_detected(
+    db: Database, signer: signing.Signer, tmp_path: Path
+) -> None:
+    change(db, "DELETE FROM audit_nodes WHERE level = 2 AND idx = 1")
+    with pytest.raises(AuditIntegrityError, match=r"node over entries 5\.\.8 is missing"):
+        run_verify(db, signer, tmp_path / "state")
+    db.close()
+
+
+def test_an_incremental_run_finds_a_changed_node_under_what_it_verified(
+    db: Database, signer: signing.Signer, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    run_verify(db, signer, state)
+    change(db, "UPDATE audit_nodes SET hash = ? WHERE level = 3 AND idx = 0", "ab" * 32)
+    with pytest.raises(AuditIntegrityError, match="forked"):
+        run_verify(db, signer, state, full=False)
+    db.close()
+
+
+def test_the_signer_refuses_a_tree_that_does_not_extend_its_last_checkpoint(
+    db: Database, signer: signing.Signer
+) -> None:
+    log.checkpoint(db, signer, LOG_ID)
+    for i in range(3):
+        audit.record(db, Event(action="case.view", outcome="allowed", target=f"n{i}", actor="a"))
+    change(db, "UPDATE audit_nodes SET hash = ? WHERE level = 3 AND idx = 0", "ab" * 32)
+    with pytest.raises(AuditIntegrityError, match="no longer extends its checkpoint at entry 12"):
+        log.checkpoint(db, signer, LOG_ID)
+    assert db.read(lambda tx: tx.scalar("SELECT MAX(size) FROM audit_checkpoints")) == N
+    db.close()
+
+
+# --- incremental runs: only what was added since, on top of what was verified ----------
+
+
+def more(db: Database, count: int) -> None:
+    for i in range(count):
+        audit.record(db, Event(action="case.view", outcome="allowed", target=f"m{i}", actor="a"))
+
+
+def test_an_incremental_run_reads_only_the_new_entries(
+    db: Database, signer: signing.Signer, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    log.checkpoint(db, signer, LOG_ID)
+    run_verify(db, signer, state)
+    more(db, 5)
+    log.checkpoint(db, signer, LOG_ID)
+    report = run_verify(db, signer, state, full=False)
+    assert (report.entries, report.first_checked, report.checkpoints) == (N + 5, N + 1, 1)
+    assert report.root == run_verify(db, signer, tmp_path / "fresh").root
+    db.close()
+
+
+def test_an_incremental_run_checks_new_entries_and_checkpoints(
+    db: Database, signer: signing.Signer, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    run_verify(db, signer, state)
+    more(db, 3)
+    change(db, "UPDATE audit_entries SET actor = 'x' WHERE seq = ?", N + 2)
+    with pytest.raises(AuditIntegrityError, match=f"audit entry {N + 2} was altered"):
+        run_verify(db, signer, state, full=False)
+    change(db, "UPDATE audit_entries SET actor = 'a' WHERE seq = ?", N + 2)
+    log.checkpoint(db, signing.generate(tmp_path / "other-key"), LOG_ID)
+    with pytest.raises(AuditIntegrityError, match=f"signature of the checkpoint at entry {N + 3}"):
+        run_verify(db, signer, state, full=False)
+    db.close()
+
+
+def test_an_incremental_run_leaves_old_entries_to_a_full_one(
+    db: Database, signer: signing.Signer, tmp_path: Path
+) -> None:
+    """The limit, on purpose: an edit that leaves an old entry's hash and the tree alone."""
+    state = tmp_path / "state"
+    run_verify(db, signer, state)
+    change(db, "UPDATE audit_entries SET purpose = 'x' WHERE seq = 2")
+    more(db, 1)
+    assert run_verify(db, signer, state, full=False).first_checked == N + 1
+    with pytest.raises(AuditIntegrityError, match="audit entry 2 was altered"):
+        run_verify(db, signer, state)
+    db.close()
+
+
+def test_a_memory_from_before_the_stored_tree_means_a_full_run(
+    db: Database, signer: signing.Signer, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    report = run_verify(db, signer, state)
+    saved = state / f"audit-{LOG_ID}.json"
+    old = {k: v for k, v in json.loads(saved.read_text()).items() if k != "head"}
+    saved.write_text(json.dumps(old))
+    more(db, 2)
+    again = run_verify(db, signer, state, full=False)
+    assert (again.first_checked, again.previous_size) == (1, report.entries)
+    assert "head" in json.loads(saved.read_text())
     db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from custodio import audit
@@ -37,22 +38,28 @@ def verify_log(
     *,
     state_dir: Path | None = None,
     public_key: bytes | None = None,
+    full: bool = True,
 ) -> verify.Report:
-    """Verify the whole log (see :mod:`custodio.audit.verify`); record that it was done.
+    """Verify the log (see :mod:`custodio.audit.verify`); record that it was done.
 
-    ``session`` None is the stand-alone verifier's mode, for an expert who holds the public
-    key but no account: it reads the catalog and writes nothing but its own memory.
+    ``full`` False checks only what was added since the last verification with the same
+    memory (``state_dir``). ``session`` None is the stand-alone verifier's mode, for an
+    expert who holds the public key but no account: it reads the catalog and writes
+    nothing but its own memory.
     """
     key = public_key or bytes.fromhex(svc.db.read(lambda tx: meta(tx, "audit_public_key")))
     where = state_dir or svc.config.verify_state_dir
+    run = functools.partial(
+        verify.verify, svc.db, log_id=svc.log_id, public_key=key, state_dir=where, full=full
+    )
     if session is None:
-        return verify.verify(svc.db, log_id=svc.log_id, public_key=key, state_dir=where)
+        return run()
 
     def perform(tx: Tx, actor: Actor, request: Request) -> None:
         return None
 
     svc.act(session, Action.AUDIT_VERIFY, Request("audit"), own_agency, perform)
-    report = verify.verify(svc.db, log_id=svc.log_id, public_key=key, state_dir=where)
+    report = run()
     svc.system_event("audit.verified", "audit", {"entries": report.entries, "root": report.root})
     return report
 

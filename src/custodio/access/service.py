@@ -71,6 +71,7 @@ class Service:
         db = Database(config.catalog_url, batch_max=config.settings.catalog_batch_max)
         try:
             migrate.upgrade(db)
+            audit.build_tree(db)  # only a log from before schema 7 needs it, once
             return cls(config, db, clock=clock)
         except BaseException:
             db.close()

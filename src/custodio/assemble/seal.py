@@ -68,14 +68,14 @@ class Inclusion:
                 "root": self.root}  # fmt: skip
 
 
-def inclusion(entry: Entry, leaves: Sequence[bytes]) -> Inclusion:
-    """The audit path of ``entry`` in the tree of ``leaves`` (the checkpoint's first n).
+def inclusion(entry: Entry, size: int, proof: Sequence[bytes]) -> Inclusion:
+    """The root that ``entry`` and its audit path ``proof`` give for a tree of ``size``.
 
     The leaf is recomputed from the entry's content, not taken from the stored hash, so
-    an edited entry yields a root that the signed checkpoint does not hold.
+    an edited entry yields a root that the signed checkpoint does not hold. The path comes
+    from the stored tree (``audit.tree.inclusion_proof``).
     """
-    index, size = entry.seq - 1, len(leaves)
-    proof = merkle.inclusion_proof(leaves, index)
+    index = entry.seq - 1
     top = merkle.root_from_inclusion(bytes.fromhex(entry.hash()), index, size, proof)
     return Inclusion(index, size, tuple(p.hex() for p in proof), top.hex())
 

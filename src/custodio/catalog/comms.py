@@ -288,24 +288,6 @@ def quarantine_item(tx: Tx, item_id: int) -> Row:
     return row
 
 
-def seal_entry(tx: Tx, comm_id: int, action: str) -> Row | None:
-    """The newest audit entry sealing the communication (``action``: the seal event)."""
-    return tx.one(
-        "SELECT * FROM audit_entries WHERE action = ? AND target = ? ORDER BY seq DESC LIMIT 1",
-        (action, f"communication:{comm_id}"),
-    )
-
-
-def latest_checkpoint(tx: Tx) -> Row | None:
-    return tx.one("SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
-
-
-def leaf_hashes(tx: Tx, size: int) -> list[bytes]:
-    """The stored leaf hashes of the first ``size`` audit entries, in order."""
-    rows = tx.all("SELECT entry_hash FROM audit_entries WHERE seq <= ? ORDER BY seq", (size,))
-    return [bytes.fromhex(r["entry_hash"]) for r in rows]
-
-
 # --- the operator report -------------------------------------------------------------
 
 

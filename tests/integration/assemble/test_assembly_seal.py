@@ -94,7 +94,7 @@ def test_the_seal_document_is_stable() -> None:
     )
 
 
-@pytest.mark.parametrize("tamper", ["product-row", "vault-object", "audit-entry"])
+@pytest.mark.parametrize("tamper", ["product-row", "vault-object", "audit-entry", "audit-tree"])
 def test_tampering_breaks_the_seal(line: Line, tamper: str) -> None:
     comm_id = _call(line)
     auditing.checkpoint(line.world.svc)
@@ -109,13 +109,17 @@ def test_tampering_breaks_the_seal(line: Line, tamper: str) -> None:
         data = bytearray(path.read_bytes())
         data[len(data) // 2] ^= 0x01
         path.write_bytes(bytes(data))
-    else:
+    elif tamper == "audit-entry":
         _sql(line, "UPDATE audit_entries SET details = ? WHERE action = 'comm.closed'",
              (json.dumps({"seal": "00" * 32}),))  # fmt: skip
+    else:  # the stored subtrees the inclusion proof is read from
+        _sql(line, "UPDATE audit_nodes SET hash = ?", ("00" * 32,))
     report = _check(line, comm_id)
     assert not report["ok"] and report["problems"]
     if tamper == "audit-entry":
         assert not report["proven"]
+    if tamper == "audit-tree":
+        assert any("is not in the log checkpointed" in p for p in report["problems"])
 
 
 def _sql(line: Line, sql: str, params: tuple[object, ...]) -> None:

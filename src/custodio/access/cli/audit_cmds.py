@@ -33,23 +33,41 @@ def audit() -> None:
     is_flag=True,
     help="Verify without logging in (needs only read access to the catalog).",
 )
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Check only what was added since the last verification with this memory, and "
+    "that the log still extends what it verified then (old entries are not re-read).",
+)
 @pass_context
 def audit_verify(
-    ctx: Context, state_dir: Path | None, public_key: str | None, anonymous: bool
+    ctx: Context,
+    state_dir: Path | None,
+    public_key: str | None,
+    anonymous: bool,
+    incremental: bool,
 ) -> None:
-    """Check every entry, the hash chain and every signed checkpoint.
+    """Check every entry, the hash chain, the stored tree and every signed checkpoint.
 
     Exits non-zero naming the first bad entry when anything was edited, deleted,
     reordered or truncated, or when the log shrank or forked since the last verification.
     """
     session = None if anonymous else ctx.session()
     key = bytes.fromhex(public_key) if public_key else None
-    report = auditing.verify_log(ctx.service(), session, state_dir=state_dir, public_key=key)
-    click.echo(
-        f"audit log OK: {report.entries} entries, {report.checkpoints} signed checkpoints, "
-        f"root {report.root}"
-        + (f" (last verified at {report.previous_size} entries)" if report.previous_size else "")
+    report = auditing.verify_log(
+        ctx.service(), session, state_dir=state_dir, public_key=key, full=not incremental
     )
+    if report.first_checked == 1:
+        what = f"{report.entries} entries, {report.checkpoints} signed checkpoints"
+        if report.previous_size:
+            what += f" (last verified at {report.previous_size} entries)"
+    else:
+        new = report.entries - report.first_checked + 1
+        what = (
+            f"{report.entries} entries ({new} new since the {report.previous_size} verified "
+            f"before), {report.checkpoints} new signed checkpoints"
+        )
+    click.echo(f"audit log OK: {what}, root {report.root}")
 
 
 @audit.command("log")
