@@ -36,8 +36,8 @@ from custodio.access import admin, casework, setup, vaults
 from custodio.access.service import Service
 from custodio.assemble.worker import Assembler, Timing
 from custodio.catalog import identifiers, warrants
-from custodio.handover import encode as E
-from custodio.handover.pdu import Direction, FrameType, IRIType
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import Direction, FrameType, IRIType
 from custodio.handover.runtime import quiet_collector
 from custodio.journal import Journal
 from custodio.journal.format import Routing

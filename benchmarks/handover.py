@@ -33,8 +33,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from custodio.etsi.pdu import Mark, StreamFramer, decode
 from custodio.handover.layout import Recognizer
-from custodio.handover.pdu import Mark, StreamFramer, decode
 from custodio.simulator.mediator import Options, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from custodio.handover.pdu import StreamFramer, decode, frame_length
+from custodio.etsi.pdu import StreamFramer, decode, frame_length
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURE = ROOT / "tests" / "assets" / "captures" / "etsi_file.test"

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from custodio.handover.pdu import frame_length
+from custodio.etsi.pdu import frame_length
 from custodio.journal import Journal
 
 _STREAM = struct.Struct(">BQ")  # channel, octets

@@ -23,7 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from custodio.handover import encode, pdu
+from custodio.etsi import encode, pdu
 from custodio.journal import Journal
 from custodio.journal.format import SEGMENT_SUFFIX
 from custodio.vault.backends.fs import DirectoryBackend

@@ -36,7 +36,7 @@ from custodio.db import Database, Tx
 from custodio.db.times import now_text
 from custodio.errors import DecodeError
 from custodio.etsi import names
-from custodio.handover.pdu import decode
+from custodio.etsi.pdu import decode
 from custodio.journal import Journal, Record, Segment
 from custodio.journal.segments import read_records
 from custodio.vault.envelope import Kind

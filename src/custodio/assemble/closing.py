@@ -14,8 +14,8 @@ from typing import Any
 from custodio.assemble import attribution, media, outcomes, pcap, wav
 from custodio.assemble.correlate import Comm, Episode
 from custodio.assemble.media import Stream
-from custodio.assemble.sip import MediaAddress
 from custodio.assemble.status import INFORMATIVE, Facts, Reason, decide
+from custodio.etsi.sip import MediaAddress
 from custodio.vault.envelope import Kind
 
 SIDES = ("target", "other")

@@ -13,18 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from custodio.assemble import iri, outcomes, pcap, sip
+from custodio.assemble import outcomes, pcap
 from custodio.assemble.attribution import OUTSIDE_VALIDITY, Attribution
 from custodio.assemble.fastcc import RTPFields, RTPRun
-from custodio.assemble.iri import SMSContent
 from custodio.assemble.media import RunPackets, Stream
 from custodio.assemble.message import Message
 from custodio.assemble.parties import named_target
-from custodio.assemble.rtp import Endpoint, RTPPacket, parse_ip, parse_rtp, parse_udp
-from custodio.assemble.sip import MediaAddress
 from custodio.assemble.spool import MEMORY, Sink, Spool
 from custodio.assemble.status import SeqTracker
-from custodio.handover.pdu import (
+from custodio.etsi import iri, sip
+from custodio.etsi.iri import SMSContent
+from custodio.etsi.pdu import (
     CCContentsKind,
     CCItem,
     DecodedPDU,
@@ -35,6 +34,8 @@ from custodio.handover.pdu import (
     IRIType,
     MicroTime,
 )
+from custodio.etsi.rtp import Endpoint, RTPPacket, parse_ip, parse_rtp, parse_udp
+from custodio.etsi.sip import MediaAddress
 
 Key = tuple[str, str, int | None]  # operator, LIID, CIN
 LABELS = {Direction.FROM_TARGET: "target", Direction.TO_TARGET: "other"}

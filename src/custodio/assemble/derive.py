@@ -26,7 +26,7 @@ from custodio.catalog.vault_index import TxIndex
 from custodio.db import Database, Tx
 from custodio.db.times import from_text
 from custodio.errors import DecodeError
-from custodio.handover.pdu import StreamFramer, decode
+from custodio.etsi.pdu import StreamFramer, decode
 from custodio.vault.store import Vault
 
 DERIVABLE = ("all", "content")  # held data kinds whose content can be derived

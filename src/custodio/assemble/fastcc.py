@@ -4,7 +4,7 @@ The PDUs of one media stream differ only in their sequence number, time stamps a
 (``custodio.handover.layout`` makes the same observation for the receiver). The journal
 holds only PDUs the receiver's full walk accepted, so assembly need not validate them
 again: it only needs their fields. :class:`Templates` decodes the first CC PDU of each
-(LIID, operator, CIN, direction, length) with :func:`custodio.handover.pdu.decode` and
+(LIID, operator, CIN, direction, length) with :func:`custodio.etsi.pdu.decode` and
 the changing fields it marks, and keeps it as a template. A later PDU of the same key
 whose every other octet equals the template's has the same structure, so its fields are
 read from the same places: the sequence number, the GeneralizedTime and microsecond time
@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from custodio.etsi import names
-from custodio.handover.pdu import (
+from custodio.etsi.pdu import (
     CCContentsKind,
     CCItem,
     DecodedPDU,
@@ -164,7 +164,7 @@ class Template:
 
     def read_rtp(self, pdu: bytes) -> RTPFields | None:
         """The RTP packet and header fields of a matching PDU whose packet is of the simple
-        form (what :func:`~custodio.assemble.rtp.parse_rtp` gives for it), else None."""
+        form (what :func:`~custodio.etsi.rtp.parse_rtp` gives for it), else None."""
         start, stop = self.media
         if not self.rtp or pdu[start] != _SIMPLE_RTP or not self.matches(pdu):
             return None

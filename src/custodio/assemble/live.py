@@ -26,7 +26,7 @@ from custodio.assemble.closing import assign_streams
 from custodio.assemble.correlate import Comm, Key
 from custodio.assemble.media import Stream
 from custodio.errors import DecodeError
-from custodio.handover.pdu import decode
+from custodio.etsi.pdu import decode
 from custodio.journal import Record
 
 SIDES = ("target", "other")

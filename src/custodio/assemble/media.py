@@ -31,9 +31,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from custodio.assemble.rtp import Endpoint, RTPPacket
 from custodio.assemble.spool import MEMORY, Sink, Spool
 from custodio.assemble.wav import CODEC_NAMES, PCMA, SILENCE
+from custodio.etsi.rtp import Endpoint, RTPPacket
 
 StreamKey = tuple[object, ...]
 RunPackets = tuple[datetime, list[int], list[int], list[int], bytes, int]  # see add_rtp_runs

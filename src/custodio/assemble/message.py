@@ -25,9 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from custodio.assemble.iri import SMSContent
 from custodio.errors import DecodeError
 from custodio.etsi import sms
+from custodio.etsi.iri import SMSContent
 from custodio.etsi.sms import TPDU, EnhancedContent
 
 VERSION = 2

@@ -20,10 +20,10 @@ without display name and header parameters), and compared with a warrant's targe
 
 from __future__ import annotations
 
-from custodio.assemble import sip
 from custodio.catalog import identifiers
 from custodio.catalog.identifiers import Identifier
 from custodio.errors import InvalidInput
+from custodio.etsi import sip
 
 URI_SOURCES = frozenset({"sip-from", "sip-to", "sip-pai", "sip-request-uri", "sip-uri", "tel-url"})
 NUMBER_SOURCES = frozenset({

@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from datetime import datetime
 
-from custodio.handover.ber import BerError, ctx, read_header
+from custodio.etsi.ber import BerError, ctx, read_header
 
 MAGIC = 0xA1B2C3D4  # microsecond time stamps, written little-endian
 LINKTYPE_RAW = 101

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from custodio import datadir
-from custodio.assemble import iri, message, sip
+from custodio.assemble import message
 from custodio.assemble.attribution import Attribution, attribute
 from custodio.assemble.closing import Closing, finish
 from custodio.assemble.correlate import Comm, Key, PartyKey, pdu_time
@@ -39,8 +39,8 @@ from custodio.catalog import comms
 from custodio.db import Database, Row, Tx
 from custodio.db.times import from_text
 from custodio.errors import CustodioError, DecodeError
-from custodio.etsi import names
-from custodio.handover.pdu import DecodedPDU, IRIContentsKind, IRIType, PayloadKind, TRIKind
+from custodio.etsi import iri, names, sip
+from custodio.etsi.pdu import DecodedPDU, IRIContentsKind, IRIType, PayloadKind, TRIKind
 from custodio.journal import Journal, Record
 from custodio.journal.format import decode_routing
 from custodio.vault.index import ObjectRef

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from custodio.crypto.operator_keys import OperatorKey, load_public_key
 from custodio.errors import ConfigError
-from custodio.handover.pdu import IntegrityCheck
+from custodio.etsi.pdu import IntegrityCheck
 from custodio.handover.sessions import StreamKey
 
 HASHES = {1: "sha1", 2: "sha256", 3: "sha384", 4: "sha512"}  # HashAlgorithm

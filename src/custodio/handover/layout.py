@@ -4,8 +4,8 @@ The PDUs of one communication differ from each other in a few fields only: the s
 number, timestamps, the direction and the media. Every other octet — identifiers, lengths,
 LIID, network identifier, CIN, object identifiers, the tags of unknown extensions — is the
 same from one PDU to the next while the layout holds. :class:`Recognizer` learns a layout
-from a PDU that the full walk (:func:`custodio.handover.pdu.decode`) accepted and the
-changing fields it marked (:class:`~custodio.handover.pdu.Leaf`), and compiles it into one
+from a PDU that the full walk (:func:`custodio.etsi.pdu.decode`) accepted and the
+changing fields it marked (:class:`~custodio.etsi.pdu.Leaf`), and compiles it into one
 regular expression over the whole PDU:
 
 - every octet outside the changing fields is a literal: same structure, same fixed
@@ -34,14 +34,8 @@ import functools
 import re
 from collections.abc import Sequence
 
-from custodio.handover.pdu import (
-    GENERALIZED_TIME,
-    DecodedPDU,
-    Leaf,
-    Mark,
-    PayloadKind,
-    to_routing,
-)
+from custodio.etsi.pdu import GENERALIZED_TIME, DecodedPDU, Leaf, Mark, PayloadKind
+from custodio.handover.routing import to_routing
 from custodio.handover.sessions import Stream
 from custodio.journal.format import split_routing
 

@@ -1,7 +1,7 @@
 """The HI2 and HI3 listeners: operators' mediators connect and push PS-PDUs.
 
 One :class:`Receiver` serves both ports. For each connection it reads the socket in
-chunks, frames PDUs (:func:`custodio.handover.pdu.frame_length`, the framing rule of
+chunks, frames PDUs (:func:`custodio.etsi.pdu.frame_length`, the framing rule of
 ``StreamFramer``), decodes each one and then:
 
 - answers a keep-alive at once with a keep-aliveResponse (before anything is durable);
@@ -48,15 +48,16 @@ from typing import Any
 from custodio import audit
 from custodio.db import Database
 from custodio.errors import CustodioError, DecodeError
-from custodio.etsi import names
-from custodio.handover import encode, integrity
-from custodio.handover.ber import DEFAULT_LIMITS, BerError, Limits
+from custodio.etsi import encode, names
+from custodio.etsi.ber import DEFAULT_LIMITS, BerError, Limits
+from custodio.etsi.pdu import DecodedPDU, Mark, TRIKind, decode, frame_length
+from custodio.handover import integrity
 from custodio.handover.integrity import IntegrityChecker, Verdict
 from custodio.handover.layout import Layout, Recognizer
 from custodio.handover.limits import DEFAULT_CONNECTION_LIMITS, ConnectionLimits, Peers
 from custodio.handover.operators import OperatorMap, PeerIdentity
-from custodio.handover.pdu import DecodedPDU, Mark, TRIKind, decode, frame_length, to_routing
 from custodio.handover.quarantine import Item, Quarantine
+from custodio.handover.routing import to_routing
 from custodio.handover.sessions import SequenceTracker, StreamKey
 from custodio.journal import Journal
 from custodio.journal.format import encode_connection, encode_routing
@@ -374,7 +375,7 @@ _TRIM = _malloc_trim()
 
 def _frame_at(buf: bytes, pos: int, size: int, limits: Limits) -> int:
     """The length of the PDU at ``pos`` in ``buf[:size]``, 0 while more octets are needed:
-    :func:`~custodio.handover.pdu.frame_length` (which raises when the stream cannot be
+    :func:`~custodio.etsi.pdu.frame_length` (which raises when the stream cannot be
     framed) with its usual case, a definite length of up to two octets, done here."""
     if pos + 4 <= size and buf[pos] == 0x30:
         first = buf[pos + 1]

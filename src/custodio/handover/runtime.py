@@ -22,7 +22,7 @@ from custodio import datadir
 from custodio.config import Config
 from custodio.db import Database
 from custodio.errors import ConfigError
-from custodio.handover.ber import Limits
+from custodio.etsi.ber import Limits
 from custodio.handover.integrity import IntegrityChecker
 from custodio.handover.limits import ConnectionLimits
 from custodio.handover.listener import HI2, HI3, Receiver

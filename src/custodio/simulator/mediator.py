@@ -40,9 +40,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 from custodio.errors import CustodioError
+from custodio.etsi import encode as E
 from custodio.etsi import isdn, sms, tbcd
-from custodio.handover import encode as E
-from custodio.handover.pdu import (
+from custodio.etsi.pdu import (
     DecodedPDU,
     Direction,
     FrameType,

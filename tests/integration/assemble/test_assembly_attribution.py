@@ -10,8 +10,9 @@ from custodio.access import casework
 from custodio.access import comms as service
 from custodio.catalog.comms import Filters
 from custodio.errors import Forbidden, NotFound
-from custodio.handover import encode as E
-from custodio.handover.pdu import IRIType, decode, to_routing
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import IRIType, decode
+from custodio.handover.routing import to_routing
 from custodio.journal import Journal
 from custodio.journal.format import Routing
 from tests.integration.assemble.conftest import OPERATOR, Line, add_warrant, phones

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from custodio.access import comms as service
 from custodio.assemble import wav
-from custodio.handover import encode as E
-from custodio.handover.pdu import Direction, FrameType, IRIType, decode, to_routing
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import Direction, FrameType, IRIType, decode
+from custodio.handover.routing import to_routing
 from custodio.journal import Journal, Record
 from tests.integration.assemble.conftest import LIID, OPERATOR, Line, sent_audio
 

@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from custodio.db.times import to_text
+from custodio.etsi import encode as E
 from custodio.etsi import isdn
-from custodio.handover import encode as E
-from custodio.handover.pdu import Direction, IRIType, decode, to_routing
+from custodio.etsi.pdu import Direction, IRIType, decode
+from custodio.handover.routing import to_routing
 from custodio.journal import Journal
 from tests.integration.assemble.conftest import LIID, OPERATOR, TARGET_NUMBER, Line
 

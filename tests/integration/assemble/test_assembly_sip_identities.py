@@ -18,8 +18,9 @@ from custodio.access import casework
 from custodio.assemble import wav
 from custodio.catalog import identifiers
 from custodio.db.times import to_text
-from custodio.handover import encode as E
-from custodio.handover.pdu import Direction, FrameType, IRIType, decode, to_routing
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import Direction, FrameType, IRIType, decode
+from custodio.handover.routing import to_routing
 from custodio.journal import Journal
 from custodio.simulator import media
 from tests.integration.assemble.conftest import LIID, OPERATOR, Line

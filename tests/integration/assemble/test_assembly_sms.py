@@ -15,9 +15,10 @@ from typing import Any
 
 from pycrate_mobile.TS23040_SMS import SMS_DELIVER, SMS_SUBMIT  # type: ignore[import-untyped]
 
+from custodio.etsi import encode as E
 from custodio.etsi import tbcd
-from custodio.handover import encode as E
-from custodio.handover.pdu import IRIType, decode, to_routing
+from custodio.etsi.pdu import IRIType, decode
+from custodio.handover.routing import to_routing
 from custodio.journal import Journal
 from tests.integration.assemble.conftest import LIID, OPERATOR, TARGET_NUMBER, Line
 

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from custodio.handover import encode as E
-from custodio.handover.pdu import Direction, IRIType, decode, to_routing
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import Direction, IRIType, decode
+from custodio.handover.routing import to_routing
 from custodio.journal import Journal
 from custodio.simulator import media
 from tests.integration.assemble.conftest import LIID, OPERATOR, Line

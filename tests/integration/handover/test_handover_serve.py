@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from tests.integration.handover.served import CUSTODIO, start_serve
 
-from custodio.handover import encode as E
+from custodio.etsi import encode as E
 from custodio.handover.operators import client_context
 from custodio.handover.quarantine import read_items
 from custodio.journal import Journal

@@ -15,8 +15,9 @@ from custodio.assemble.archive import Archiver
 from custodio.catalog import cases, identifiers
 from custodio.db import Tx
 from custodio.errors import Forbidden, NotFound
-from custodio.handover import encode as E
-from custodio.handover.pdu import Direction, FrameType, decode, to_routing
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import Direction, FrameType, decode
+from custodio.handover.routing import to_routing
 from custodio.journal import Journal
 from custodio.vault.store import Vault
 

@@ -21,7 +21,7 @@ from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD, World, secret
 from tests.integration.handover.served import ARGS, CUSTODIO, Served, start_serve
 
 from custodio.access import casework, vaults
-from custodio.handover.pdu import StreamFramer, decode
+from custodio.etsi.pdu import StreamFramer, decode
 from custodio.journal.format import encode_position
 from custodio.simulator.mediator import Options, Report, simulate
 

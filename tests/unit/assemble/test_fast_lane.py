@@ -27,8 +27,9 @@ from custodio.assemble.media import join
 from custodio.assemble.status import SeqTracker
 from custodio.assemble.wav import PCMA, PCMU
 from custodio.assemble.worker import RUN_MIN
-from custodio.handover import encode as E
-from custodio.handover.pdu import Direction, FrameType, MicroTime, decode, to_routing
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import Direction, FrameType, MicroTime, decode
+from custodio.handover.routing import to_routing
 from custodio.journal import Record
 from custodio.journal.format import decode_routing, encode_routing
 from custodio.simulator import media

@@ -6,16 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 from custodio.assemble import fastcc
 from custodio.assemble.fastcc import Templates
-from custodio.handover import encode as E
-from custodio.handover.pdu import (
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import (
     DecodedPDU,
     Direction,
     FrameType,
     MicroTime,
     decode,
     parse_generalized_time,
-    to_routing,
 )
+from custodio.handover.routing import to_routing
 from custodio.journal import Record
 
 

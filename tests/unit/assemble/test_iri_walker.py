@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from pycrate_asn1dir import LIETSI as lietsi  # type: ignore[import-untyped]
 
-from custodio.assemble import iri
-from custodio.etsi import isdn, tbcd
-from custodio.handover import encode as E
-from custodio.handover.pdu import IRIType
+from custodio.etsi import encode as E
+from custodio.etsi import iri, isdn, tbcd
+from custodio.etsi.pdu import IRIType
 
 MSISDN = bytes.fromhex("914306101122f2")  # AddressString: international, E.164
 ISUP = bytes.fromhex("8413430610325406")  # ISUP: odd, international, E.164

@@ -6,9 +6,9 @@ import random
 from pathlib import Path
 
 from custodio.assemble import media, spool
-from custodio.assemble.rtp import RTPPacket
 from custodio.assemble.spool import Spool
 from custodio.assemble.wav import PCMA, PCMU, SILENCE
+from custodio.etsi.rtp import RTPPacket
 
 
 def _packets(n: int, codec: int = PCMA, seq0: int = 65500) -> list[RTPPacket]:

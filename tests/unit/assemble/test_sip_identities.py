@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from custodio.assemble import sip
 from custodio.assemble.parties import e164, named_target
 from custodio.catalog import identifiers
+from custodio.etsi import sip
 
 
 def _uri(text: str) -> sip.URI:

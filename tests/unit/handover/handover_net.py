@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from custodio.handover import encode as E
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import Direction, FrameType, StreamFramer, decode
 from custodio.handover.listener import HI2, HI3, Receiver
-from custodio.handover.pdu import Direction, FrameType, StreamFramer, decode
 from custodio.handover.quarantine import Quarantine
 from custodio.journal import Journal
 
@@ -57,7 +57,7 @@ def keepalive(seq: int, operator: bytes = b"OP") -> bytes:
 
 
 def ack_request(seq: int, operator: bytes = b"OP") -> bytes:
-    from custodio.handover.pdu import TRIKind  # noqa: PLC0415
+    from custodio.etsi.pdu import TRIKind  # noqa: PLC0415
 
     return E.tri(header(seq, b"-", 0, operator), TRIKind.PDU_ACK_REQUEST)
 

@@ -17,7 +17,7 @@ import asn1tools  # type: ignore[import-untyped]
 import pytest
 
 from custodio.errors import DecodeError
-from custodio.handover.pdu import (
+from custodio.etsi.pdu import (
     CCContentsKind,
     DecodedPDU,
     Direction,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pycrate_asn1dir import LIETSI as lietsi  # type: ignore[import-untyped]
 
-from custodio.handover import encode as E
-from custodio.handover.pdu import Direction, FrameType, IRIType, TRIKind, decode
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import Direction, FrameType, IRIType, TRIKind, decode
 
 ASSETS = Path(__file__).parents[2] / "assets" / "captures"
 WHEN = datetime(2026, 11, 29, 10, 31, 5, 123000, tzinfo=UTC)
@@ -125,7 +125,7 @@ def test_integrity_check_round_trip() -> None:
 
 
 def test_routing_block_for_the_journal() -> None:
-    from custodio.handover.pdu import to_routing  # noqa: PLC0415
+    from custodio.handover.routing import to_routing  # noqa: PLC0415
     from custodio.journal.format import decode_routing, encode_routing  # noqa: PLC0415
 
     d = decode(E.cc_ipmm(reference_header(4), b"rtp", direction=Direction.TO_TARGET))

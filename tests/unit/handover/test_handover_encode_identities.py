@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pycrate_asn1dir import LIETSI as lietsi  # type: ignore[import-untyped]
 
+from custodio.etsi import encode as E
 from custodio.etsi import isdn, sms, tbcd
-from custodio.handover import encode as E
-from custodio.handover.pdu import IRIType
+from custodio.etsi.pdu import IRIType
 
 IMEI = tbcd.encode_imei("490154203237518")
 IMSI = tbcd.encode_imsi("214030123456789")

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.utils import CryptographyDeprecationWarning
 from tests.unit.handover.handover_net import cc, header, journal_pdus, running, wait_for
 
-from custodio.handover import encode as E
+from custodio.etsi import encode as E
 from custodio.handover.integrity import IntegrityChecker
 from custodio.handover.listener import Receiver
 

@@ -17,9 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custodio.errors import DecodeError
-from custodio.handover import encode as E
-from custodio.handover.layout import Recognizer, header_key
-from custodio.handover.pdu import (
+from custodio.etsi import encode as E
+from custodio.etsi.pdu import (
     DecodedPDU,
     Direction,
     FrameType,
@@ -30,8 +29,9 @@ from custodio.handover.pdu import (
     StreamFramer,
     decode,
     frame_length,
-    to_routing,
 )
+from custodio.handover.layout import Recognizer, header_key
+from custodio.handover.routing import to_routing
 from custodio.journal.format import encode_connection, encode_routing
 
 ASSETS = Path(__file__).parents[2] / "assets" / "captures"

@@ -29,8 +29,8 @@ from tests.unit.handover.handover_net import (
 
 from custodio import config
 from custodio.errors import ConfigError
-from custodio.handover import encode as E
-from custodio.handover.ber import Limits
+from custodio.etsi import encode as E
+from custodio.etsi.ber import Limits
 from custodio.handover.limits import DEFAULT_CONNECTION_LIMITS, ConnectionLimits
 from custodio.handover.listener import READ_SIZE
 from custodio.handover.quarantine import Item, read_items

@@ -21,11 +21,12 @@ from tests.unit.handover.handover_net import (
     wait_for,
 )
 
-from custodio.handover.ber import BerError, Limits
+from custodio.etsi.ber import BerError, Limits
+from custodio.etsi.pdu import StreamFramer, TRIKind, decode, frame_length
 from custodio.handover.limits import DEFAULT_CONNECTION_LIMITS
 from custodio.handover.listener import _frame_at
-from custodio.handover.pdu import StreamFramer, TRIKind, decode, frame_length, to_routing
 from custodio.handover.quarantine import read_items
+from custodio.handover.routing import to_routing
 from custodio.journal import Journal
 
 MUTATIONS = int(os.environ.get("CUSTODIO_FUZZ_MUTATIONS", "2000"))

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custodio.errors import DecodeError
-from custodio.handover import encode as E
-from custodio.handover.ber import DEFAULT_LIMITS, Limits
-from custodio.handover.pdu import (
+from custodio.etsi import encode as E
+from custodio.etsi.ber import DEFAULT_LIMITS, Limits
+from custodio.etsi.pdu import (
     Direction,
     FrameType,
     IRIType,

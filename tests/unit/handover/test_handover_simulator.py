@@ -12,9 +12,9 @@ from pycrate_asn1dir import LIETSI as lietsi  # type: ignore[import-untyped]
 from pycrate_mobile.TS23040_SMS import SMS_DELIVER, SMS_SUBMIT  # type: ignore[import-untyped]
 from tests.unit.handover.handover_net import journal_pdus, running
 
-from custodio.handover import encode as E
-from custodio.handover.ber import read_header
-from custodio.handover.pdu import (
+from custodio.etsi import encode as E
+from custodio.etsi.ber import read_header
+from custodio.etsi.pdu import (
     CCContentsKind,
     Direction,
     FrameType,

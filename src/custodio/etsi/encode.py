@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from custodio.handover.pdu import (
+from custodio.etsi.pdu import (
     DecodedPDU,
     Direction,
     FrameType,

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from custodio.etsi import isdn, tbcd
+from custodio.etsi.ber import CONTEXT, DEFAULT_LIMITS, element_end
 from custodio.etsi.errors import FieldError
-from custodio.handover.ber import CONTEXT, DEFAULT_LIMITS, element_end
 
 Buf = bytes | memoryview
 SEQUENCE = (16 << 3) | 1
