@@ -47,7 +47,6 @@ from custodio.errors import (
     NotFound,
 )
 from custodio.journal import JournalReader
-from custodio.vault import envelope
 from custodio.vault.store import Vault
 
 DIRECTIONS = ("target", "other", "both")
@@ -628,8 +627,6 @@ def quarantine_destroy(
     request = Request(f"quarantine:{item_id}")
     row, left = svc.act(session, Action.QUARANTINE_DESTROY, request, _item_resource(item_id),
                         perform)  # fmt: skip
-    deleted = left == 0 and vault.backend.delete(
-        envelope.object_name(bytes.fromhex(row["object_id"]))
-    )
+    deleted = left == 0 and vault.delete_unreferenced(row["vault_case"], row["object_id"])
     return {"item": item_id, "destroyed": True, "object_id": row["object_id"],
             "sha256": row["sha256"], "object_deleted": bool(deleted)}  # fmt: skip

@@ -150,9 +150,14 @@ class Vault:
         Not guarded against a second writer of the identical object in the same case that
         has written but not yet recorded it: what ``verify`` reports as missing.
         """
-        if self.index.find_object(ref.case_id, ref.object_id) is not None:
+        return self.delete_unreferenced(ref.case_id, ref.object_id)
+
+    def delete_unreferenced(self, case_id: str, object_id: str) -> bool:
+        """Delete an object once a committed transaction dropped its last reference (a
+        judge's destruction order); one the index still knows is kept. True if deleted."""
+        if self.index.find_object(case_id, object_id) is not None:
             return False
-        return self.backend.delete(envelope.object_name(bytes.fromhex(ref.object_id)))
+        return self.backend.delete(envelope.object_name(bytes.fromhex(object_id)))
 
     def release(self, case_id: str, object_id: str) -> bool:
         """Drop one reference; delete the object when none is left. True if deleted."""
