@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TypeVar
 
+from custodio.etsi import li_ps_pdu as S
 from custodio.etsi.ber import (
     CONTEXT,
     DEFAULT_LIMITS,
@@ -41,10 +42,10 @@ from custodio.etsi.ber import (
     validate,
 )
 
-UINT32_MAX = 0xFFFFFFFF
-UINT64_MAX = 0xFFFFFFFFFFFFFFFF
+UINT32_MAX = S.UINT32_MAX
+UINT64_MAX = S.UINT64_MAX
 SEQUENCE = (16 << 3) | 1  # UNIVERSAL 16, constructed
-LI_PS_DOMAIN_PREFIX = (0, 4, 0, 2, 2, 5, 1)
+LI_PS_DOMAIN_PREFIX = S.LI_PS_DOMAIN_PREFIX
 YEAR_RANGE = (1970, 2099)
 
 
@@ -52,122 +53,128 @@ class PDUError(BerError):
     """A PS-PDU is malformed: a field is missing, duplicated, out of range or mis-encoded."""
 
 
+# The enumerations below take their values from the description (li_ps_pdu): the tag
+# number of each alternative, or the value of each ENUMERATED name.
+_PL, _TRI, _CCC, _IRIC = S.PAYLOAD, S.TRI_PAYLOAD, S.CC_CONTENTS, S.IRI_CONTENTS
+_DIR, _IRT, _FT = S.PAYLOAD_DIRECTION, S.IRI_TYPE, S.FRAME_TYPE
+
+
 class PayloadKind(enum.IntEnum):
     """The alternative of ``Payload`` (its context tag number)."""
 
     UNKNOWN = -1
-    IRI = 0
-    CC = 1
-    TRI = 2
-    HI1_OPERATION = 3
-    ENCRYPTED = 4
-    THREEGPP_HI1_OPERATION = 5
-    ILHI = 6
-    HI4 = 7
+    IRI = _PL.tag("iRIPayloadSequence")
+    CC = _PL.tag("cCPayloadSequence")
+    TRI = _PL.tag("tRIPayload")
+    HI1_OPERATION = _PL.tag("hI1-Operation")
+    ENCRYPTED = _PL.tag("encryptionContainer")
+    THREEGPP_HI1_OPERATION = _PL.tag("threeGPP-HI1-Operation")
+    ILHI = _PL.tag("iLHIPayload")
+    HI4 = _PL.tag("hI4Payload")
 
 
 class TRIKind(enum.IntEnum):
     """The alternative of ``TRIPayload`` (its context tag number)."""
 
     UNKNOWN = -1
-    INTEGRITY_CHECK = 0
-    TEST = 1
-    PADDING = 2
-    KEEP_ALIVE = 3
-    KEEP_ALIVE_RESPONSE = 4
-    FIRST_SEGMENT = 5
-    LAST_SEGMENT = 6
-    CIN_RESET = 7
-    OPERATOR_LEA_MESSAGE = 8
-    OPTION_REQUEST = 9
-    OPTION_RESPONSE = 10
-    OPTION_COMPLETE = 11
-    PDU_ACK_REQUEST = 12
-    PDU_ACK_RESPONSE = 13
+    INTEGRITY_CHECK = _TRI.tag("integrityCheck")
+    TEST = _TRI.tag("testPDU")
+    PADDING = _TRI.tag("paddingPDU")
+    KEEP_ALIVE = _TRI.tag("keep-alive")
+    KEEP_ALIVE_RESPONSE = _TRI.tag("keep-aliveResponse")
+    FIRST_SEGMENT = _TRI.tag("firstSegmentFlag")
+    LAST_SEGMENT = _TRI.tag("lastSegmentFlag")
+    CIN_RESET = _TRI.tag("cINReset")
+    OPERATOR_LEA_MESSAGE = _TRI.tag("operatorLeaMessage")
+    OPTION_REQUEST = _TRI.tag("optionRequest")
+    OPTION_RESPONSE = _TRI.tag("optionResponse")
+    OPTION_COMPLETE = _TRI.tag("optionComplete")
+    PDU_ACK_REQUEST = _TRI.tag("pDUAcknowledgementRequest")
+    PDU_ACK_RESPONSE = _TRI.tag("pDUAcknowledgementResponse")
 
 
 class Direction(enum.IntEnum):
     """``PayloadDirection``."""
 
     UNKNOWN = -1
-    FROM_TARGET = 0
-    TO_TARGET = 1
-    INDETERMINATE = 2
-    COMBINED = 3
-    NOT_APPLICABLE = 4
+    FROM_TARGET = _DIR["fromTarget"]
+    TO_TARGET = _DIR["toTarget"]
+    INDETERMINATE = _DIR["indeterminate"]
+    COMBINED = _DIR["combined"]
+    NOT_APPLICABLE = _DIR["notapplicable"]
 
 
 class IRIType(enum.IntEnum):
     """``IRIType``, and the record alternatives of TS 101 671 ``IRIContent``."""
 
-    BEGIN = 1
-    END = 2
-    CONTINUE = 3
-    REPORT = 4
+    BEGIN = _IRT["iRI-Begin"]
+    END = _IRT["iRI-End"]
+    CONTINUE = _IRT["iRI-Continue"]
+    REPORT = _IRT["iRI-Report"]
 
 
 class IRIContentsKind(enum.IntEnum):
     """The alternative of ``IRIContents`` (its context tag number)."""
 
     UNKNOWN = -1
-    EMAIL = 1
-    IP = 2
-    IP_ONLY = 3
-    UMTS = 4
-    ETSI671 = 5
-    L2 = 6
-    L2_ONLY = 7
-    TARGET_ACTIVITY_MONITOR_1 = 8
-    TARGET_ACTIVITY_MONITOR = 9
-    PSTN_ISDN = 10
-    IPMM = 11
-    MESSAGING = 14
-    EPS = 15
-    CONF = 16
-    PROSE = 17
-    GCSE = 18
-    THREEGPP_33128 = 19
-    IP_PACKET_REPORT = 20
+    EMAIL = _IRIC.tag("emailIRI")
+    IP = _IRIC.tag("iPIRI")
+    IP_ONLY = _IRIC.tag("iPIRIOnly")
+    UMTS = _IRIC.tag("uMTSIRI")
+    ETSI671 = _IRIC.tag("eTSI671IRI")
+    L2 = _IRIC.tag("l2IRI")
+    L2_ONLY = _IRIC.tag("l2IRIOnly")
+    TARGET_ACTIVITY_MONITOR_1 = _IRIC.tag("tARGETACTIVITYMONITOR-1")
+    TARGET_ACTIVITY_MONITOR = _IRIC.tag("tARGETACTIVITYMONITOR-2")
+    PSTN_ISDN = _IRIC.tag("pstnIsdnIRI")
+    IPMM = _IRIC.tag("iPMMIRI")
+    MESSAGING = _IRIC.tag("messagingIRI")
+    EPS = _IRIC.tag("ePSIRI")
+    CONF = _IRIC.tag("confIRI")
+    PROSE = _IRIC.tag("proseIRI")
+    GCSE = _IRIC.tag("gcseIRI")
+    THREEGPP_33128 = _IRIC.tag("threeGPP33128DefinedIRI")
+    IP_PACKET_REPORT = _IRIC.tag("iPIRIPacketReport")
 
 
 class CCContentsKind(enum.IntEnum):
     """The alternative of ``CCContents`` (its context tag number)."""
 
     UNKNOWN = -1
-    EMAIL = 1
-    IP = 2
-    UMTS = 4
-    L2 = 6
-    TTRAFFIC_1 = 7
-    CTTRAFFIC_1 = 8
-    TTRAFFIC_2 = 9
-    CTTRAFFIC_2 = 10
-    PSTN_ISDN = 11
-    IPMM = 12
-    MESSAGING = 14
-    EPS = 15
-    UMTS_CC_PDU = 16
-    EPS_CC_PDU = 17
-    MESSAGING_MM = 18
-    CONF = 19
-    VOIP = 20
-    GCSE = 21
-    CS_VOICE = 22
-    THREEGPP_33128 = 23
+    EMAIL = _CCC.tag("emailCC")
+    IP = _CCC.tag("iPCC")
+    UMTS = _CCC.tag("uMTSCC")
+    L2 = _CCC.tag("l2CC")
+    TTRAFFIC_1 = _CCC.tag("tTRAFFIC-1")
+    CTTRAFFIC_1 = _CCC.tag("cTTRAFFIC-1")
+    TTRAFFIC_2 = _CCC.tag("tTRAFFIC-2")
+    CTTRAFFIC_2 = _CCC.tag("cTTRAFFIC-2")
+    PSTN_ISDN = _CCC.tag("pstnIsdnCC")
+    IPMM = _CCC.tag("iPMMCC")
+    MESSAGING = _CCC.tag("messagingCC")
+    EPS = _CCC.tag("ePSCC")
+    UMTS_CC_PDU = _CCC.tag("uMTSCC-CC-PDU")
+    EPS_CC_PDU = _CCC.tag("ePSCC-CC-PDU")
+    MESSAGING_MM = _CCC.tag("messagingMMCC")
+    CONF = _CCC.tag("confCC-CC-PDU")
+    VOIP = _CCC.tag("voipCC-CC-PDU")
+    GCSE = _CCC.tag("gcseCC-CC-PDU")
+    CS_VOICE = _CCC.tag("cSvoice-CC-PDU")
+    THREEGPP_33128 = _CCC.tag("threeGPP33128DefinedCC")
 
 
 class FrameType(enum.IntEnum):
     """``IPMMCC.frameType`` (TS 102 232-5)."""
 
     UNKNOWN = -1
-    IP = 0
-    UDP = 1
-    RTP = 2
-    AUDIO = 3
-    TCP = 4
-    ARTIFICIAL_RTP = 5
-    UDPTL = 6
-    MSRP = 7
+    IP = _FT["ipFrame"]
+    UDP = _FT["udpFrame"]
+    RTP = _FT["rtpFrame"]
+    AUDIO = _FT["audioFrame"]
+    TCP = _FT["tcpFrame"]
+    ARTIFICIAL_RTP = _FT["artificialRtpFrame"]
+    UDPTL = _FT["udptlFrame"]
+    MSRP = _FT["msrpFrame"]
 
 
 class Quirk(enum.IntFlag):
@@ -401,23 +408,35 @@ class _Walk:
         return value
 
     def direction(self, identifier: int, start: int, stop: int, field: str) -> Direction:
-        value = self.enum(identifier, start, stop, field, Direction.NOT_APPLICABLE)
-        return Direction(value) if value <= Direction.NOT_APPLICABLE else Direction.UNKNOWN
+        value = self.enum(identifier, start, stop, field, _DIRECTION_KNOWN)
+        return Direction(value) if value <= _DIRECTION_KNOWN else Direction.UNKNOWN
 
     def micro_time(self, start: int, stop: int, depth: int) -> MicroTime:
         found: dict[int, int] = {}
         for identifier, cstart, cstop in self.children(start, stop, depth):
             number = _context_number(identifier)
-            if number in (0, 1):
+            if number in _MICRO_FIELDS:
                 _once(found, number, cstart, "microSecondTimeStamp")
-                limit = UINT64_MAX if number == 0 else 999_999
+                limit = _SECONDS_MAX if number == _SECONDS else _MICROS_MAX
                 found[number] = self.uint(identifier, cstart, cstop, "microSecondTimeStamp", limit)
                 self.mark(Leaf.UINT, cstart, cstop, limit)
             else:
                 self.skip_unknown("microSecondTimeStamp", identifier, cstart, cstop, depth)
-        if 0 not in found or 1 not in found:
+        if _SECONDS not in found or _MICROS not in found:
             raise PDUError("microSecondTimeStamp: seconds or microSeconds missing", start)
-        return MicroTime(found[0], found[1])
+        return MicroTime(found[_SECONDS], found[_MICROS])
+
+
+# The numbers of the description (li_ps_pdu) that the walk uses, bound here once: the walk
+# compares plain integers, never looks a field up per PDU.
+_SECONDS, _MICROS = (
+    S.MICRO_SECOND_TIME_STAMP.tag("seconds"),
+    S.MICRO_SECOND_TIME_STAMP.tag("microSeconds"),
+)
+_MICRO_FIELDS = frozenset((_SECONDS, _MICROS))
+_SECONDS_MAX = S.MICRO_SECOND_TIME_STAMP["seconds"].maximum
+_MICROS_MAX = S.MICRO_SECOND_TIME_STAMP["microSeconds"].maximum
+_QUALIFIER_KNOWN = S.TIME_STAMP_QUALIFIER.highest
 
 
 _PRINTABLE = re.compile(rb"[A-Za-z0-9 '()+,\-./:=?]*")
@@ -488,6 +507,40 @@ def _expect_constructed(identifier: int, start: int, field: str) -> None:
 
 # --- PSHeader ------------------------------------------------------------------------
 
+_PSH = S.PS_HEADER
+(_H_DOMAIN_ID, _H_LIID, _H_AUTH_COUNTRY, _H_CID, _H_SEQ, _H_TIME, _H_IPID, _H_MICRO,
+ _H_QUALIFIER) = (_PSH.tag(name) for name in (
+    "li-psDomainId", "lawfulInterceptionIdentifier", "authorizationCountryCode",
+    "communicationIdentifier", "sequenceNumber", "timeStamp", "interceptionPointID",
+    "microSecondTimeStamp", "timeStampQualifier",
+))  # fmt: skip
+_H_LAST = _PSH.last_tag  # later tags are extensions not known here
+_H_REQUIRED = tuple((f.tag, f.name) for f in _PSH.required)
+_LIID_LOW, _LIID_HIGH = (
+    _PSH["lawfulInterceptionIdentifier"].low,
+    _PSH["lawfulInterceptionIdentifier"].high,
+)
+_COUNTRY_HIGH = _PSH["authorizationCountryCode"].high
+_IPID_HIGH = _PSH["interceptionPointID"].high
+_SEQ_MAX = _PSH["sequenceNumber"].maximum
+# the header's OCTET STRINGs that are checked and not kept (extendedInterceptionPointID...)
+_H_OCTETS = {f.tag: (f.low, f.high) for f in _PSH.fields if f.type == S.OCTET_STRING}
+_CID = S.COMMUNICATION_IDENTIFIER
+_C_NETWORK, _C_CIN, _C_DELIVERY = (
+    _CID.tag(n) for n in ("networkIdentifier", "communicationIdentityNumber", "deliveryCountryCode")
+)
+_C_KNOWN = frozenset((_C_NETWORK, _C_CIN, _C_DELIVERY))  # cINExtension: skipped, a quirk
+_CIN_MAX = _CID["communicationIdentityNumber"].maximum
+_DELIVERY_HIGH = _CID["deliveryCountryCode"].high
+_NID = S.NETWORK_IDENTIFIER
+_N_OPERATOR, _N_ELEMENT = _NID.tag("operatorIdentifier"), _NID.tag("networkElementIdentifier")
+_N_KNOWN = frozenset((_N_OPERATOR, _N_ELEMENT))  # eTSI671NEID: skipped, a quirk
+_OPERATOR_LOW, _OPERATOR_HIGH = _NID["operatorIdentifier"].low, _NID["operatorIdentifier"].high
+_ELEMENT_LOW, _ELEMENT_HIGH = (
+    _NID["networkElementIdentifier"].low,
+    _NID["networkElementIdentifier"].high,
+)
+
 
 class _Header:
     """The PSHeader fields while they are being read."""
@@ -527,18 +580,13 @@ def _read_header(w: _Walk, start: int, stop: int, depth: int) -> _Header:
     seen: dict[int, object] = {}
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 10:
+        if 0 <= number <= _H_LAST:
             _once(seen, number, cstart, "pSHeader")
             seen[number] = None
             _header_field(w, h, number, (identifier, cstart, cstop), depth)
         else:
             w.skip_unknown("pSHeader", identifier, cstart, cstop, depth)
-    for number, name in (
-        (0, "li-psDomainId"),
-        (1, "lawfulInterceptionIdentifier"),
-        (3, "communicationIdentifier"),
-        (4, "sequenceNumber"),
-    ):
+    for number, name in _H_REQUIRED:
         if number not in seen:
             raise PDUError(f"pSHeader: {name} [{number}] missing", start)
     return h
@@ -546,74 +594,94 @@ def _read_header(w: _Walk, start: int, stop: int, depth: int) -> _Header:
 
 def _header_field(w: _Walk, h: _Header, number: int, element: _Element, depth: int) -> None:
     identifier, start, stop = element
-    if number == 0:
+    if number == _H_DOMAIN_ID:
         expect_primitive(identifier, start, "li-psDomainId")
         h.domain_id = read_oid(w.buf, start, stop, "li-psDomainId")
-        if h.domain_id[:7] != LI_PS_DOMAIN_PREFIX or len(h.domain_id) != 8:
+        if (
+            h.domain_id[: len(LI_PS_DOMAIN_PREFIX)] != LI_PS_DOMAIN_PREFIX
+            or len(h.domain_id) != len(LI_PS_DOMAIN_PREFIX) + 1
+        ):
             w.quirks |= Quirk.DOMAIN_ID
-    elif number == 1:
-        h.liid = w.octets(identifier, start, stop, "lawfulInterceptionIdentifier", low=1, high=25)
-    elif number == 2:
-        h.auth_country = w.printable(identifier, start, stop, "authorizationCountryCode", 2)
-    elif number == 3:
+    elif number == _H_LIID:
+        h.liid = w.octets(
+            identifier, start, stop, "lawfulInterceptionIdentifier", low=_LIID_LOW, high=_LIID_HIGH
+        )
+    elif number == _H_AUTH_COUNTRY:
+        h.auth_country = w.printable(
+            identifier, start, stop, "authorizationCountryCode", _COUNTRY_HIGH
+        )
+    elif number == _H_CID:
         _expect_constructed(identifier, start, "communicationIdentifier")
         _read_communication_identifier(w, h, start, stop, depth + 1)
-    elif number == 4:
-        h.seq = w.uint(identifier, start, stop, "sequenceNumber", UINT32_MAX)
-        w.mark(Leaf.SEQUENCE_NUMBER, start, stop, UINT32_MAX)
-    elif number == 5:
+    elif number == _H_SEQ:
+        h.seq = w.uint(identifier, start, stop, "sequenceNumber", _SEQ_MAX)
+        w.mark(Leaf.SEQUENCE_NUMBER, start, stop, _SEQ_MAX)
+    elif number == _H_TIME:
         h.timestamp = w.time(identifier, start, stop, "pSHeader.timeStamp")
         w.mark(Leaf.TIME, start, stop)
-    elif number == 6:
-        h.ipid = w.printable(identifier, start, stop, "interceptionPointID", 8)
-    elif number == 7:
+    elif number == _H_IPID:
+        h.ipid = w.printable(identifier, start, stop, "interceptionPointID", _IPID_HIGH)
+    elif number == _H_MICRO:
         _expect_constructed(identifier, start, "pSHeader.microSecondTimeStamp")
         h.micro = w.micro_time(start, stop, depth + 1)
-    elif number == 8:
-        h.qualifier = w.enum(identifier, start, stop, "timeStampQualifier", 3)
-    else:  # [9] extendedInterceptionPointID, [10] networkFunctionIdentifier
-        w.octets(identifier, start, stop, f"pSHeader [{number}]", low=1, high=65535)
+    elif number == _H_QUALIFIER:
+        h.qualifier = w.enum(identifier, start, stop, "timeStampQualifier", _QUALIFIER_KNOWN)
+    else:  # extendedInterceptionPointID, networkFunctionIdentifier: checked, not kept
+        low, high = _H_OCTETS[number]
+        w.octets(identifier, start, stop, f"pSHeader [{number}]", low=low, high=high)
 
 
 def _read_communication_identifier(w: _Walk, h: _Header, start: int, stop: int, depth: int) -> None:
     seen: dict[int, object] = {}
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 2:
+        if number in _C_KNOWN:
             _once(seen, number, cstart, "communicationIdentifier")
             seen[number] = None
-        if number == 0:
+        if number == _C_NETWORK:
             _expect_constructed(identifier, cstart, "networkIdentifier")
             _read_network_identifier(w, h, cstart, cstop, depth + 1)
-        elif number == 1:
-            h.cin = w.uint(identifier, cstart, cstop, "communicationIdentityNumber", UINT32_MAX)
-        elif number == 2:
-            h.delivery_country = w.printable(identifier, cstart, cstop, "deliveryCountryCode", 2)
-        else:  # [3] cINExtension and later extensions
+        elif number == _C_CIN:
+            h.cin = w.uint(identifier, cstart, cstop, "communicationIdentityNumber", _CIN_MAX)
+        elif number == _C_DELIVERY:
+            h.delivery_country = w.printable(
+                identifier, cstart, cstop, "deliveryCountryCode", _DELIVERY_HIGH
+            )
+        else:  # cINExtension and later extensions
             w.skip_unknown("communicationIdentifier", identifier, cstart, cstop, depth)
-    if 0 not in seen:
-        raise PDUError("communicationIdentifier: networkIdentifier [0] missing", start)
+    if _C_NETWORK not in seen:
+        raise PDUError(f"communicationIdentifier: networkIdentifier [{_C_NETWORK}] missing", start)
 
 
 def _read_network_identifier(w: _Walk, h: _Header, start: int, stop: int, depth: int) -> None:
     seen: dict[int, object] = {}
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 1:
+        if number in _N_KNOWN:
             _once(seen, number, cstart, "networkIdentifier")
             seen[number] = None
-        if number == 0:
+        if number == _N_OPERATOR:
             h.operator_id = w.octets(
-                identifier, cstart, cstop, "operatorIdentifier", low=1, high=16
+                identifier,
+                cstart,
+                cstop,
+                "operatorIdentifier",
+                low=_OPERATOR_LOW,
+                high=_OPERATOR_HIGH,
             )
-        elif number == 1:
+        elif number == _N_ELEMENT:
             h.element_id = w.octets(
-                identifier, cstart, cstop, "networkElementIdentifier", low=1, high=16
+                identifier,
+                cstart,
+                cstop,
+                "networkElementIdentifier",
+                low=_ELEMENT_LOW,
+                high=_ELEMENT_HIGH,
             )
-        else:  # [2] eTSI671NEID and later extensions
+        else:  # eTSI671NEID and later extensions
             w.skip_unknown("networkIdentifier", identifier, cstart, cstop, depth)
-    if 0 not in seen:
-        raise PDUError("networkIdentifier: operatorIdentifier [0] missing", start)
+    if _N_OPERATOR not in seen:
+        raise PDUError(f"networkIdentifier: operatorIdentifier [{_N_OPERATOR}] missing", start)
 
 
 # --- Payload -------------------------------------------------------------------------
@@ -700,15 +768,15 @@ def _read_iri(w: _Walk, start: int, stop: int, depth: int) -> IRIItem:
     seen: dict[int, object] = {}
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 6:
+        if 0 <= number <= _I_LAST:
             _once(seen, number, cstart, "iRIPayload")
             seen[number] = None
-        if number == 0:
+        if number == _I_TYPE:
             value = w.uint(identifier, cstart, cstop, "iRIType", UINT32_MAX)
-            if not 1 <= value <= 4:
-                raise PDUError(f"iRIType: {value} is not 1..4", cstart)
+            if not _IRI_TYPE_LOW <= value <= _IRI_TYPE_HIGH:
+                raise PDUError(f"iRIType: {value} is not {_IRI_TYPE_LOW}..{_IRI_TYPE_HIGH}", cstart)
             iri_type = IRIType(value)
-        elif number == 2:
+        elif number == _I_CONTENTS:
             _expect_constructed(identifier, cstart, "iRIContents")
             contents = (identifier, cstart, cstop)
         elif number in _IRI_ROLES:
@@ -716,28 +784,39 @@ def _read_iri(w: _Walk, start: int, stop: int, depth: int) -> IRIItem:
         else:
             w.skip_unknown("iRIPayload", identifier, cstart, cstop, depth)
     if contents is None:
-        raise PDUError("iRIPayload: iRIContents [2] missing", start)
+        raise PDUError(f"iRIPayload: iRIContents [{_I_CONTENTS}] missing", start)
     return _iri_contents(w, iri_type, common, contents, depth + 1)
 
 
-_IRI_ROLES = {1: 1, 3: 3, 4: 4, 5: 5, 6: 0}
-_CC_ROLES = {0: 0, 1: 1, 3: 3, 4: 4}
+# The fields IRIPayload and CCPayload share, by role (their tags differ between the two).
+_DIRECTION, _STAMP, _MICRO, _QUALIFIER, _SESSION = range(5)
+_ROLE_NAMES = {
+    "payloadDirection": _DIRECTION, "timeStamp": _STAMP, "microSecondTimeStamp": _MICRO,
+    "timeStampQualifier": _QUALIFIER, "sessionDirection": _SESSION,
+}  # fmt: skip
+_IRI_ROLES = {f.tag: _ROLE_NAMES[f.name] for f in S.IRI_PAYLOAD.fields if f.name in _ROLE_NAMES}
+_CC_ROLES = {f.tag: _ROLE_NAMES[f.name] for f in S.CC_PAYLOAD.fields if f.name in _ROLE_NAMES}
+_I_TYPE, _I_CONTENTS = S.IRI_PAYLOAD.tag("iRIType"), S.IRI_PAYLOAD.tag("iRIContents")
+_I_LAST = S.IRI_PAYLOAD.last_tag
+_IRI_TYPE_LOW, _IRI_TYPE_HIGH = min(IRIType), max(IRIType)
+_K_CONTENTS, _K_LAST = S.CC_PAYLOAD.tag("cCContents"), S.CC_PAYLOAD.last_tag
+_DIRECTION_KNOWN = S.PAYLOAD_DIRECTION.highest
 
 
 def _common_field(w: _Walk, c: _Common, role: int, element: _Element, depth: int) -> None:
-    """role: 0 payloadDirection, 1 timeStamp, 3 microSecondTimeStamp, 4 qualifier, 5 session."""
+    """One of the fields IRIPayload and CCPayload share, by its ``role``."""
     identifier, start, stop = element
-    if role == 0:
+    if role == _DIRECTION:
         c.direction = w.direction(identifier, start, stop, "payloadDirection")
-        w.mark(Leaf.DIRECTION, start, stop, Direction.NOT_APPLICABLE)
-    elif role == 1:
+        w.mark(Leaf.DIRECTION, start, stop, _DIRECTION_KNOWN)
+    elif role == _STAMP:
         c.timestamp = w.time(identifier, start, stop, "payload timeStamp")
         w.mark(Leaf.TIME, start, stop)
-    elif role == 3:
+    elif role == _MICRO:
         _expect_constructed(identifier, start, "payload microSecondTimeStamp")
         c.micro = w.micro_time(start, stop, depth + 1)
-    elif role == 4:
-        c.qualifier = w.enum(identifier, start, stop, "timeStampQualifier", 3)
+    elif role == _QUALIFIER:
+        c.qualifier = w.enum(identifier, start, stop, "timeStampQualifier", _QUALIFIER_KNOWN)
     else:
         c.session_direction = w.direction(identifier, start, stop, "sessionDirection")
 
@@ -777,12 +856,16 @@ def _iri_contents(
     )
 
 
+_IRI_PARAMETERS = ctx(S.ETSI671_IRI.tag("iRI-Parameters"), True)
+_IRIS_CONTENT = ctx(S.ETSI671_IRI.tag("iRIsContent"), True)
+
+
 def _etsi671_record(w: _Walk, start: int, stop: int, depth: int) -> IRIType | None:
     """ETSI671IRI: iRI-Parameters [0] (no record) or iRIsContent [1] (a record, or several)."""
     identifier, cstart, cstop = w.open(start, stop, depth)
-    if identifier == ctx(0, True):
+    if identifier == _IRI_PARAMETERS:
         return None
-    if identifier != ctx(1, True):
+    if identifier != _IRIS_CONTENT:
         raise PDUError(f"eTSI671IRI: unexpected {describe(identifier)}", cstart)
     inner, istart, istop = w.open(cstart, cstop, depth + 1)
     if inner == SEQUENCE:  # IRISequence: the first record names the type
@@ -801,59 +884,81 @@ def _read_ipmmiri(w: _Walk, start: int, stop: int, depth: int) -> SIPMessage | N
     sip: SIPMessage | None = None
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 1:
+        if number in _MI_KNOWN:
             _once(seen, number, cstart, "iPMMIRI")
             seen[number] = None
-        if number == 0:
+        if number == _MI_OID:
             expect_primitive(identifier, cstart, "iPMMIRIObjId")
             read_relative_oid(w.buf, cstart, cstop, "iPMMIRIObjId")
-        elif number == 1:
+        elif number == _MI_CONTENTS:
             _expect_constructed(identifier, cstart, "iPMMIRIContents")
             sip = _ipmmiri_contents(w, cstart, cstop, depth + 1)
         else:  # targetLocation, additionalSignalling, extensions
             if identifier & 1:
                 validate(w.buf, cstart, cstop, depth + 1, w.limits)
-            if number > 3:
+            if number > _MI_LAST:
                 w.quirks |= Quirk.UNKNOWN_EXTENSION
-    if 0 not in seen or 1 not in seen:
-        raise PDUError("iPMMIRI: iPMMIRIObjId [0] or iPMMIRIContents [1] missing", start)
+    if _MI_OID not in seen or _MI_CONTENTS not in seen:
+        raise PDUError(
+            f"iPMMIRI: iPMMIRIObjId [{_MI_OID}] or iPMMIRIContents [{_MI_CONTENTS}] missing",
+            start,
+        )
     return sip
+
+
+_MI_OID, _MI_CONTENTS = S.IPMMIRI.tag("iPMMIRIObjId"), S.IPMMIRI.tag("iPMMIRIContents")
+_MI_LAST = S.IPMMIRI.last_tag
+_MI_KNOWN = frozenset((_MI_OID, _MI_CONTENTS))
+_SIP, _SIP_IRI_ONLY = (
+    S.IP_IRI_CONTENTS.tag("sIPMessage"),
+    S.IP_IRI_CONTENTS.tag("iRIOnlySIPMessage"),
+)
+_IPIRI_LAST = S.IP_IRI_CONTENTS.last_tag
+_SIP_ALTERNATIVES = frozenset((_SIP, _SIP_IRI_ONLY))
 
 
 def _ipmmiri_contents(w: _Walk, start: int, stop: int, depth: int) -> SIPMessage | None:
     identifier, cstart, cstop = w.open(start, stop, depth)
     number = _context_number(identifier)
-    if number in (1, 6):
+    if number in _SIP_ALTERNATIVES:
         _expect_constructed(identifier, cstart, "sIPMessage")
-        return _read_sip_message(w, cstart, cstop, depth + 1, iri_only=number == 6)
+        return _read_sip_message(w, cstart, cstop, depth + 1, iri_only=number == _SIP_IRI_ONLY)
     if number < 0:
         raise PDUError(f"iPMMIRIContents: unexpected {describe(identifier)}", cstart)
     if identifier & 1:
         validate(w.buf, cstart, cstop, depth + 1, w.limits)
-    if number > 6:
+    if number > _IPIRI_LAST:
         w.quirks |= Quirk.UNKNOWN_EXTENSION
     return None
+
+
+_S_SOURCE, _S_DESTINATION, _S_CONTENT = (
+    S.SIP_MESSAGE.tag(n) for n in ("iPSourceAddress", "iPDestinationAddress", "sIPContent")
+)
+
+
+_S_ADDRESSES = frozenset((_S_SOURCE, _S_DESTINATION))
 
 
 def _read_sip_message(w: _Walk, start: int, stop: int, depth: int, *, iri_only: bool) -> SIPMessage:
     found: dict[int, object] = {}
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 2:
+        if number in _S_ADDRESSES:
             _once(found, number, cstart, "sIPMessage")
-        if number in (0, 1):
             _expect_constructed(identifier, cstart, "sIPMessage address")
             found[number] = _read_ip_address(w, cstart, cstop, depth + 1)
-        elif number == 2:
+        elif number == _S_CONTENT:
+            _once(found, number, cstart, "sIPMessage")
             expect_primitive(identifier, cstart, "sIPContent")
-            found[2] = w.view[cstart:cstop]
+            found[number] = w.view[cstart:cstop]
         else:
             w.skip_unknown("sIPMessage", identifier, cstart, cstop, depth)
     if len(found) != 3:
         raise PDUError(
             "sIPMessage: iPSourceAddress, iPDestinationAddress or sIPContent missing", start
         )
-    source, destination, content = found[0], found[1], found[2]
+    source, destination, content = found[_S_SOURCE], found[_S_DESTINATION], found[_S_CONTENT]
     assert isinstance(source, str) and isinstance(destination, str)
     assert isinstance(content, memoryview)
     return SIPMessage(source, destination, content, iri_only)
@@ -863,29 +968,37 @@ def _read_ip_address(w: _Walk, start: int, stop: int, depth: int) -> str:
     value: str | None = None
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if number == 2:
+        if number == _A_VALUE:
             if value is not None:
                 raise PDUError("iP-value appears twice", cstart)
             _expect_constructed(identifier, cstart, "iP-value")
             value = _read_ip_value(w, cstart, cstop, depth + 1)
-        elif number in (1, 3, 4, 5):
+        elif number in _A_PRIMITIVE:
             expect_primitive(identifier, cstart, "IPAddress")
         else:
             w.skip_unknown("IPAddress", identifier, cstart, cstop, depth)
     if value is None:
-        raise PDUError("IPAddress: iP-value [2] missing", start)
+        raise PDUError(f"IPAddress: iP-value [{_A_VALUE}] missing", start)
     return value
+
+
+_A_VALUE = S.IP_ADDRESS.tag("iP-value")
+_A_PRIMITIVE = frozenset(f.tag for f in S.IP_ADDRESS.fields if not f.constructed)
+_BINARY, _TEXT = S.IP_VALUE["iPBinaryAddress"], S.IP_VALUE["iPTextAddress"]
+_BINARY_ID, _TEXT_ID = ctx(_BINARY.tag), ctx(_TEXT.tag)
 
 
 def _read_ip_value(w: _Walk, start: int, stop: int, depth: int) -> str:
     identifier, cstart, cstop = w.open(start, stop, depth)
-    if identifier == ctx(1):
-        raw = w.octets(identifier, cstart, cstop, "iPBinaryAddress", low=4, high=16)
+    if identifier == _BINARY_ID:
+        raw = w.octets(
+            identifier, cstart, cstop, "iPBinaryAddress", low=_BINARY.low, high=_BINARY.high
+        )
         if len(raw) not in (4, 16):
             raise PDUError(f"iPBinaryAddress: {len(raw)} octets", cstart)
         return str(ipaddress.ip_address(raw))
-    if identifier == ctx(2):
-        text = w.octets(identifier, cstart, cstop, "iPTextAddress", low=7, high=45)
+    if identifier == _TEXT_ID:
+        text = w.octets(identifier, cstart, cstop, "iPTextAddress", low=_TEXT.low, high=_TEXT.high)
         try:
             return str(ipaddress.ip_address(text.decode("ascii")))
         except (UnicodeDecodeError, ValueError):
@@ -899,10 +1012,10 @@ def _read_cc(w: _Walk, start: int, stop: int, depth: int) -> CCItem:
     seen: dict[int, object] = {}
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 4:
+        if 0 <= number <= _K_LAST:
             _once(seen, number, cstart, "cCPayload")
             seen[number] = None
-        if number == 2:
+        if number == _K_CONTENTS:
             _expect_constructed(identifier, cstart, "cCContents")
             contents = (cstart, cstop)
         elif number in _CC_ROLES:
@@ -910,7 +1023,7 @@ def _read_cc(w: _Walk, start: int, stop: int, depth: int) -> CCItem:
         else:
             w.skip_unknown("cCPayload", identifier, cstart, cstop, depth)
     if contents is None:
-        raise PDUError("cCPayload: cCContents [2] missing", start)
+        raise PDUError(f"cCPayload: cCContents [{_K_CONTENTS}] missing", start)
     return _cc_contents(w, common, contents[0], contents[1], depth + 1)
 
 
@@ -962,58 +1075,75 @@ def _read_ipmmcc(w: _Walk, f: _CCFields, start: int, stop: int, depth: int) -> N
     seen: dict[int, object] = {}
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 4:
+        if 0 <= number <= _M_LAST:
             _once(seen, number, cstart, "iPMMCC")
             seen[number] = None
-        if number == 0:
+        if number == _M_OID:
             expect_primitive(identifier, cstart, "iPMMCCObjId")
             read_relative_oid(w.buf, cstart, cstop, "iPMMCCObjId")
-        elif number == 1:
+        elif number == _M_CONTENTS:
             expect_primitive(identifier, cstart, "mMCCContents")
             f.content = w.view[cstart:cstop]
             w.mark(Leaf.OCTETS, cstart, cstop)
-        elif number == 2:
-            value = w.enum(identifier, cstart, cstop, "frameType", FrameType.MSRP)
+        elif number == _M_FRAME:
+            value = w.enum(identifier, cstart, cstop, "frameType", _FRAME_KNOWN)
             f.frame_type = _enum_or_unknown(FrameType, value)
-        elif number == 3:
+        elif number == _M_STREAM:
             expect_primitive(identifier, cstart, "streamIdentifier")
             f.stream_id = w.view[cstart:cstop]
-        elif number == 4:
-            f.protocol = w.enum(identifier, cstart, cstop, "mMCCprotocol", 2)
+        elif number == _M_PROTOCOL:
+            f.protocol = w.enum(identifier, cstart, cstop, "mMCCprotocol", _PROTOCOL_KNOWN)
         else:
             w.skip_unknown("iPMMCC", identifier, cstart, cstop, depth)
-    if 0 not in seen or 1 not in seen:
-        raise PDUError("iPMMCC: iPMMCCObjId [0] or mMCCContents [1] missing", start)
+    if _M_OID not in seen or _M_CONTENTS not in seen:
+        raise PDUError(
+            f"iPMMCC: iPMMCCObjId [{_M_OID}] or mMCCContents [{_M_CONTENTS}] missing", start
+        )
+
+
+_M_OID, _M_CONTENTS, _M_FRAME, _M_STREAM, _M_PROTOCOL = (S.IPMMCC.tag(n) for n in (
+    "iPMMCCObjId", "mMCCContents", "frameType", "streamIdentifier", "mMCCprotocol",
+))  # fmt: skip
+_M_LAST = S.IPMMCC.last_tag
+_FRAME_KNOWN, _PROTOCOL_KNOWN = S.FRAME_TYPE.highest, S.MMCC_PROTOCOL.highest
+_P_OID, _P_CONTENTS, _P_LINK, _P_SUPPLEMENTARY = (S.PSTN_ISDN_CC.tag(n) for n in (
+    "pstnIsdnCCObjId", "pstnIsdnCCContents", "cCLinkID", "supplementaryInfo",
+))  # fmt: skip
+_P_LAST = S.PSTN_ISDN_CC.last_tag
+_LINK_MAX = S.PSTN_ISDN_CC["cCLinkID"].maximum
 
 
 def _read_pstn_cc(w: _Walk, f: _CCFields, start: int, stop: int, depth: int) -> None:
     seen: dict[int, object] = {}
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 3:
+        if 0 <= number <= _P_LAST:
             _once(seen, number, cstart, "pstnIsdnCC")
             seen[number] = None
-        if number == 0:
+        if number == _P_OID:
             expect_primitive(identifier, cstart, "pstnIsdnCCObjId")
             read_relative_oid(w.buf, cstart, cstop, "pstnIsdnCCObjId")
-        elif number == 1:
+        elif number == _P_CONTENTS:
             expect_primitive(identifier, cstart, "pstnIsdnCCContents")
             f.content = w.view[cstart:cstop]
             w.mark(Leaf.OCTETS, cstart, cstop)
-        elif number == 2:
-            f.cc_link_id = w.uint(identifier, cstart, cstop, "cCLinkID", 65535)
-        elif number == 3:
+        elif number == _P_LINK:
+            f.cc_link_id = w.uint(identifier, cstart, cstop, "cCLinkID", _LINK_MAX)
+        elif number == _P_SUPPLEMENTARY:
             _expect_constructed(identifier, cstart, "supplementaryInfo")
             validate(w.buf, cstart, cstop, depth + 1, w.limits)
         else:
             w.skip_unknown("pstnIsdnCC", identifier, cstart, cstop, depth)
-    if 0 not in seen or 1 not in seen:
-        raise PDUError("pstnIsdnCC: pstnIsdnCCObjId [0] or pstnIsdnCCContents [1] missing", start)
+    if _P_OID not in seen or _P_CONTENTS not in seen:
+        raise PDUError(
+            f"pstnIsdnCC: pstnIsdnCCObjId [{_P_OID}] or pstnIsdnCCContents [{_P_CONTENTS}] missing",
+            start,
+        )
 
 
 # --- TRIPayload ----------------------------------------------------------------------
 
-_NULL_TRI = frozenset({1, 3, 4, 5, 6, 7, 11, 12, 13})
+_NULL_TRI = frozenset(f.tag for f in S.TRI_PAYLOAD.fields if f.type == S.NULL)
 
 
 def _read_tri(w: _Walk, start: int, stop: int, depth: int) -> TRIItem:
@@ -1038,28 +1168,42 @@ def _read_tri(w: _Walk, start: int, stop: int, depth: int) -> TRIItem:
     return TRIItem(kind, number, w.view[cstart:cstop], integrity)
 
 
+_IC = S.INTEGRITY_CHECK
+_G_NUMBERS, _G_CHECK_TYPE, _G_DATA_TYPE, _G_VALUE, _G_HASH = (_IC.tag(n) for n in (
+    "includedSequenceNumbers", "checkType", "dataType", "checkValue", "hashAlgorithm",
+))  # fmt: skip
+_G_LAST = _IC.last_tag
+_G_REQUIRED = frozenset(f.tag for f in _IC.required)
+_G_ENUMS = {  # the ENUMERATED fields, and the greatest value each has known
+    _G_CHECK_TYPE: S.CHECK_TYPE.highest,
+    _G_DATA_TYPE: S.DATA_TYPE.highest,
+    _G_HASH: S.HASH_ALGORITHM.highest,
+}
+_G_NUMBER_MAX = _IC["includedSequenceNumbers"].maximum
+
+
 def _read_integrity(w: _Walk, start: int, stop: int, depth: int) -> IntegrityCheck:
     found: dict[int, object] = {}
     for identifier, cstart, cstop in w.children(start, stop, depth):
         number = _context_number(identifier)
-        if 0 <= number <= 4:
+        if 0 <= number <= _G_LAST:
             _once(found, number, cstart, "integrityCheck")
-        if number == 0:
+        if number == _G_NUMBERS:
             _expect_constructed(identifier, cstart, "includedSequenceNumbers")
-            found[0] = _read_sequence_numbers(w, cstart, cstop, depth + 1)
-        elif number in (1, 2, 4):
-            found[number] = w.enum(identifier, cstart, cstop, "integrityCheck", 4)
-        elif number == 3:
+            found[number] = _read_sequence_numbers(w, cstart, cstop, depth + 1)
+        elif number in _G_ENUMS:
+            found[number] = w.enum(identifier, cstart, cstop, "integrityCheck", _G_ENUMS[number])
+        elif number == _G_VALUE:
             expect_primitive(identifier, cstart, "checkValue")
-            found[3] = w.view[cstart:cstop]
+            found[number] = w.view[cstart:cstop]
         else:
             w.skip_unknown("integrityCheck", identifier, cstart, cstop, depth)
-    if not {0, 1, 3} <= found.keys():
+    if not found.keys() >= _G_REQUIRED:
         raise PDUError(
             "integrityCheck: includedSequenceNumbers, checkType or checkValue missing", start
         )
-    numbers, check_type, value = found[0], found[1], found[3]
-    data_type, algorithm = found.get(2), found.get(4)
+    numbers, check_type, value = found[_G_NUMBERS], found[_G_CHECK_TYPE], found[_G_VALUE]
+    data_type, algorithm = found.get(_G_DATA_TYPE), found.get(_G_HASH)
     assert isinstance(numbers, tuple) and isinstance(check_type, int)
     assert isinstance(value, memoryview)
     assert data_type is None or isinstance(data_type, int)
@@ -1077,7 +1221,7 @@ def _read_sequence_numbers(w: _Walk, start: int, stop: int, depth: int) -> tuple
             raise PDUError(
                 f"includedSequenceNumbers: {describe(identifier)} is not an INTEGER", cstart
             )
-        numbers.append(read_uint(w.buf, cstart, cstop, "includedSequenceNumbers", UINT32_MAX))
+        numbers.append(read_uint(w.buf, cstart, cstop, "includedSequenceNumbers", _G_NUMBER_MAX))
     return tuple(numbers)
 
 
@@ -1105,20 +1249,27 @@ def decode(
     return _result(w, view, header, payload)
 
 
+_PS_HEADER = ctx(S.PS_PDU.tag("pSHeader"), S.PS_PDU["pSHeader"].constructed)
+_PS_PAYLOAD = ctx(S.PS_PDU.tag("payload"), S.PS_PDU["payload"].constructed)
+_PS_PARTS = frozenset((_PS_HEADER, _PS_PAYLOAD))
+
+
 def _read_top(w: _Walk, start: int, stop: int) -> tuple[_Header, _Payload]:
     header: _Header | None = None
     payload: _Payload | None = None
     for identifier, cstart, cstop in w.children(start, stop, 1):
-        if identifier == ctx(1, True) and header is None:
+        if identifier == _PS_HEADER and header is None:
             header = _read_header(w, cstart, cstop, 2)
-        elif identifier == ctx(2, True) and payload is None:
+        elif identifier == _PS_PAYLOAD and payload is None:
             payload = _read_payload(w, cstart, cstop, 2)
-        elif identifier in (ctx(1, True), ctx(2, True)):
+        elif identifier in _PS_PARTS:
             raise PDUError(f"PS-PDU: {describe(identifier)} appears twice", cstart)
         else:
             w.skip_unknown("PS-PDU", identifier, cstart, cstop, 1)
     if header is None or payload is None:
-        raise PDUError("PS-PDU: pSHeader [1] or payload [2] missing", start)
+        raise PDUError(
+            f"PS-PDU: pSHeader [{_PS_HEADER >> 3}] or payload [{_PS_PAYLOAD >> 3}] missing", start
+        )
     return header, payload
 
 
@@ -1158,7 +1309,7 @@ def frame_length(buf: Buf, pos: int, limits: Limits = DEFAULT_LIMITS) -> int | N
     end = len(buf)
     if pos >= end:
         return None
-    if buf[pos] != 0x30:
+    if buf[pos] != S.UNIVERSAL_SEQUENCE:
         raise PDUError(f"stream: 0x{buf[pos]:02x} does not start a PS-PDU (0x30)", pos)
     try:
         _, start, length = read_header_only(buf, pos, end)
