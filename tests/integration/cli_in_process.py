@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from custodio.access.cli.main import main
+from custodio.app.main import main
 from tests.integration.conftest import PASSPHRASE, PASSWORD
 
 if TYPE_CHECKING:

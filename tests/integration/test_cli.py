@@ -19,7 +19,7 @@ import pytest
 from custodio import datadir
 
 PASSWORD = "correct-horse-battery"
-CUSTODIO = [sys.executable, "-m", "custodio.access.cli.main"]
+CUSTODIO = [sys.executable, "-m", "custodio.app.main"]
 
 
 def run(

@@ -57,6 +57,7 @@ class Action(StrEnum):
     VAULT_CLEANUP = "vault.cleanup"
     VAULT_ROTATE = "vault.rotate"
     JOURNAL_ARCHIVE = "journal.archive"
+    JOURNAL_ASSEMBLE = "journal.assemble"
     QUARANTINE_LIST = "quarantine.list"
     QUARANTINE_SHOW = "quarantine.show"
     QUARANTINE_RELEASE = "quarantine.release"
@@ -153,6 +154,7 @@ RULES: Mapping[Action, Rule] = {
     Action.VAULT_CLEANUP: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.VAULT_ROTATE: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.JOURNAL_ARCHIVE: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.JOURNAL_ASSEMBLE: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.QUARANTINE_LIST: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
     Action.QUARANTINE_SHOW: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
     # four eyes: a warrant officer asks with the court's order, a judge approves

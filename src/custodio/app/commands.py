@@ -1,4 +1,9 @@
-"""``custodio serve``."""
+"""The commands that run the service's parts on this machine: ``serve``, and the two
+maintenance commands of a stopped service (``handover archive``, ``assemble``).
+
+They open the data directory's journal and unlock the vault's key provider themselves;
+every other command is a face over the service layer (:mod:`custodio.access.cli`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ import asyncio
 import click
 
 from custodio.access import vaults
-from custodio.access.assembly_process import RememberedSecrets
-from custodio.access.cli.context import Context, pass_context, read_secret
-from custodio.access.server import Endpoints, Server
+from custodio.access.cli.context import Context, emit_rows, json_option, pass_context, read_secret
+from custodio.app import maintenance
+from custodio.app.assembly_process import RememberedSecrets
+from custodio.app.server import Endpoints, Server
 from custodio.config import Address
 from custodio.handover.runtime import quiet_collector
 
@@ -44,4 +50,47 @@ def serve(ctx: Context, hi2: str | None, hi3: str | None, http: str | None) -> N
     asyncio.run(server.run())
 
 
-COMMANDS = [serve]
+@click.group()
+def handover() -> None:
+    """The handover journal (the receiver itself runs in `custodio serve`)."""
+
+
+@handover.command("archive")
+@json_option
+@pass_context
+def handover_archive(ctx: Context, as_json: bool) -> None:
+    """Move consumed journal segments into the vault, one object per segment and case.
+
+    `custodio serve` does this by itself every journal_archive_seconds; this command is
+    for a stopped service (it refuses while serve holds the journal). Administrators.
+    """
+    reports = maintenance.archive_journal(ctx.service(), ctx.session(), ctx.vault())
+    rows = [
+        {"segment": r.segment, "case": o.vault_case, "records": o.records, "sha256": o.sha256,
+         "bytes": o.size, "object": o.object_id}
+        for r in reports for o in r.objects
+    ]  # fmt: skip
+    if as_json or rows:
+        emit_rows(rows, ["segment", "case", "records", "bytes", "sha256"], as_json)
+    click.echo(f"archived {len(reports)} consumed segment(s)", err=as_json)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Catch up with the journal, then stop.")
+@pass_context
+def assemble(ctx: Context, once: bool) -> None:
+    """Turn the journal's records into communications (what `custodio serve` also does).
+
+    For tests and batch catch-up of a stopped service; it refuses to run while a
+    `custodio serve` holds the data directory's journal. With --once it applies every
+    record, closes the calls whose IRI-End arrived, and stops; without it, it goes on
+    until Ctrl-C. Administrators.
+    """
+    s = maintenance.assemble_journal(ctx.service(), ctx.session(), ctx.vault(), once=once)
+    click.echo(
+        f"assembled: {s.records} records, {s.communications_opened} communications opened, "
+        f"{s.communications_closed} closed, {s.open} open; journal position {s.position}"
+    )
+
+
+COMMANDS = [serve, handover, assemble]

@@ -3,7 +3,7 @@
 It runs the HI2 and HI3 handover listeners (:mod:`custodio.handover.runtime`) over the
 journal in ``DATA_DIR/journal`` and, when it was given the vault, the assembler
 (:mod:`custodio.assemble.worker`) in a child process consuming that journal
-(:mod:`custodio.access.assembly_process`: restarted if it dies, receiving never waits
+(:mod:`custodio.app.assembly_process`: restarted if it dies, receiving never waits
 for it). It serves ``GET /health`` (status, handover and assembly counters, JSON) and
 ``GET /metrics`` (the same numbers and the classification jobs by state, for Prometheus)
 over HTTP, and signs an audit checkpoint whenever the log has grown, every
@@ -29,8 +29,8 @@ from typing import Any
 
 from custodio import __version__
 from custodio.access import auditing
-from custodio.access.assembly_process import AssemblyProcess
 from custodio.access.service import Service
+from custodio.app.assembly_process import AssemblyProcess
 from custodio.assemble.archive import Archiver
 from custodio.catalog import jobs as queue
 from custodio.classify import executors

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from custodio.etsi import names
+from custodio.etsi import li_ps_pdu, names
 from custodio.etsi.pdu import (
     CCContentsKind,
     CCItem,
@@ -46,6 +46,7 @@ from custodio.journal.format import ROUTING_SEQ_OFFSET, decode_routing
 
 CAPACITY = 16384  # templates kept (the oldest learnt goes first)
 CC = int(PayloadKind.CC)
+_MICROS_LIMIT = li_ps_pdu.MICRO_SECOND_TIME_STAMP["microSeconds"].maximum + 1  # 1,000,000
 TemplateKey = tuple[bytes, bytes, int | None, int, int]
 
 
@@ -216,9 +217,9 @@ class Template:
         micro, at = self.header_micro, self.header_time
         if micro is not None:
             seconds, fraction = _be(rows, *micro[0]), _be(rows, *micro[1])
-            if np.count_nonzero(fraction >= 1_000_000):
+            if np.count_nonzero(fraction >= _MICROS_LIMIT):
                 return None
-            key = seconds * 1_000_000 + fraction
+            key = seconds * _MICROS_LIMIT + fraction
             return _micro_time(seconds, fraction, key.argmin()), _micro_time(
                 seconds, fraction, key.argmax()
             )

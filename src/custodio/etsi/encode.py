@@ -4,6 +4,8 @@ the receiver itself sends: the keep-aliveResponse (:func:`respond_to_keepalive`)
 It writes definite, minimal lengths and the tags of ETSI TS 102 232-1 (PS-PDU),
 TS 102 232-5 (IPMMCC, IPMMIRI with SIP), TS 102 232-6 (PSTN/ISDN CC) and TS 101 671
 ``IRI-Parameters`` (HI2Operations version 18) — the structure of the reference captures.
+The PS-PDU's tags (and the domain identifier) are those of the one description,
+:mod:`custodio.etsi.li_ps_pdu`; the TS 101 671 record's are written here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from custodio.etsi import li_ps_pdu as S
 from custodio.etsi.pdu import (
     DecodedPDU,
     Direction,
@@ -22,7 +25,7 @@ from custodio.etsi.pdu import (
     TRIKind,
 )
 
-LI_PS_DOMAIN_ID = (0, 4, 0, 2, 2, 5, 1, 33)  # li-psDomainId, version 33
+LI_PS_DOMAIN_ID = (*S.LI_PS_DOMAIN_PREFIX, S.LI_PS_VERSION)  # li-psDomainId, version 33
 HI2_OPERATION_ID = (0, 4, 0, 2, 2, 1, 18)  # hi2OperationId, version 18
 IPMMCC_OID = (5, 5, 14, 2)  # relative to lawfulIntercept: li-ps iPMultimedia v14 cC
 IPMMIRI_OID = (5, 5, 14, 1)
@@ -131,9 +134,60 @@ class Header:
     domain_id: tuple[int, ...] = LI_PS_DOMAIN_ID
 
 
+# The tag numbers of the description, bound once.
+_PSH, _CID, _NID = S.PS_HEADER, S.COMMUNICATION_IDENTIFIER, S.NETWORK_IDENTIFIER
+(_H_DOMAIN_ID, _H_LIID, _H_AUTH_COUNTRY, _H_CID, _H_SEQ, _H_TIME, _H_IPID, _H_MICRO,
+ _H_QUALIFIER) = (_PSH.tag(name) for name in (
+    "li-psDomainId", "lawfulInterceptionIdentifier", "authorizationCountryCode",
+    "communicationIdentifier", "sequenceNumber", "timeStamp", "interceptionPointID",
+    "microSecondTimeStamp", "timeStampQualifier",
+))  # fmt: skip
+_C_NETWORK, _C_CIN, _C_DELIVERY = (
+    _CID.tag(n) for n in ("networkIdentifier", "communicationIdentityNumber", "deliveryCountryCode")
+)
+_N_OPERATOR, _N_ELEMENT = _NID.tag("operatorIdentifier"), _NID.tag("networkElementIdentifier")
+_SECONDS = S.MICRO_SECOND_TIME_STAMP.tag("seconds")
+_MICROS = S.MICRO_SECOND_TIME_STAMP.tag("microSeconds")
+_PS_HEADER, _PS_PAYLOAD = S.PS_PDU.tag("pSHeader"), S.PS_PDU.tag("payload")
+_IRI, _CC, _TRI = (
+    S.PAYLOAD.tag(n) for n in ("iRIPayloadSequence", "cCPayloadSequence", "tRIPayload")
+)
+_K_DIRECTION, _K_TIME, _K_CONTENTS = (
+    S.CC_PAYLOAD.tag(n) for n in ("payloadDirection", "timeStamp", "cCContents")
+)
+_I_TYPE, _I_TIME, _I_CONTENTS = (
+    S.IRI_PAYLOAD.tag(n) for n in ("iRIType", "timeStamp", "iRIContents")
+)
+_IC = S.INTEGRITY_CHECK
+_G_NUMBERS, _G_CHECK_TYPE, _G_DATA_TYPE, _G_VALUE, _G_HASH = (_IC.tag(n) for n in (
+    "includedSequenceNumbers", "checkType", "dataType", "checkValue", "hashAlgorithm",
+))  # fmt: skip
+_INTEGRITY = S.TRI_PAYLOAD.tag("integrityCheck")
+_M_OID, _M_CONTENTS, _M_FRAME, _M_STREAM, _M_PROTOCOL = (S.IPMMCC.tag(n) for n in (
+    "iPMMCCObjId", "mMCCContents", "frameType", "streamIdentifier", "mMCCprotocol",
+))  # fmt: skip
+_P_OID, _P_CONTENTS, _P_LINK = (
+    S.PSTN_ISDN_CC.tag(n) for n in ("pstnIsdnCCObjId", "pstnIsdnCCContents", "cCLinkID")
+)
+_IPMMCC, _PSTN_CC = S.CC_CONTENTS.tag("iPMMCC"), S.CC_CONTENTS.tag("pstnIsdnCC")
+_IPMMIRI, _ETSI671 = S.IRI_CONTENTS.tag("iPMMIRI"), S.IRI_CONTENTS.tag("eTSI671IRI")
+_IRI_PARAMETERS = S.ETSI671_IRI.tag("iRI-Parameters")
+_IRIS_CONTENT = S.ETSI671_IRI.tag("iRIsContent")
+_MI_OID, _MI_CONTENTS = S.IPMMIRI.tag("iPMMIRIObjId"), S.IPMMIRI.tag("iPMMIRIContents")
+_SIP, _SIP_IRI_ONLY = (
+    S.IP_IRI_CONTENTS.tag("sIPMessage"),
+    S.IP_IRI_CONTENTS.tag("iRIOnlySIPMessage"),
+)
+_S_SOURCE, _S_DESTINATION, _S_CONTENT = (
+    S.SIP_MESSAGE.tag(n) for n in ("iPSourceAddress", "iPDestinationAddress", "sIPContent")
+)
+_A_TYPE, _A_VALUE = S.IP_ADDRESS.tag("iP-type"), S.IP_ADDRESS.tag("iP-value")
+_BINARY = S.IP_VALUE.tag("iPBinaryAddress")
+
+
 def micro_time(value: MicroTime) -> bytes:
     """``MicroSecondTimeStamp`` content."""
-    return prim(0, uint(value.seconds)) + prim(1, uint(value.microseconds))
+    return prim(_SECONDS, uint(value.seconds)) + prim(_MICROS, uint(value.microseconds))
 
 
 def _ascii(text: str | None) -> bytes | None:
@@ -142,42 +196,45 @@ def _ascii(text: str | None) -> bytes | None:
 
 def header(h: Header) -> bytes:
     """``pSHeader [1]``."""
-    network = prim(0, h.operator_id) + optional(1, h.network_element_id)
+    network = prim(_N_OPERATOR, h.operator_id) + optional(_N_ELEMENT, h.network_element_id)
     cid = (
-        cons(0, network)
-        + optional(1, None if h.cin is None else uint(h.cin))
-        + optional(2, _ascii(h.delivery_country))
+        cons(_C_NETWORK, network)
+        + optional(_C_CIN, None if h.cin is None else uint(h.cin))
+        + optional(_C_DELIVERY, _ascii(h.delivery_country))
     )
+    qualifier = h.timestamp_qualifier
     return cons(
-        1,
-        prim(0, oid_content(h.domain_id)),
-        prim(1, h.liid),
-        optional(2, _ascii(h.authorization_country)),
-        cons(3, cid),
-        prim(4, uint(h.sequence_number)),
-        optional(5, None if h.timestamp is None else generalized_time(h.timestamp)),
-        optional(6, _ascii(h.interception_point_id)),
-        b"" if h.micro_timestamp is None else cons(7, micro_time(h.micro_timestamp)),
-        optional(8, None if h.timestamp_qualifier is None else uint(h.timestamp_qualifier)),
+        _PS_HEADER,
+        prim(_H_DOMAIN_ID, oid_content(h.domain_id)),
+        prim(_H_LIID, h.liid),
+        optional(_H_AUTH_COUNTRY, _ascii(h.authorization_country)),
+        cons(_H_CID, cid),
+        prim(_H_SEQ, uint(h.sequence_number)),
+        optional(_H_TIME, None if h.timestamp is None else generalized_time(h.timestamp)),
+        optional(_H_IPID, _ascii(h.interception_point_id)),
+        b"" if h.micro_timestamp is None else cons(_H_MICRO, micro_time(h.micro_timestamp)),
+        optional(_H_QUALIFIER, None if qualifier is None else uint(qualifier)),
     )
 
 
 def ps_pdu(h: Header, payload_alternative: bytes) -> bytes:
     """A whole PS-PDU: ``payload [2]`` wraps the chosen alternative (explicit tag)."""
-    return sequence(header(h), cons(2, payload_alternative))
+    return sequence(header(h), cons(_PS_PAYLOAD, payload_alternative))
 
 
 # --- TRI -----------------------------------------------------------------------------
 
 
-_SIMPLE_TRI = frozenset({1, 2, 3, 4, 5, 6, 7, 11, 12, 13})  # NULL, or padding octets
+_SIMPLE_TRI = frozenset(  # NULL, or padding octets
+    f.tag for f in S.TRI_PAYLOAD.fields if f.type == S.NULL or f.name == "paddingPDU"
+)
 
 
 def tri(h: Header, kind: TRIKind, content: bytes = b"") -> bytes:
     """A TRIPayload PDU; ``content`` only for padding."""
     if kind.value not in _SIMPLE_TRI:
         raise ValueError(f"use a dedicated encoder for {kind.name}")
-    return ps_pdu(h, cons(2, prim(kind.value, content)))
+    return ps_pdu(h, cons(_TRI, prim(kind.value, content)))
 
 
 def keepalive(h: Header) -> bytes:
@@ -202,13 +259,13 @@ def integrity_check(
     """An IntegrityCheck TRI PDU (the hash or signature is computed by the caller)."""
     numbers = b"".join(tlv(b"\x02", uint(n)) for n in sequence_numbers)
     body = (
-        cons(0, numbers)
-        + prim(1, uint(check_type))
-        + optional(2, None if data_type is None else uint(data_type))
-        + prim(3, check_value)
-        + optional(4, None if hash_algorithm is None else uint(hash_algorithm))
+        cons(_G_NUMBERS, numbers)
+        + prim(_G_CHECK_TYPE, uint(check_type))
+        + optional(_G_DATA_TYPE, None if data_type is None else uint(data_type))
+        + prim(_G_VALUE, check_value)
+        + optional(_G_HASH, None if hash_algorithm is None else uint(hash_algorithm))
     )
-    return ps_pdu(h, cons(2, cons(0, body)))
+    return ps_pdu(h, cons(_TRI, cons(_INTEGRITY, body)))
 
 
 def respond_to_keepalive(pdu: DecodedPDU, now: datetime | None = None) -> bytes | None:
@@ -242,9 +299,9 @@ def _cc_payload(
     direction: Direction | None, timestamp: datetime | None, alternative: bytes
 ) -> bytes:
     return sequence(
-        optional(0, None if direction is None else uint(direction.value)),
-        optional(1, None if timestamp is None else generalized_time(timestamp)),
-        cons(2, alternative),
+        optional(_K_DIRECTION, None if direction is None else uint(direction.value)),
+        optional(_K_TIME, None if timestamp is None else generalized_time(timestamp)),
+        cons(_K_CONTENTS, alternative),
     )
 
 
@@ -260,14 +317,14 @@ def cc_ipmm(
 ) -> bytes:
     """HI3 PDU with TS 102 232-5 IPMMCC: an IP packet, a UDP datagram or an RTP packet."""
     ipmmcc = cons(
-        12,
-        prim(0, oid_content(IPMMCC_OID, relative=True)),
-        prim(1, content),
-        optional(2, None if frame_type is None else uint(frame_type.value)),
-        optional(3, stream_identifier),
-        optional(4, None if protocol is None else uint(protocol)),
+        _IPMMCC,
+        prim(_M_OID, oid_content(IPMMCC_OID, relative=True)),
+        prim(_M_CONTENTS, content),
+        optional(_M_FRAME, None if frame_type is None else uint(frame_type.value)),
+        optional(_M_STREAM, stream_identifier),
+        optional(_M_PROTOCOL, None if protocol is None else uint(protocol)),
     )
-    return ps_pdu(h, cons(1, _cc_payload(direction, timestamp, ipmmcc)))
+    return ps_pdu(h, cons(_CC, _cc_payload(direction, timestamp, ipmmcc)))
 
 
 def cc_pstn(
@@ -280,12 +337,12 @@ def cc_pstn(
 ) -> bytes:
     """HI3 PDU with TS 102 232-6 PstnIsdnCC (e.g. G.711 A-law octets)."""
     pstn = cons(
-        11,
-        prim(0, oid_content(PSTN_CC_OID, relative=True)),
-        prim(1, content),
-        optional(2, None if cc_link_id is None else uint(cc_link_id)),
+        _PSTN_CC,
+        prim(_P_OID, oid_content(PSTN_CC_OID, relative=True)),
+        prim(_P_CONTENTS, content),
+        optional(_P_LINK, None if cc_link_id is None else uint(cc_link_id)),
     )
-    return ps_pdu(h, cons(1, _cc_payload(direction, timestamp, pstn)))
+    return ps_pdu(h, cons(_CC, _cc_payload(direction, timestamp, pstn)))
 
 
 # --- IRI -----------------------------------------------------------------------------
@@ -419,9 +476,9 @@ def _iri_payload(
     iri_type: IRIType | None, contents_alternative: bytes, timestamp: datetime | None
 ) -> bytes:
     return sequence(
-        optional(0, None if iri_type is None else uint(iri_type.value)),
-        optional(1, None if timestamp is None else generalized_time(timestamp)),
-        cons(2, contents_alternative),
+        optional(_I_TYPE, None if iri_type is None else uint(iri_type.value)),
+        optional(_I_TIME, None if timestamp is None else generalized_time(timestamp)),
+        cons(_I_CONTENTS, contents_alternative),
     )
 
 
@@ -436,16 +493,17 @@ def iri_etsi671(
     """HI2 PDU with a TS 101 671 IRI: ``iRI-Parameters`` plus ``iRIType`` (the default,
     as in the reference sample) or, with ``as_record``, a whole ``iRIsContent`` record."""
     if as_record:
-        inner = cons(1, iris_content(iri_type, record))
+        inner = cons(_IRIS_CONTENT, iris_content(iri_type, record))
     else:
-        inner = cons(0, iri_parameters(record))
-    return ps_pdu(h, cons(0, _iri_payload(iri_type, cons(5, inner), timestamp)))
+        inner = cons(_IRI_PARAMETERS, iri_parameters(record))
+    return ps_pdu(h, cons(_IRI, _iri_payload(iri_type, cons(_ETSI671, inner), timestamp)))
 
 
 def ip_address(address: str) -> bytes:
     """TS 102 232-1 ``IPAddress`` content (binary form)."""
     packed = ipaddress.ip_address(address).packed
-    return prim(1, uint(0 if len(packed) == 4 else 1)) + cons(2, prim(1, packed))
+    ip_type = 0 if len(packed) == 4 else 1  # iPV4(0), iPV6(1)
+    return prim(_A_TYPE, uint(ip_type)) + cons(_A_VALUE, prim(_BINARY, packed))
 
 
 def iri_sip(
@@ -459,10 +517,14 @@ def iri_sip(
     timestamp: datetime | None = None,
 ) -> bytes:
     """HI2 PDU with TS 102 232-5 IPMMIRI carrying one SIP message."""
-    sip = cons(0, ip_address(source)) + cons(1, ip_address(destination)) + prim(2, message)
-    ipmmiri = cons(
-        11,
-        prim(0, oid_content(IPMMIRI_OID, relative=True)),
-        cons(1, cons(6 if iri_only else 1, sip)),
+    sip = (
+        cons(_S_SOURCE, ip_address(source))
+        + cons(_S_DESTINATION, ip_address(destination))
+        + prim(_S_CONTENT, message)
     )
-    return ps_pdu(h, cons(0, _iri_payload(iri_type, ipmmiri, timestamp)))
+    ipmmiri = cons(
+        _IPMMIRI,
+        prim(_MI_OID, oid_content(IPMMIRI_OID, relative=True)),
+        cons(_MI_CONTENTS, cons(_SIP_IRI_ONLY if iri_only else _SIP, sip)),
+    )
+    return ps_pdu(h, cons(_IRI, _iri_payload(iri_type, ipmmiri, timestamp)))

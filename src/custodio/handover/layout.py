@@ -19,7 +19,11 @@ regular expression over the whole PDU:
 - every changing field gets exactly the check the full walk applies to it, for the length
   it has in the layout: an INTEGER's sign bit and range, a GeneralizedTime's clock (the
   date, the fraction's length and the zone are literals, so the quirks are those of the
-  layout), a direction within 0..4, media of the same length (not inspected by the walk).
+  layout), a direction within the known ``PayloadDirection`` values, media of the same
+  length (not inspected by the walk).
+
+The identifier octets the header key looks for and the range of the direction are those of
+the one description of the PS-PDU, :mod:`custodio.etsi.li_ps_pdu`.
 
 A PDU that matches is therefore one the full walk accepts, with the same routing fields
 but for the sequence number and direction read from their places; any other PDU (a
@@ -34,6 +38,7 @@ import functools
 import re
 from collections.abc import Sequence
 
+from custodio.etsi import li_ps_pdu as S
 from custodio.etsi.pdu import GENERALIZED_TIME, DecodedPDU, Leaf, Mark, PayloadKind
 from custodio.handover.routing import to_routing
 from custodio.handover.sessions import Stream
@@ -42,10 +47,13 @@ from custodio.journal.format import split_routing
 DEFAULT_CAPACITY = 8192  # keys (communications and their layouts) per channel
 PER_KEY = 2
 MAX_KEY_LENGTHS = 8
-SEQUENCE_TAG = 0x84  # [4] sequenceNumber, primitive
+PS_PDU_OCTET = S.UNIVERSAL_SEQUENCE  # 0x30
+HEADER_OCTET = S.PS_PDU["pSHeader"].octet  # 0xa1: [1] pSHeader, constructed
+SEQUENCE_TAG = S.PS_HEADER["sequenceNumber"].octet  # 0x84: [4] sequenceNumber, primitive
 _CLOCK = rb"(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9]|60)"  # HHMMSS, a leap second too
 _ANY = rb"."  # any octet (the patterns are compiled with DOTALL); "." repeats in O(1)
-_DIRECTIONS = 5  # PayloadDirection 0..4 known, later values are a quirk
+_DIRECTIONS = S.PAYLOAD_DIRECTION.highest + 1  # 0..4 known, later values are a quirk
+_DIRECTION_PIECE = rb"[\x00-\x%02x]" % (_DIRECTIONS - 1)  # one octet, a known value
 
 
 class Layout:
@@ -137,7 +145,7 @@ class _Plan:
             if not first or len(value) != 1 or value[0] >= _DIRECTIONS:
                 return None  # the routing direction is the first item's; unknown ones literal
             self.direction_at = start
-            return rb"[\x00-\x04]"
+            return _DIRECTION_PIECE
         piece, checked = _uint_piece(len(value), maximum)
         if checked:
             self.checks.append((start, stop, maximum))
@@ -169,10 +177,10 @@ def header_key(buf: bytes, pos: int, end: int) -> bytes | None:
     """The octets from a PDU's start up to its sequenceNumber: the same for all the PDUs of
     one communication while its layout holds (they hold the LIID, network identifier, CIN
     and the lengths of the PDU and its header), so they find its :class:`Layout`."""
-    if end - pos < 4 or buf[pos] != 0x30:
+    if end - pos < 4 or buf[pos] != PS_PDU_OCTET:
         return None
     p = _content(buf, pos, end)
-    if p < 0 or p + 1 >= end or buf[p] != 0xA1:
+    if p < 0 or p + 1 >= end or buf[p] != HEADER_OCTET:
         return None
     p = _content(buf, p, end)
     while 0 <= p < end:

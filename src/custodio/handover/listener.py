@@ -48,7 +48,7 @@ from typing import Any
 from custodio import audit
 from custodio.db import Database
 from custodio.errors import CustodioError, DecodeError
-from custodio.etsi import encode, names
+from custodio.etsi import encode, li_ps_pdu, names
 from custodio.etsi.ber import DEFAULT_LIMITS, BerError, Limits
 from custodio.etsi.pdu import DecodedPDU, Mark, TRIKind, decode, frame_length
 from custodio.handover import integrity
@@ -346,10 +346,13 @@ class _Connection(asyncio.BufferedProtocol):
             self.transport.write(data)
 
 
+_PS_PDU_OCTET = li_ps_pdu.UNIVERSAL_SEQUENCE  # a PS-PDU's first octet (0x30)
+
+
 def _declared_length(buf: bytes) -> int:
     """The length (tag and length octets included) that the definite length at the start
     of ``buf`` declares; 0 when its length octets are not all there, or it is indefinite."""
-    if len(buf) < 2 or buf[0] != 0x30:
+    if len(buf) < 2 or buf[0] != _PS_PDU_OCTET:
         return 0
     first = buf[1]
     if first < 0x80:
@@ -377,7 +380,7 @@ def _frame_at(buf: bytes, pos: int, size: int, limits: Limits) -> int:
     """The length of the PDU at ``pos`` in ``buf[:size]``, 0 while more octets are needed:
     :func:`~custodio.etsi.pdu.frame_length` (which raises when the stream cannot be
     framed) with its usual case, a definite length of up to two octets, done here."""
-    if pos + 4 <= size and buf[pos] == 0x30:
+    if pos + 4 <= size and buf[pos] == _PS_PDU_OCTET:
         first = buf[pos + 1]
         if first < 0x80:
             length = first + 2

@@ -10,7 +10,7 @@ import pytest
 from tests.integration.conftest import CASE, World, new_warrant, secrets
 
 from custodio.access import casework, evidence, vaults
-from custodio.access.cli.handover_cmds import archive as archive_command
+from custodio.app.maintenance import archive_journal
 from custodio.assemble.archive import Archiver
 from custodio.catalog import cases, identifiers
 from custodio.db import Tx
@@ -172,10 +172,10 @@ def test_rerun_after_a_crash_is_idempotent(setup: tuple[World, Vault, Path]) -> 
 def test_the_command_is_for_administrators(setup: tuple[World, Vault, Path]) -> None:
     world, vault, _ = setup
     with pytest.raises(Forbidden):
-        archive_command(world.svc, world.as_("inv1"), vault)
+        archive_journal(world.svc, world.as_("inv1"), vault)
     journal = Journal.open(world.data_dir / "journal", segment_size=4096)
     fill(journal)
     consume(journal, journal.durable_seq)
     journal.close_sync()
-    reports = archive_command(world.svc, world.as_("admin"), vault)
+    reports = archive_journal(world.svc, world.as_("admin"), vault)
     assert reports and world.last_audit()["action"] == "journal.archive"

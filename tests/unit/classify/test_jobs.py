@@ -185,7 +185,7 @@ def test_retry_queues_failed_jobs_again_and_refuses_others(db: Database) -> None
     assert job is not None
     fail(db, job, "w", T0, max_attempts=1)
     listed = db.read(lambda tx: queue.list_jobs(tx, agency, "failed"))
-    assert [(r["id"], r["case_ref"], r["error"]) for r in listed] == [
+    assert [(r.id, r.case_ref, r.error) for r in listed] == [
         (j1, "DP 1/2026", "EngineError: no speech model")
     ]
     with pytest.raises(Conflict, match=f"job {j2} is queued"):
@@ -354,7 +354,7 @@ def test_serve_and_the_cli_load_neither_dramatiq_nor_the_speech_libraries() -> N
     """Dramatiq (the distributed executor) and the speech libraries (the classify handler)
     are imported where they are used, not by whatever imports the service or the CLI."""
     code = (
-        "import sys; import custodio.access.server, custodio.access.cli.main, "
+        "import sys; import custodio.app.main, "
         "custodio.classify.executors, custodio.classify.handlers; "
         "print(sorted(m for m in ('dramatiq', 'pika', 'faster_whisper', 'ctranslate2') "
         "if m in sys.modules))"

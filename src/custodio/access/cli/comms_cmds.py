@@ -1,4 +1,4 @@
-"""``custodio comms|quarantine|assemble``: communications, what was held back, assembly."""
+"""``custodio comms|quarantine``: communications and what was held back."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from custodio import datadir
 from custodio.access import comms as service
 from custodio.access.cli.context import (
     Context,
@@ -21,13 +20,10 @@ from custodio.access.cli.context import (
     purpose_option,
 )
 from custodio.access.cli.output import Sink, evidence_output
-from custodio.access.service import Service
-from custodio.assemble.worker import Assembler, Timing
 from custodio.catalog.comms import Filters
 from custodio.catalog.identifiers import e164
 from custodio.db.times import parse_user_time, to_text
 from custodio.errors import IntegrityError
-from custodio.journal import Journal
 
 
 @click.group()
@@ -345,51 +341,4 @@ def quarantine_destroy(ctx: Context, item_id: int, order: str, as_json: bool) ->
     emit_object(result, as_json)
 
 
-@click.command()
-@click.option("--once", is_flag=True, help="Catch up with the journal, then stop.")
-@pass_context
-def assemble(ctx: Context, once: bool) -> None:
-    """Turn the journal's records into communications (what `custodio serve` also does).
-
-    For tests and batch catch-up; it refuses to run while a `custodio serve` holds the
-    data directory's journal. With --once it applies every record, closes the calls whose IRI-End
-    arrived, and stops; without it, it goes on until Ctrl-C.
-    """
-    svc = ctx.service()
-    lock = datadir.lock_journal(svc.config.data_dir)  # never beside a serve: it would cut its tail
-    try:
-        _assemble(ctx, svc, once)
-    finally:
-        datadir.release(lock)
-
-
-def _assemble(ctx: Context, svc: Service, once: bool) -> None:
-    journal = Journal.open(svc.config.data_dir / datadir.JOURNAL)
-    try:
-        assembler = Assembler(svc.db, ctx.vault(), journal, timing(ctx))
-        while True:
-            report = assembler.step()
-            if report.records:
-                continue
-            if once:
-                assembler.step(final=True)
-                break
-            time.sleep(0.5)
-        s = assembler.stats
-        click.echo(
-            f"assembled: {s.records} records, {s.communications_opened} communications opened, "
-            f"{s.communications_closed} closed, {s.open} open; journal position {s.position}"
-        )
-    finally:
-        journal.close_sync()
-
-
-def timing(ctx: Context) -> Timing:
-    s = ctx.service().config.settings
-    return Timing(
-        inactivity_seconds=s.assembly_inactivity_seconds,
-        end_grace_seconds=s.assembly_end_grace_seconds,
-    )
-
-
-COMMANDS = [comms, quarantine, assemble]
+COMMANDS = [comms, quarantine]

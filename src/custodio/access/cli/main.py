@@ -1,4 +1,8 @@
-"""``custodio``: the entry point, global options and the one error handler."""
+"""``custodio``: the command group, global options and the one error handler.
+
+The group holds the faces' commands (those of this package); the composition root adds the
+commands that run the service's parts (:mod:`custodio.app.main`, the installed entry point).
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,9 @@ from custodio.access.cli import (
     case_cmds,
     classify_cmds,
     comms_cmds,
-    handover_cmds,
     init_cmd,
     jobs_cmds,
     report_cmds,
-    serve_cmd,
     simulate_cmd,
     vault_cmds,
     warrant_cmds,
@@ -58,7 +60,7 @@ def cli(ctx: click.Context, data: str | None, user: str | None, debug: bool) -> 
     ctx.call_on_close(state.close)
 
 
-def _add(group: click.Group, command: click.Command) -> None:
+def add(group: click.Group, command: click.Command) -> None:
     """Register ``command``; a group of a name already taken joins the existing group."""
     existing = group.commands.get(command.name or "")
     if isinstance(existing, click.Group) and isinstance(command, click.Group):
@@ -70,7 +72,6 @@ def _add(group: click.Group, command: click.Command) -> None:
 
 for module in (
     init_cmd,
-    serve_cmd,
     simulate_cmd,
     admin_cmds,
     case_cmds,
@@ -79,15 +80,14 @@ for module in (
     audit_cmds,
     comms_cmds,
     report_cmds,
-    handover_cmds,
     classify_cmds,
     jobs_cmds,
 ):
     for command in module.COMMANDS:
-        _add(cli, command)
+        add(cli, command)
 
 
-def _utf8_text_only(command: click.Command) -> None:
+def utf8_text_only(command: click.Command) -> None:
     """Make ``command`` and its subcommands refuse a text value that is not UTF-8.
 
     Python keeps the undecodable bytes of the command line as surrogates, which no catalog,
@@ -98,7 +98,7 @@ def _utf8_text_only(command: click.Command) -> None:
         command.callback = _checked(command, command.callback)
     if isinstance(command, click.Group):
         for sub in command.commands.values():
-            _utf8_text_only(sub)
+            utf8_text_only(sub)
 
 
 def _checked(command: click.Command, callback: Callable[..., Any]) -> Callable[..., Any]:
@@ -123,16 +123,16 @@ def _require_utf8(param: click.Parameter, value: object) -> None:
                                hint="give it as UTF-8 text")  # fmt: skip
 
 
-_utf8_text_only(cli)
+utf8_text_only(cli)
 
 
-def main(args: Sequence[str] | None = None) -> None:
+def main(args: Sequence[str] | None = None, group: click.Group = cli) -> None:
     """The ``custodio`` command with ``args`` (default: the command line's): one line per
     error, with the error's exit code; ``--debug`` raises it instead."""
     argv = list(sys.argv[1:] if args is None else args)
     debug = "--debug" in argv
     try:
-        cli.main(args=argv, prog_name="custodio", standalone_mode=False)
+        group.main(args=argv, prog_name="custodio", standalone_mode=False)
     except CustodioError as e:
         if debug:
             raise
@@ -146,7 +146,3 @@ def main(args: Sequence[str] | None = None) -> None:
         sys.exit(e.exit_code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,21 @@
+"""The installed ``custodio`` command: the faces' commands and the service's own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from custodio.access.cli import main as faces
+from custodio.app import commands, job_commands
+
+for command in [*commands.COMMANDS, *job_commands.COMMANDS]:
+    faces.utf8_text_only(command)
+    faces.add(faces.cli, command)
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """``custodio ARGS`` (default: the command line's): see :func:`.faces.main`."""
+    faces.main(args, faces.cli)
+
+
+if __name__ == "__main__":
+    main()
