@@ -272,7 +272,7 @@ IRI_CONTENTS = Structure("IRIContents", "CHOICE", PS, (
 ))  # fmt: skip
 
 ETSI671_IRI = Structure("ETSI671IRI", "CHOICE", PS, (
-    _c("iRI-Parameters", 0, "IRI-Parameters"),
+    _c("iRI-Parameters", 0, "HI2Operations.IRI-Parameters"),
     _c("iRIsContent", 1, "IRIsContent"),
 ))  # fmt: skip
 
@@ -376,7 +376,7 @@ SIP_MESSAGE = Structure("SIPMessage", "SEQUENCE", IPMM, (
 PSTN_ISDN_CC = Structure("PstnIsdnCC", "SEQUENCE", PSTN, (
     _f("pstnIsdnCCObjId", 0, RELATIVE_OID),
     _f("pstnIsdnCCContents", 1, OCTET_STRING, varies=True),
-    _f("cCLinkID", 2, INTEGER, values=(0, 65535), **EXT),
+    _f("cCLinkID", 2, INTEGER, values=(0, 65535), **OPT),
     _c("supplementaryInfo", 3, "SupplementaryInfo", **EXT),
 ))  # fmt: skip
 
