@@ -10,7 +10,7 @@ from custodio.access.policy import Action, Actor, Resource
 from custodio.access.service import Request, Resolve, Service, Session, own_agency
 from custodio.catalog import cases, identifiers, people, protected, warrants
 from custodio.catalog.cases import Case
-from custodio.db import Row, Tx
+from custodio.db import Tx
 from custodio.db.times import to_text
 from custodio.errors import NotFound
 
@@ -73,16 +73,12 @@ def show_case(svc: Service, session: Session, reference: str) -> dict[str, objec
         at = svc.clock()
         return {
             **case.public(),
-            "assigned": [_assignment(r) for r in cases.assigned_users(tx, case)],
+            "assigned": [a.as_dict() for a in cases.assigned_users(tx, case)],
             "warrants": [w.public(at) for w in warrants.of_case(tx, case)],
         }
 
     request = Request(f"case:{reference}")
     return svc.act(session, Action.CASE_VIEW, request, by_case(reference), perform)
-
-
-def _assignment(row: Row) -> dict[str, object]:
-    return {k: row[k] for k in ("name", "role", "assigned_at", "until")}
 
 
 def assign(
@@ -218,8 +214,8 @@ def remove_protected(svc: Service, session: Session, number: str, reason: str) -
     return svc.act(session, Action.PROTECTED_REMOVE, request, own_agency, perform)
 
 
-def list_protected(svc: Service, session: Session) -> list[Row]:
-    def perform(tx: Tx, actor: Actor, request: Request) -> list[Row]:
-        return protected.list_all(tx, actor.agency_id)
+def list_protected(svc: Service, session: Session) -> list[dict[str, str]]:
+    def perform(tx: Tx, actor: Actor, request: Request) -> list[dict[str, str]]:
+        return [p.as_dict() for p in protected.list_all(tx, actor.agency_id)]
 
     return svc.act(session, Action.PROTECTED_LIST, Request("protected"), own_agency, perform)

@@ -88,16 +88,16 @@ def transcript(
         raise InvalidInput(f"--direction {direction!r}: use target or other")
     task = "translate" if translation else "transcribe"
 
-    def perform(tx: Tx, actor: Actor, request: Request) -> list[dict[str, Any]]:
+    def perform(tx: Tx, actor: Actor, request: Request) -> list[transcripts.Transcript]:
         rows = [
-            r
-            for r in transcripts.current(tx, comm_id)
-            if r["details"].get("task") == task and direction in (None, r["direction"])
+            t
+            for t in transcripts.current(tx, comm_id)
+            if t.details.get("task") == task and direction in (None, t.direction)
         ]
-        kind = comms.get(tx, comm_id)["kind"]
+        kind = comms.get(tx, comm_id).kind
         if not rows and kind in ("sms", "data"):
             raise _not_speech(tx, comm_id, kind)
-        request.details.update(task=task, objects=[r["object_id"] for r in rows])
+        request.details.update(task=task, objects=[t.object_id for t in rows])
         return rows
 
     request = Request(f"communication:{comm_id}")
@@ -110,8 +110,8 @@ def transcript(
             hint="it may not be classified yet (`custodio jobs list`), or has no speech",
         )
     out = []
-    for row in sorted(rows, key=lambda r: TRANSCRIPT_DIRECTIONS.index(r["direction"])):
-        doc: dict[str, Any] = json.loads(vault.get(row["vault_case"], row["object_id"]))
+    for t in sorted(rows, key=lambda t: TRANSCRIPT_DIRECTIONS.index(t.direction)):
+        doc: dict[str, Any] = json.loads(vault.get(t.vault_case, t.object_id))
         out.append(doc)
     return out
 
@@ -159,7 +159,7 @@ def mark_intimate(
         raise InvalidInput(f"--direction {direction!r}: use target or other")
 
     def perform(tx: Tx, actor: Actor, request: Request) -> int:
-        row = comms.get(tx, comm_id)
+        comm = comms.get(tx, comm_id)
         owner = f"user:{actor.name}"
         ident = json.dumps([owner, "intimate", direction, round(start_s, 2), round(end_s, 2)])
         label = labels.NewLabel(
@@ -168,7 +168,7 @@ def mark_intimate(
             direction=direction, start_s=start_s, end_s=end_s,
             detail={"note": note} if note else {},
         )  # fmt: skip
-        label_id = labels.add_user_label(tx, comm_id, row["case_id"], label)
+        label_id = labels.add_user_label(tx, comm_id, comm.case_id, label)
         request.details.update(label=label_id, kind="intimate", start_s=start_s, end_s=end_s,
                                direction=direction)  # fmt: skip
         return label_id
@@ -291,9 +291,9 @@ def privilege_list(svc: Service, session: Session, case_ref: str) -> list[dict[s
         case = cases.get(tx, actor.agency_id, case_ref)
         rows = labels.flagged(tx, "privilege", [case.id])
         out = [
-            {"label": r["id"], "communication": r["communication_id"], "kind": r["comm_kind"],
-             "begin_at": r["begin_at"], "rule": r["value"], "confidence": r["confidence"],
-             "review": r["review"], "sealed": bool(r["sealed"])}
+            {"label": r.id, "communication": r.communication_id, "kind": r.comm_kind,
+             "begin_at": r.begin_at, "rule": r.value, "confidence": r.confidence,
+             "review": r.review, "sealed": r.sealed}
             for r in rows
         ]  # fmt: skip
         request.details.update(listing="privilege", shown=len(out))
@@ -379,11 +379,11 @@ def interpreter_queue(svc: Service, session: Session, language: str | None) -> l
         chosen = _cases_for(svc, tx, actor, Action.INTERPRETER_QUEUE, None)
         rows = labels.flagged(tx, "interpreter", [c.id for c in chosen])
         out = [
-            {"communication": r["communication_id"], "case": r["case_reference"],
-             "language": r["value"], "confidence": r["confidence"], "kind": r["comm_kind"],
-             "begin_at": r["begin_at"], "label": r["id"]}
+            {"communication": r.communication_id, "case": r.case_reference,
+             "language": r.value, "confidence": r.confidence, "kind": r.comm_kind,
+             "begin_at": r.begin_at, "label": r.id}
             for r in rows
-            if (language is None or r["value"] == language.lower()) and not r["sealed"]
+            if (language is None or r.value == language.lower()) and not r.sealed
         ]  # fmt: skip
         request.details.update(listing="interpreter", language=language, shown=len(out))
         return out

@@ -36,7 +36,7 @@ from custodio.audit import log, tree
 from custodio.audit.entry import Checkpoint, Entry
 from custodio.catalog import cases, comms, warrants
 from custodio.catalog.vault_index import TxIndex
-from custodio.db import Row, Tx
+from custodio.db import Tx
 from custodio.db.times import from_text
 from custodio.errors import (
     Conflict,
@@ -50,10 +50,6 @@ from custodio.journal import JournalReader
 from custodio.vault.store import Vault
 
 DIRECTIONS = ("target", "other", "both")
-_LIST_COLUMNS = (
-    "id", "kind", "direction", "status", "begin_at", "answer_at", "end_at", "outcome",
-    "closed_by", "liid", "sealed",
-)  # fmt: skip
 
 
 def windows(tx: Tx, case_id: int) -> tuple[Window, ...]:
@@ -66,16 +62,16 @@ def windows(tx: Tx, case_id: int) -> tuple[Window, ...]:
     return tuple(out)
 
 
-def comm_resource(tx: Tx, row: Row, label: str) -> Resource:
-    if row["case_id"] is None or row["quarantined"]:
-        raise NotFound(f"no communication {row['id']}", hint="`custodio comms list --case REF`")
-    at = from_text(row["begin_at"]) if row["begin_at"] else None
+def comm_resource(tx: Tx, comm: comms.Communication, label: str) -> Resource:
+    if comm.case_id is None or comm.quarantined:
+        raise NotFound(f"no communication {comm.id}", hint="`custodio comms list --case REF`")
+    assert comm.agency_id is not None, comm.id  # a case's communication is its agency's
     return Resource(
-        agency_id=int(row["agency_id"]),
-        case_id=int(row["case_id"]),
-        at=at,
-        windows=windows(tx, int(row["case_id"])),
-        sealed=bool(row["sealed"]),
+        agency_id=comm.agency_id,
+        case_id=comm.case_id,
+        at=from_text(comm.begin_at) if comm.begin_at else None,
+        windows=windows(tx, comm.case_id),
+        sealed=comm.sealed,
         label=label,
     )
 
@@ -105,29 +101,27 @@ def list_comms(
     return svc.act(session, Action.CASE_VIEW, request, resolve, perform)
 
 
-def _may_read(svc: Service, tx: Tx, actor: Actor, row: Row) -> bool:
-    resource = comm_resource(tx, row, f"communication:{row['id']}")
+def _may_read(svc: Service, tx: Tx, actor: Actor, comm: comms.Communication) -> bool:
+    resource = comm_resource(tx, comm, f"communication:{comm.id}")
     return policy.allows(actor, Action.TRAFFIC_READ, resource, now=svc.clock())
 
 
-def _summary(row: Row) -> dict[str, Any]:
-    out = {k: row[k] for k in _LIST_COLUMNS}
-    out["sealed"] = bool(row["sealed"])
-    return out
+def _summary(c: comms.Communication) -> dict[str, Any]:
+    return {"id": c.id, "kind": c.kind, "direction": c.direction, "status": c.status,
+            "begin_at": c.begin_at, "answer_at": c.answer_at, "end_at": c.end_at,
+            "outcome": c.outcome, "closed_by": c.closed_by, "liid": c.liid,
+            "sealed": c.sealed}  # fmt: skip
 
 
 def show_comm(svc: Service, session: Session, comm_id: int) -> dict[str, Any]:
     def perform(tx: Tx, actor: Actor, request: Request) -> dict[str, Any]:
-        row = comms.get(tx, comm_id)
-        detail = {k: v for k, v in row.items() if k not in ("reasons", "notes")}
-        detail["sealed"], detail["quarantined"] = bool(row["sealed"]), bool(row["quarantined"])
-        detail["reasons"], detail["notes"] = json.loads(row["reasons"]), json.loads(row["notes"])
-        detail["parties"] = [{**p, "is_target": bool(p["is_target"])}
-                             for p in comms.parties_of(tx, comm_id)]  # fmt: skip
-        detail["products"] = comms.products_of(tx, comm_id)
-        if policy.allows(actor, Action.LOCATION_READ, comm_resource(tx, row, "location"),
+        comm = comms.get(tx, comm_id)
+        detail = comm.as_dict()
+        detail["parties"] = [p.as_dict() for p in comms.parties_of(tx, comm_id)]
+        detail["products"] = [p.as_dict() for p in comms.products_of(tx, comm_id)]
+        if policy.allows(actor, Action.LOCATION_READ, comm_resource(tx, comm, "location"),
                          now=svc.clock(), purpose="shown with the communication"):  # fmt: skip
-            detail["locations"] = comms.locations_of(tx, comm_id)
+            detail["locations"] = [loc.as_dict() for loc in comms.locations_of(tx, comm_id)]
         return detail
 
     request = Request(f"communication:{comm_id}")
@@ -166,10 +160,11 @@ def _audio_parts(tx: Tx, comm_id: int, direction: str) -> list[AudioPart]:
     wanted = ("target", "other") if direction == "both" else (direction,)
     parts = []
     for p in comms.products_of(tx, comm_id):
-        if p["kind"] == "audio" and p["direction"] in wanted and p["superseded_at"] is None:
-            first = p["details"].get("first_at")
+        if p.kind == "audio" and p.direction in wanted and p.current:
+            assert p.direction is not None
+            first = p.details.get("first_at")
             at = datetime.fromisoformat(first) if first else None
-            parts.append(AudioPart(p["direction"], p["vault_case"], p["object_id"], at))
+            parts.append(AudioPart(p.direction, *p.stored(), at))
     if not parts:
         raise NotFound(
             f"communication {comm_id} has no {direction} audio",
@@ -209,7 +204,7 @@ def message(
     """An SMS's stored document: its text (null when it is not text), its decoded header
     fields, its octets as received, as the assembler wrote them (docs/assembly.md)."""
     product = _content_product(svc, session, comm_id, "message", purpose)
-    data = vault.get(product["vault_case"], product["object_id"])
+    data = vault.get(*product.stored())
     try:
         doc = json.loads(data)
     except ValueError:
@@ -223,7 +218,7 @@ def message(
 def pcap(svc: Service, session: Session, vault: Vault, comm_id: int, purpose: str | None) -> bytes:
     """A data session's IP packets as a libpcap file (docs/assembly.md)."""
     product = _content_product(svc, session, comm_id, "pcap", purpose)
-    return vault.get(product["vault_case"], product["object_id"])
+    return vault.get(*product.stored())
 
 
 READ_WITH = {"audio": "comms audio", "message": "comms message", "pcap": "comms pcap",
@@ -231,9 +226,9 @@ READ_WITH = {"audio": "comms audio", "message": "comms message", "pcap": "comms 
 """The command that reads each kind of product (``pdus``: the PDUs as received, exported)."""
 
 
-def read_with_hint(products: list[Row]) -> str:
+def read_with_hint(products: list[comms.Product]) -> str:
     """What reads the products a communication has, for an error's hint."""
-    held = sorted({READ_WITH[p["kind"]] for p in products if p["kind"] in READ_WITH})
+    held = sorted({READ_WITH[p.kind] for p in products if p.kind in READ_WITH})
     if not held:
         return "`custodio comms show ID` lists its products"
     return "it has: " + ", ".join(f"`custodio {c} ID`" for c in held)
@@ -241,18 +236,18 @@ def read_with_hint(products: list[Row]) -> str:
 
 def _content_product(
     svc: Service, session: Session, comm_id: int, kind: str, purpose: str | None
-) -> Row:
+) -> comms.Product:
     """The communication's current product of ``kind``, allowed and audited (content.read)
     before a byte of it is read from the vault."""
 
-    def perform(tx: Tx, actor: Actor, request: Request) -> Row:
-        row = comms.get(tx, comm_id)
-        found = [p for p in comms.products_of(tx, comm_id)
-                 if p["kind"] == kind and p["superseded_at"] is None]  # fmt: skip
+    def perform(tx: Tx, actor: Actor, request: Request) -> comms.Product:
+        comm = comms.get(tx, comm_id)
+        products = comms.products_of(tx, comm_id)
+        found = [p for p in products if p.kind == kind and p.current]
         if not found:
-            raise NotFound(f"communication {comm_id} ({row['kind']}) has no {kind}",
-                           hint=read_with_hint(comms.products_of(tx, comm_id)))  # fmt: skip
-        request.details.update(product=kind, objects=[found[-1]["object_id"]])
+            raise NotFound(f"communication {comm_id} ({comm.kind}) has no {kind}",
+                           hint=read_with_hint(products))  # fmt: skip
+        request.details.update(product=kind, objects=[found[-1].object_id])
         return found[-1]
 
     request = Request(f"communication:{comm_id}")
@@ -289,12 +284,12 @@ class LiveAudio:
     def poll(self) -> bytes:
         if self.done:
             return b""
-        row, self._position = self.svc.db.read(
+        comm, self._position = self.svc.db.read(
             lambda tx: (comms.get(tx, self.comm_id), comms.position(tx, ASSEMBLY_CONSUMER))
         )
         while records := self._reader.read(self.follower.cursor, 2000):
             self.follower.feed(records)
-        closed = row["status"] != "open" and self.follower.cursor >= int(row["last_seq"])
+        closed = comm.status != "open" and self.follower.cursor >= comm.last_seq
         data = self._take(final=closed)
         self.done = closed
         self.written += len(data)
@@ -346,17 +341,16 @@ def follow_audio(
         raise InvalidInput(f"--direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
 
     def perform(tx: Tx, actor: Actor, request: Request) -> live.Follower:
-        row = comms.get(tx, comm_id)
-        if row["status"] != "open":
+        comm = comms.get(tx, comm_id)
+        if comm.status != "open":
             raise Conflict(
-                f"communication {comm_id} is closed ({row['status']})",
+                f"communication {comm_id} is closed ({comm.status})",
                 hint="its stored audio: `custodio comms audio ID -o FILE` (without --follow)",
             )
-        at = from_text(row["begin_at"] or row["created_at"])
-        attribution = attribute(tx, row["liid"], row["operator"], at)
+        attribution = attribute(tx, comm.liid, comm.operator, from_text(comm.started))
         request.details.update(direction=direction, live=True)
-        key = (row["operator"], row["liid"], row["cin"])
-        return live.Follower(key, int(row["open_seq"]), attribution)
+        key = (comm.operator, comm.liid, comm.cin)
+        return live.Follower(key, comm.open_seq, attribution)
 
     request = Request(f"communication:{comm_id}")
     follower = svc.act(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
@@ -368,15 +362,9 @@ def follow_audio(
 # --- quarantine ----------------------------------------------------------------------
 
 
-def _quarantine_summary(row: Row) -> dict[str, Any]:
-    keys = ("id", "liid", "operator", "cin", "reason", "data_kind", "records", "size",
-            "case_id", "communication_id", "created_at")  # fmt: skip
-    return {k: row[k] for k in keys}
-
-
 def quarantine_list(svc: Service, session: Session) -> list[dict[str, Any]]:
     def perform(tx: Tx, actor: Actor, request: Request) -> list[dict[str, Any]]:
-        rows = [_quarantine_summary(r) for r in comms.quarantine_of_agency(tx, actor.agency_id)]
+        rows = [item.summary() for item in comms.quarantine_of_agency(tx, actor.agency_id)]
         request.details["shown"] = len(rows)
         return rows
 
@@ -384,19 +372,11 @@ def quarantine_list(svc: Service, session: Session) -> list[dict[str, Any]]:
 
 
 def quarantine_show(svc: Service, session: Session, item_id: int) -> dict[str, Any]:
-    def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
-        row = comms.quarantine_item(tx, item_id)
-        agency = row["agency_id"]
-        # an item no agency can be named for (unknown LIID) is every warrant officer's
-        return Resource(agency_id=actor.agency_id if agency is None else int(agency),
-                        case_id=row["case_id"], label=request.target)  # fmt: skip
-
     def perform(tx: Tx, actor: Actor, request: Request) -> dict[str, Any]:
-        row = comms.quarantine_item(tx, item_id)
-        return dict(row)
+        return comms.quarantine_item(tx, item_id).as_dict()
 
     request = Request(f"quarantine:{item_id}")
-    return svc.act(session, Action.QUARANTINE_SHOW, request, resolve, perform)
+    return svc.act(session, Action.QUARANTINE_SHOW, request, _item_resource(item_id), perform)
 
 
 # --- the per-communication seal ------------------------------------------------------
@@ -406,7 +386,7 @@ def quarantine_show(svc: Service, session: Session, item_id: int) -> dict[str, A
 class SealFacts:
     """What the catalog holds about a seal, gathered inside the audited transaction."""
 
-    products: list[Row]
+    products: list[comms.Product]
     entry: Entry | None
     stored_hash: str | None
     checkpoint: Checkpoint | None
@@ -435,27 +415,25 @@ def seal_check(svc: Service, session: Session, vault: Vault, comm_id: int) -> di
 
 def _seal_facts(tx: Tx, comm_id: int) -> SealFacts:
     products = comms.products_of(tx, comm_id)
-    row = log.last_entry(tx, seal.SEAL_EVENT, f"communication:{comm_id}")
-    entry = log.entry_from_row(row) if row is not None else None
+    found = log.last_entry(tx, seal.SEAL_EVENT, f"communication:{comm_id}")
+    entry, stored = found if found is not None else (None, None)
     cp = log.latest_checkpoint(tx, meta(tx, "audit_log_id"))
     proof = None
     if entry is not None and cp is not None and entry.seq <= cp.size:
         path = tree.inclusion_proof(tx, entry.seq - 1, cp.size)
         proof = seal.inclusion(entry, cp.size, path)
     key = bytes.fromhex(meta(tx, "audit_public_key"))
-    stored = None if row is None else str(row["entry_hash"])
     return SealFacts(products, entry, stored, cp, proof, key)
 
 
-def _object_checks(vault: Vault, products: list[Row]) -> list[dict[str, Any]]:
+def _object_checks(vault: Vault, products: list[comms.Product]) -> list[dict[str, Any]]:
     out = []
     for p in products:
-        if p["kind"] == "pdus":
+        if p.kind == "pdus":
             continue
-        found = _stored_digest(vault, p["vault_case"], p["object_id"])
-        out.append({"kind": p["kind"], "direction": p["direction"],
-                    "object_id": p["object_id"], "recorded": p["sha256"], "stored": found,
-                    "ok": found == p["sha256"]})  # fmt: skip
+        found = _stored_digest(vault, *p.stored())
+        out.append({"kind": p.kind, "direction": p.direction, "object_id": p.object_id,
+                    "recorded": p.sha256, "stored": found, "ok": found == p.sha256})  # fmt: skip
     return out
 
 
@@ -504,20 +482,20 @@ def _proof_report(f: SealFacts, problems: list[str]) -> dict[str, Any]:
 
 def _item_resource(item_id: int) -> Resolve:
     def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
-        row = comms.quarantine_item(tx, item_id)
-        agency = row["agency_id"]
+        item = comms.quarantine_item(tx, item_id)
+        agency = item.agency_id
         # an item no agency can be named for (unknown LIID) is every warrant officer's
-        return Resource(agency_id=actor.agency_id if agency is None else int(agency),
-                        case_id=row["case_id"], label=request.target)  # fmt: skip
+        return Resource(agency_id=actor.agency_id if agency is None else agency,
+                        case_id=item.case_id, label=request.target)  # fmt: skip
 
     return resolve
 
 
-def _pending(row: Row) -> None:
-    if row["destroyed_at"] is not None:
-        raise Conflict(f"quarantine item {row['id']} was destroyed on {row['destroyed_at']}")
-    if row["released_at"] is not None:
-        raise Conflict(f"quarantine item {row['id']} was released on {row['released_at']}")
+def _pending(item: comms.HeldItem) -> None:
+    if item.destroyed_at is not None:
+        raise Conflict(f"quarantine item {item.id} was destroyed on {item.destroyed_at}")
+    if item.released_at is not None:
+        raise Conflict(f"quarantine item {item.id} was released on {item.released_at}")
 
 
 def _order(order: str) -> str:
@@ -526,9 +504,10 @@ def _order(order: str) -> str:
     return order.strip()
 
 
-def _digests(row: Row) -> dict[str, Any]:
-    keys = ("reason", "data_kind", "liid", "operator", "vault_case", "object_id", "sha256", "size")
-    return {k: row[k] for k in keys}
+def _digests(item: comms.HeldItem) -> dict[str, Any]:
+    return {"reason": item.reason, "data_kind": item.data_kind, "liid": item.liid,
+            "operator": item.operator, "vault_case": item.vault_case,
+            "object_id": item.object_id, "sha256": item.sha256, "size": item.size}  # fmt: skip
 
 
 def quarantine_release(svc: Service, session: Session, item_id: int, order: str) -> None:
@@ -536,10 +515,10 @@ def quarantine_release(svc: Service, session: Session, item_id: int, order: str)
     text = _order(order)
 
     def perform(tx: Tx, actor: Actor, request: Request) -> None:
-        row = comms.quarantine_item(tx, item_id)
-        _pending(row)
+        item = comms.quarantine_item(tx, item_id)
+        _pending(item)
         comms.request_release(tx, item_id, actor.user_id, text)
-        request.details.update(order=text, step="requested", **_digests(row))
+        request.details.update(order=text, step="requested", **_digests(item))
 
     request = Request(f"quarantine:{item_id}")
     svc.act(session, Action.QUARANTINE_RELEASE, request, _item_resource(item_id), perform)
@@ -557,16 +536,16 @@ def quarantine_approve(
     """
 
     def perform(tx: Tx, actor: Actor, request: Request) -> dict[str, Any]:
-        row = comms.quarantine_item(tx, item_id)
-        _pending(row)
-        _four_eyes(row, actor)
-        attributed = _reattribute(tx, row, actor) if row["data_kind"] == "all" else None
+        item = comms.quarantine_item(tx, item_id)
+        _pending(item)
+        _four_eyes(item, actor)
+        attributed = _reattribute(tx, item, actor) if item.data_kind == "all" else None
         comms.mark_released(tx, item_id, actor.user_id)
-        request.details.update(order=row["release_order"], step="approved",
-                               requested_by=row["release_requested_by"],
-                               communication=row["communication_id"], case=attributed,
-                               **_digests(row))  # fmt: skip
-        return {"item": item_id, "released": True, "communication": row["communication_id"],
+        request.details.update(order=item.release_order, step="approved",
+                               requested_by=item.release_requested_by,
+                               communication=item.communication_id, case=attributed,
+                               **_digests(item))  # fmt: skip
+        return {"item": item_id, "released": True, "communication": item.communication_id,
                 "case_id": attributed}  # fmt: skip
 
     request = Request(f"quarantine:{item_id}")
@@ -578,31 +557,30 @@ def quarantine_approve(
     return result
 
 
-def _four_eyes(row: Row, actor: Actor) -> None:
-    if row["release_requested_by"] is None:
+def _four_eyes(item: comms.HeldItem, actor: Actor) -> None:
+    if item.release_requested_by is None:
         raise Conflict(
-            f"nobody asked for the release of quarantine item {row['id']}",
+            f"nobody asked for the release of quarantine item {item.id}",
             hint="a warrant officer asks: `custodio quarantine release ID --order TEXT`",
         )
-    if int(row["release_requested_by"]) == actor.user_id:
+    if item.release_requested_by == actor.user_id:
         raise Forbidden("four eyes: the release must be approved by another person")
 
 
-def _reattribute(tx: Tx, row: Row, actor: Actor) -> int | None:
-    comm_id = row["communication_id"]
+def _reattribute(tx: Tx, item: comms.HeldItem, actor: Actor) -> int | None:
+    comm_id = item.communication_id
     if comm_id is None:
         return None
-    comm = comms.get(tx, int(comm_id))
-    at = from_text(comm["begin_at"] or comm["created_at"])
-    found = attribute(tx, row["liid"], row["operator"], at)
+    comm = comms.get(tx, comm_id)
+    found = attribute(tx, item.liid, item.operator, from_text(comm.started))
     if not found.traffic or found.agency_id != actor.agency_id or found.case_id is None:
         raise Conflict(
-            f"no warrant of your agency covers LIID {row['liid']} at {row['operator']} "
-            f"on {comm['begin_at']}",
+            f"no warrant of your agency covers LIID {item.liid} at {item.operator} "
+            f"on {comm.begin_at}",
             hint="register it first (`custodio warrant add`, `custodio warrant bind`)",
         )
     assert found.warrant_id is not None
-    comms.attribute_comm(tx, int(comm_id), actor.agency_id, found.case_id, found.warrant_id)
+    comms.attribute_comm(tx, comm_id, actor.agency_id, found.case_id, found.warrant_id)
     return found.case_id
 
 
@@ -616,17 +594,17 @@ def quarantine_destroy(
     """
     text = _order(order)
 
-    def perform(tx: Tx, actor: Actor, request: Request) -> tuple[Row, int]:
-        row = comms.quarantine_item(tx, item_id)
-        _pending(row)
-        left = TxIndex(tx).drop_reference(row["vault_case"], row["object_id"])
+    def perform(tx: Tx, actor: Actor, request: Request) -> tuple[comms.HeldItem, int]:
+        item = comms.quarantine_item(tx, item_id)
+        _pending(item)
+        left = TxIndex(tx).drop_reference(item.vault_case, item.object_id)
         comms.mark_destroyed(tx, item_id, actor.user_id, text)
-        request.details.update(order=text, references_left=left, **_digests(row))
-        return row, left
+        request.details.update(order=text, references_left=left, **_digests(item))
+        return item, left
 
     request = Request(f"quarantine:{item_id}")
-    row, left = svc.act(session, Action.QUARANTINE_DESTROY, request, _item_resource(item_id),
-                        perform)  # fmt: skip
-    deleted = left == 0 and vault.delete_unreferenced(row["vault_case"], row["object_id"])
-    return {"item": item_id, "destroyed": True, "object_id": row["object_id"],
-            "sha256": row["sha256"], "object_deleted": bool(deleted)}  # fmt: skip
+    item, left = svc.act(session, Action.QUARANTINE_DESTROY, request, _item_resource(item_id),
+                         perform)  # fmt: skip
+    deleted = left == 0 and vault.delete_unreferenced(item.vault_case, item.object_id)
+    return {"item": item_id, "destroyed": True, "object_id": item.object_id,
+            "sha256": item.sha256, "object_deleted": bool(deleted)}  # fmt: skip

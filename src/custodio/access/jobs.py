@@ -27,7 +27,7 @@ def list_jobs(svc: Service, session: Session, state: str | None = None) -> list[
     def perform(tx: Tx, actor: Actor, request: Request) -> list[dict[str, Any]]:
         rows = queue.list_jobs(tx, actor.agency_id, state)
         request.details.update(listing="jobs", state=state, shown=len(rows))
-        return rows
+        return [r.as_dict() for r in rows]
 
     return svc.act(session, Action.JOBS_LIST, Request("jobs"), own_agency, perform)
 

@@ -20,7 +20,7 @@ from custodio import datadir
 from custodio.access.policy import Action, Actor
 from custodio.access.service import Request, Service, Session, own_agency
 from custodio.catalog import comms
-from custodio.db import Row, Tx
+from custodio.db import Tx
 from custodio.db.times import from_text, to_text
 from custodio.handover import quarantine
 
@@ -41,16 +41,16 @@ class Delivery:
     reordered: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)  # reason -> items
 
-    def add_product(self, row: Row) -> None:
-        self.communications.add(int(row["id"]))
-        self.pdus += int(row["records"])
-        for channel, seq in row["details"].get("sequences", {}).items():
+    def add_product(self, product: comms.DeliveredPdus) -> None:
+        self.communications.add(product.communication_id)
+        self.pdus += product.records
+        for channel, seq in product.details.get("sequences", {}).items():
             self.duplicates += int(seq.get("duplicates", 0))
             self.reordered += int(seq.get("reordered", 0))
             ranges = seq.get("gaps", [])
             if ranges:
                 self.missing += sum(last - first + 1 for first, last in ranges)
-                self.gaps.append({"communication": int(row["id"]), "cin": row["cin"],
+                self.gaps.append({"communication": product.communication_id, "cin": product.cin,
                                   "channel": CHANNELS.get(str(channel), str(channel)),
                                   "missing": ranges})  # fmt: skip
 
@@ -83,18 +83,19 @@ def handover_report(
             "malformed": malformed(path, since)}  # fmt: skip
 
 
-def deliveries(products: Iterable[Row], items: Iterable[Row]) -> list[Delivery]:
+def deliveries(
+    products: Iterable[comms.DeliveredPdus], items: Iterable[comms.HeldDelivery]
+) -> list[Delivery]:
     by_key: dict[tuple[str, str], Delivery] = {}
 
-    def of(row: Row) -> Delivery:
-        key = (str(row["operator"]), str(row["liid"]))
-        return by_key.setdefault(key, Delivery(*key))
+    def of(operator: str, liid: str) -> Delivery:
+        return by_key.setdefault((operator, liid), Delivery(operator, liid))
 
-    for row in products:
-        of(row).add_product(row)
-    for row in items:
-        held = of(row).quarantined
-        held[row["reason"]] = held.get(row["reason"], 0) + 1
+    for product in products:
+        of(product.operator, product.liid).add_product(product)
+    for item in items:
+        held = of(item.operator, item.liid).quarantined
+        held[item.reason] = held.get(item.reason, 0) + 1
     return [by_key[k] for k in sorted(by_key)]
 
 

@@ -35,19 +35,19 @@ DERIVABLE = ("all", "content")  # held data kinds whose content can be derived
 def derive_released(db: Database, vault: Vault, item_id: int) -> list[str]:
     """Derive and store the content of released item ``item_id``; the kinds stored."""
     item = db.read(lambda tx: comms.quarantine_item(tx, item_id))
-    if item["data_kind"] not in DERIVABLE or item["communication_id"] is None:
+    if item.data_kind not in DERIVABLE or item.communication_id is None:
         return []
-    comm_id = int(item["communication_id"])
+    comm_id = item.communication_id
     row, products = db.read(lambda tx: (comms.get(tx, comm_id), comms.products_of(tx, comm_id)))
-    if row["case_id"] is None or any(p["kind"] in ("audio", "pcap") for p in products):
+    if row.case_id is None or any(p.kind in ("audio", "pcap") for p in products):
         return []
-    at = from_text(row["begin_at"] or row["created_at"])
-    attribution = db.read(lambda tx: attribute(tx, row["liid"], row["operator"], at))
+    at = from_text(row.started)
+    attribution = db.read(lambda tx: attribute(tx, row.liid, row.operator, at))
     if not attribution.content:
         return []
-    key: Key = (row["operator"], row["liid"], row["cin"])
+    key: Key = (row.operator, row.liid, row.cin)
     comm = Comm(key=key, attribution=attribution, open_seq=0)
-    pdus, _ = StreamFramer().feed(vault.get(item["vault_case"], item["object_id"]))
+    pdus, _ = StreamFramer().feed(vault.get(item.vault_case, item.object_id))
     for n, raw in enumerate(pdus):
         try:
             pdu = decode(raw)
@@ -58,7 +58,7 @@ def derive_released(db: Database, vault: Vault, item_id: int) -> list[str]:
     comm.discard()
     if not blobs:
         return []
-    refs = [vault.write_file(str(row["case_id"]), b.kind, io.BytesIO(b.data), sha256=True)
+    refs = [vault.write_file(str(row.case_id), b.kind, io.BytesIO(b.data), sha256=True)
             for b in blobs]  # fmt: skip
 
     def record(tx: Tx) -> None:
@@ -68,12 +68,12 @@ def derive_released(db: Database, vault: Vault, item_id: int) -> list[str]:
         stored = comms.products_of(tx, comm_id)
         details: dict[str, Any] = {
             "seal": seal.digest(comm_id, stored), "seal_version": seal.SEAL_VERSION,
-            "parts": len(stored), "status": row["status"], "amendments": row["amendments"],
+            "parts": len(stored), "status": row.status, "amendments": row.amendments,
             "derived_from_quarantine": item_id,
         }  # fmt: skip
         audit.append(tx, audit.Event(
             action=seal.SEAL_EVENT, outcome=audit.ALLOWED, target=f"communication:{comm_id}",
-            actor=SYSTEM, agency_id=row["agency_id"], case_id=row["case_id"], details=details,
+            actor=SYSTEM, agency_id=row.agency_id, case_id=row.case_id, details=details,
         ))  # fmt: skip
 
     db.write(record)

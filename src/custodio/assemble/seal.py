@@ -11,11 +11,12 @@ mirrors it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from custodio.audit.entry import Checkpoint, Entry, canonical_json
+from custodio.catalog.comms import Product
 from custodio.crypto import merkle, signing
 
 SEAL_VERSION = 1
@@ -25,27 +26,26 @@ SEAL_EVENT = "comm.closed"
 UNSEALED_KINDS = frozenset({"transcript"})
 
 
-def part(product: Mapping[str, Any]) -> dict[str, Any]:
+def part(product: Product) -> dict[str, Any]:
     """One product as the seal covers it (``comm_products`` row, details left out)."""
-    if product["kind"] == "pdus":
+    if product.kind == "pdus":
         return {
-            "kind": "pdus", "first_seq": product["first_seq"], "last_seq": product["last_seq"],
-            "records": int(product["records"]), "sha256": product["sha256"],
+            "kind": "pdus", "first_seq": product.first_seq, "last_seq": product.last_seq,
+            "records": product.records, "sha256": product.sha256,
         }  # fmt: skip
     return {
-        "kind": product["kind"], "direction": product["direction"],
-        "object_id": product["object_id"], "sha256": product["sha256"],
-        "size": int(product["size"]),
+        "kind": product.kind, "direction": product.direction,
+        "object_id": product.object_id, "sha256": product.sha256, "size": product.size,
     }  # fmt: skip
 
 
-def document(comm_id: int, products: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def document(comm_id: int, products: Iterable[Product]) -> dict[str, Any]:
     """The sealed document: the version, the communication and its parts in stored order."""
-    parts = [part(p) for p in products if p["kind"] not in UNSEALED_KINDS]
+    parts = [part(p) for p in products if p.kind not in UNSEALED_KINDS]
     return {"v": SEAL_VERSION, "communication": comm_id, "parts": parts}
 
 
-def digest(comm_id: int, products: Iterable[Mapping[str, Any]]) -> str:
+def digest(comm_id: int, products: Iterable[Product]) -> str:
     """SHA-256 (hex) of the canonical JSON of :func:`document`."""
     text = canonical_json(document(comm_id, products))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

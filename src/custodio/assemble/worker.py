@@ -18,7 +18,6 @@ it are applied. A failed step drops the memory and rebuilds it the same way.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from custodio.assemble.message import ConcatKey
 from custodio.assemble.spool import Spool
 from custodio.assemble.store import save_closing, save_comm, write_blobs
 from custodio.catalog import comms
-from custodio.db import Database, Row, Tx
+from custodio.db import Database, Tx
 from custodio.db.times import from_text
 from custodio.errors import CustodioError, DecodeError
 from custodio.etsi import iri, names, sip
@@ -357,12 +356,13 @@ class Assembler:
             return
         comm_id = comm.id
         products = self.db.read(lambda tx: comms.products_of(tx, comm_id))
-        episodes = [p for p in products if p["kind"] == "pdus" and p["first_seq"] is not None]
         match = (comm.key[0].encode(), comm.key[1].encode(), comm.key[2])
         expected = found = 0
-        for episode in episodes:
-            expected += int(episode["records"])
-            after, last = int(episode["first_seq"]) - 1, int(episode["last_seq"])
+        for episode in products:
+            if episode.kind != "pdus" or episode.first_seq is None or episode.last_seq is None:
+                continue
+            expected += episode.records
+            after, last = episode.first_seq - 1, episode.last_seq
             while after < last and (batch := self.journal.read(after, self.timing.batch_records)):
                 for record in batch:
                     if record.seq > last:
@@ -419,37 +419,32 @@ def _concat_key(pdu: DecodedPDU) -> ConcatKey | None:
     return None
 
 
-def _comm_from_row(tx: Tx, row: Row, *, spool: Spool, reopen_at: int | None = None) -> Comm:
+def _comm_from_row(
+    tx: Tx, row: comms.Communication, *, spool: Spool, reopen_at: int | None = None
+) -> Comm:
     """A communication as the catalog has it, to rebuild (or re-open) in memory."""
-    begin = from_text(row["begin_at"]) if row["begin_at"] else None
-    at = begin or from_text(row["created_at"])
-    attribution: Attribution = attribute(tx, row["liid"], row["operator"], at)
-    key: Key = (row["operator"], row["liid"], row["cin"])
-    comm_id = int(row["id"])
-    comm = Comm(key=key, attribution=attribution, open_seq=int(row["open_seq"]), id=comm_id,
-                spool=spool)  # fmt: skip
-    comm.kind, comm.call_id = row["kind"], row["call_id"]
+    begin = from_text(row.begin_at) if row.begin_at else None
+    at = begin or from_text(row.created_at)
+    attribution: Attribution = attribute(tx, row.liid, row.operator, at)
+    key: Key = (row.operator, row.liid, row.cin)
+    comm = Comm(key=key, attribution=attribution, open_seq=row.open_seq, id=row.id, spool=spool)
+    comm.kind, comm.call_id = row.kind, row.call_id
     comm.begin_at = begin
-    comm.answer_at = from_text(row["answer_at"]) if row["answer_at"] else None
-    comm.outcome, comm.sealed = row["outcome"], bool(row["sealed"])
-    comm.amendments = int(row["amendments"])
-    comm.start_notified = row["kind"] == "voice"  # notified when it was stored as a call
+    comm.answer_at = from_text(row.answer_at) if row.answer_at else None
+    comm.outcome, comm.sealed = row.outcome, row.sealed
+    comm.amendments = row.amendments
+    comm.start_notified = row.kind == "voice"  # notified when it was stored as a call
     if comm.amendments and reopen_at is None:  # re-opened before a restart
-        comm.reclose_by = row["closed_by"] or "timeout"
-    comm.last_seq = int(row["last_seq"])
-    for p in comms.parties_of(tx, comm_id):
-        comm.parties[PartyKey(p["role"], p["delivered"], p["source"])] = None
+        comm.reclose_by = row.closed_by or "timeout"
+    comm.last_seq = row.last_seq
+    for p in comms.parties_of(tx, row.id):
+        comm.parties[PartyKey(p.role, p.delivered, p.source)] = None
     if reopen_at is not None:
         comm.open_seq = reopen_at
         comm.amendments += 1
-        comm.end_at = from_text(row["end_at"]) if row["end_at"] else None
-        comm.previous_reasons = list(_json_list(row["reasons"]))
-        comm.reclose_by = row["closed_by"] or "timeout"
+        comm.end_at = from_text(row.end_at) if row.end_at else None
+        comm.previous_reasons = list(row.reasons)
+        comm.reclose_by = row.closed_by or "timeout"
         comm.iri = True
     comm.dirty = reopen_at is not None
     return comm
-
-
-def _json_list(text: str) -> list[dict[str, object]]:
-    value = json.loads(text)
-    return value if isinstance(value, list) else []

@@ -20,7 +20,8 @@ from custodio.audit import tree
 from custodio.audit.entry import GENESIS_HASH, Checkpoint, Entry, Event
 from custodio.crypto import merkle
 from custodio.crypto.signing import Signer
-from custodio.db import Database, Row, Tx
+from custodio.db import Database, Tx
+from custodio.db.engine import Row
 from custodio.db.times import now_text
 from custodio.errors import AuditIntegrityError
 
@@ -103,13 +104,15 @@ def iter_rows(db: Database, after: int = 0, upto: int | None = None) -> Iterator
         after = int(rows[-1]["seq"])
 
 
-def last_entry(tx: Tx, action: str, target: str) -> Row | None:
-    """The newest entry of ``action`` on ``target`` (e.g. a communication's seal)."""
-    return tx.one(
+def last_entry(tx: Tx, action: str, target: str) -> tuple[Entry, str] | None:
+    """The newest entry of ``action`` on ``target`` (e.g. a communication's seal), with the
+    hash stored beside it (which a check compares to the entry's own)."""
+    row = tx.one(
         f"SELECT {_COLUMNS} FROM audit_entries WHERE target = ? AND action = ? "
         "ORDER BY seq DESC LIMIT 1",
         (target, action),
     )
+    return None if row is None else (entry_from_row(row), str(row["entry_hash"]))
 
 
 def size(tx: Tx) -> int:

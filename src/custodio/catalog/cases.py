@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from custodio.catalog.people import required
-from custodio.db import Row, Tx
+from custodio.db import Tx
+from custodio.db.engine import Row
 from custodio.db.times import from_text, now_text, to_text
 from custodio.errors import Conflict, InvalidInput, NotFound
 
@@ -118,10 +119,25 @@ def assignments_of(tx: Tx, user_id: int, now: datetime) -> dict[int, datetime | 
     return {int(r["case_id"]): from_text(r["until"]) if r["until"] else None for r in rows}
 
 
-def assigned_users(tx: Tx, case: Case) -> list[dict[str, object]]:
-    return tx.all(
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Who works a case now (``until``: when the assignment runs out, None: open-ended)."""
+
+    name: str
+    role: str
+    assigned_at: str
+    until: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "role": self.role, "assigned_at": self.assigned_at,
+                "until": self.until}  # fmt: skip
+
+
+def assigned_users(tx: Tx, case: Case) -> list[Assignment]:
+    rows = tx.all(
         "SELECT u.name, u.role, a.assigned_at, a.until FROM case_assignments a "
         "JOIN users u ON u.id = a.user_id WHERE a.case_id = ? AND a.ended_at IS NULL "
         "ORDER BY u.name",
         (case.id,),
     )
+    return [Assignment(r["name"], r["role"], r["assigned_at"], r["until"]) for r in rows]

@@ -18,11 +18,13 @@ running until the lease runs out; the next claim takes it over.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from custodio.db import Row, Tx
+from custodio.db import Tx
+from custodio.db.engine import Row
 from custodio.db.times import now, to_text
 from custodio.errors import Conflict, InvalidInput, NotFound
 
@@ -42,6 +44,33 @@ class Job:
     generation: int
     attempts: int
     worker: str = ""  # who claimed it
+
+
+@dataclass(frozen=True, slots=True)
+class ListedJob:
+    """A job as ``jobs list`` shows it (ids, state, times, error text; never content)."""
+
+    id: int
+    kind: str
+    communication_id: int
+    case_ref: str
+    state: str
+    generation: int
+    attempts: int
+    not_before: str
+    lease_until: str | None
+    worker: str | None
+    error: str | None
+    created_at: str
+    updated_at: str
+    finished_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> ListedJob:
+        return cls(**{f.name: row[f.name] for f in dataclasses.fields(cls)})
+
+    def as_dict(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 def _job(row: Row, worker: str = "") -> Job:
@@ -317,11 +346,13 @@ def _check_failed(tx: Tx, agency_id: int, job_id: int) -> None:
         )
 
 
-def list_jobs(tx: Tx, agency_id: int, state: str | None = None, limit: int = 1000) -> list[Row]:
+def list_jobs(
+    tx: Tx, agency_id: int, state: str | None = None, limit: int = 1000
+) -> list[ListedJob]:
     """The agency's jobs (newest change first), with the case's reference."""
     if state is not None and state not in STATES:
         raise InvalidInput(f"--state {state!r}: use one of {', '.join(STATES)}")
-    return _of_agency(tx, agency_id, state, limit)
+    return [ListedJob.from_row(r) for r in _of_agency(tx, agency_id, state, limit)]
 
 
 def _of_agency(tx: Tx, agency_id: int, state: str | None, limit: int) -> list[Row]:

@@ -23,7 +23,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from custodio.db import Row, Tx
+from custodio.db import Tx
+from custodio.db.engine import Row
 from custodio.db.times import now_text
 from custodio.errors import Conflict, InvalidInput, NotFound
 
@@ -296,7 +297,40 @@ def counts(labels: Sequence[NewLabel]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def flagged(tx: Tx, kind: str, case_ids: Sequence[int]) -> list[Row]:
+@dataclass(frozen=True, slots=True)
+class Flagged:
+    """A current label as a queue shows it: that something was flagged, not what."""
+
+    id: int
+    communication_id: int
+    case_id: int
+    value: str
+    confidence: float
+    source: str
+    review: str
+    comm_kind: str
+    begin_at: str | None
+    sealed: bool
+    case_reference: str
+
+    @classmethod
+    def from_row(cls, row: Row) -> Flagged:
+        return cls(
+            id=int(row["id"]),
+            communication_id=int(row["communication_id"]),
+            case_id=int(row["case_id"]),
+            value=row["value"],
+            confidence=float(row["confidence"]),
+            source=row["source"],
+            review=row["review"],
+            comm_kind=row["comm_kind"],
+            begin_at=row["begin_at"],
+            sealed=bool(row["sealed"]),
+            case_reference=row["case_reference"],
+        )
+
+
+def flagged(tx: Tx, kind: str, case_ids: Sequence[int]) -> list[Flagged]:
     """Current, not overruled labels of ``kind`` in the cases, with their communication.
 
     For queues that show *that* something was flagged (privilege, interpreter), not what:
@@ -304,7 +338,7 @@ def flagged(tx: Tx, kind: str, case_ids: Sequence[int]) -> list[Row]:
     """
     if not case_ids:
         return []
-    return tx.all(
+    rows = tx.all(
         "SELECT l.id, l.communication_id, l.case_id, l.value, l.confidence, l.source, "
         "l.review, c.kind AS comm_kind, c.begin_at, c.sealed, k.reference AS case_reference "
         "FROM labels l JOIN communications c ON c.id = l.communication_id "
@@ -314,6 +348,7 @@ def flagged(tx: Tx, kind: str, case_ids: Sequence[int]) -> list[Row]:
         "ORDER BY c.begin_at, l.communication_id, l.id",
         (kind, *case_ids),
     )
+    return [Flagged.from_row(r) for r in rows]
 
 
 def mark_sealed(tx: Tx, comm_id: int) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from custodio.catalog.identifiers import e164
 from custodio.catalog.people import required
-from custodio.db import Row, Tx
+from custodio.db import Tx
+from custodio.db.engine import Row
 from custodio.db.times import now_text
 from custodio.errors import Conflict, NotFound
 
@@ -34,13 +37,26 @@ def is_protected(tx: Tx, agency: int, number: str) -> bool:
     return _current(tx, agency, number) is not None
 
 
-def list_all(tx: Tx, agency: int) -> list[Row]:
-    return tx.all(
+@dataclass(frozen=True, slots=True)
+class ProtectedNumber:
+    number: str  # E.164
+    reason: str
+    added_by: str  # the user's name
+    created_at: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"number": self.number, "reason": self.reason, "added_by": self.added_by,
+                "created_at": self.created_at}  # fmt: skip
+
+
+def list_all(tx: Tx, agency: int) -> list[ProtectedNumber]:
+    rows = tx.all(
         "SELECT p.number, p.reason, u.name AS added_by, p.created_at FROM protected_numbers p "
         "JOIN users u ON u.id = p.added_by WHERE p.agency_id = ? AND p.removed_at IS NULL "
         "ORDER BY p.number",
         (agency,),
     )
+    return [ProtectedNumber(r["number"], r["reason"], r["added_by"], r["created_at"]) for r in rows]
 
 
 def _current(tx: Tx, agency: int, number: str) -> Row | None:

@@ -10,15 +10,48 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from custodio.db import Row, Tx
+from custodio.db import Tx
+from custodio.db.engine import Row
 from custodio.db.times import now_text
 
 KIND = "transcript"
 
 
-def current(tx: Tx, comm_id: int) -> list[Row]:
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """A current transcript product (``details``: task, language, engine, counts)."""
+
+    id: int
+    direction: str
+    vault_case: str
+    object_id: str
+    sha256: str
+    size: int
+    details: Mapping[str, Any]
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: Row) -> Transcript:
+        return cls(
+            id=int(row["id"]),
+            direction=row["direction"],
+            vault_case=row["vault_case"],
+            object_id=row["object_id"],
+            sha256=row["sha256"],
+            size=int(row["size"]),
+            details=json.loads(row["details"]),
+            created_at=row["created_at"],
+        )
+
+    @property
+    def task(self) -> str:
+        return str(self.details.get("task", "transcribe"))
+
+
+def current(tx: Tx, comm_id: int) -> list[Transcript]:
     """The communication's current transcripts (one per direction and task)."""
     rows = tx.all(
         "SELECT id, direction, vault_case, object_id, sha256, size, details, created_at "
@@ -26,7 +59,7 @@ def current(tx: Tx, comm_id: int) -> list[Row]:
         "ORDER BY id",
         (comm_id, KIND),
     )
-    return [{**r, "details": json.loads(r["details"])} for r in rows]
+    return [Transcript.from_row(r) for r in rows]
 
 
 def record(
@@ -45,12 +78,12 @@ def record(
     """
     task = details.get("task", "transcribe")
     now = now_text()
-    for row in current(tx, comm_id):
-        if row["direction"] != direction or row["details"].get("task", "transcribe") != task:
+    for t in current(tx, comm_id):
+        if t.direction != direction or t.task != task:
             continue
-        if row["object_id"] == object_id:
+        if t.object_id == object_id:
             return False
-        tx.execute("UPDATE comm_products SET superseded_at = ? WHERE id = ?", (now, row["id"]))
+        tx.execute("UPDATE comm_products SET superseded_at = ? WHERE id = ?", (now, t.id))
     tx.execute(
         "INSERT INTO comm_products (communication_id, kind, direction, records, vault_case, "
         "object_id, sha256, size, details, created_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",

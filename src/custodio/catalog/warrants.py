@@ -16,7 +16,8 @@ from datetime import datetime
 from custodio.catalog.cases import Case
 from custodio.catalog.identifiers import Identifier
 from custodio.catalog.people import required
-from custodio.db import Row, Tx
+from custodio.db import Tx
+from custodio.db.engine import Row
 from custodio.db.times import from_text, now_text, to_text
 from custodio.errors import Conflict, DecodeError, InvalidInput, NotFound
 from custodio.etsi import names
@@ -29,6 +30,28 @@ SCOPES = ("content", "traffic", "location")
 class Span:
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """A court's order extending a warrant (times as stored: UTC text)."""
+
+    order_reference: str
+    judge: str
+    valid_from: str
+    valid_until: str
+
+    @property
+    def span(self) -> Span:
+        return Span(from_text(self.valid_from), from_text(self.valid_until))
+
+
+@dataclass(frozen=True, slots=True)
+class BoundLiid:
+    """An LIID (at one operator) bound to a warrant."""
+
+    liid: str
+    operator: str
 
 
 @dataclass(frozen=True)
@@ -44,15 +67,15 @@ class Warrant:
     scope: frozenset[str]
     revoked_at: datetime | None
     revoke_reason: str | None
-    extensions: tuple[Row, ...] = ()
+    extensions: tuple[Extension, ...] = ()
     targets: tuple[Identifier, ...] = ()
-    liids: tuple[Row, ...] = ()
+    liids: tuple[BoundLiid, ...] = ()
 
     @property
     def spans(self) -> list[Span]:
         """The windows it authorises, cut at its revocation."""
         spans = [Span(self.valid_from, self.valid_until)]
-        spans += [_span(e) for e in self.extensions]
+        spans += [e.span for e in self.extensions]
         if self.revoked_at is None:
             return spans
         cut = self.revoked_at
@@ -87,10 +110,15 @@ class Warrant:
             "status": self.status(now),
             "targets": [str(t) for t in self.targets],
             "extensions": [
-                {k: e[k] for k in ("order_reference", "judge", "valid_from", "valid_until")}
+                {
+                    "order_reference": e.order_reference,
+                    "judge": e.judge,
+                    "valid_from": e.valid_from,
+                    "valid_until": e.valid_until,
+                }
                 for e in self.extensions
             ],
-            "liids": [{"liid": li["liid"], "operator": li["operator"]} for li in self.liids],
+            "liids": [{"liid": li.liid, "operator": li.operator} for li in self.liids],
             "revoked_at": to_text(self.revoked_at) if self.revoked_at else None,
             "revoke_reason": self.revoke_reason,
         }
@@ -280,14 +308,13 @@ def _load(tx: Tx, row: Row) -> Warrant:
         scope=frozenset(k for k in SCOPES if row[f"scope_{k}"]),
         revoked_at=from_text(row["revoked_at"]) if row["revoked_at"] else None,
         revoke_reason=row["revoke_reason"],
-        extensions=tuple(extensions),
+        extensions=tuple(
+            Extension(e["order_reference"], e["judge"], e["valid_from"], e["valid_until"])
+            for e in extensions
+        ),
         targets=tuple(Identifier(t["kind"], t["value"]) for t in targets),
-        liids=tuple(liids),
+        liids=tuple(BoundLiid(li["liid"], li["operator"]) for li in liids),
     )
-
-
-def _span(row: Row) -> Span:
-    return Span(from_text(row["valid_from"]), from_text(row["valid_until"]))
 
 
 def _target_for(tx: Tx, case: Case, ident: Identifier) -> int:

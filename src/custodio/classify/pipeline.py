@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custodio import audit
-from custodio.catalog import comms, labels, transcripts, watchlists
+from custodio.catalog import cases, comms, labels, transcripts, watchlists
 from custodio.catalog import jobs as queue
 from custodio.catalog.vault_index import TxIndex
 from custodio.classify import alerts, entities, priority, privilege, watchlist
@@ -45,7 +45,7 @@ from custodio.classify.speech.audio import pcm_from_wav
 from custodio.classify.speech.language import text_language
 from custodio.classify.text import Word, words_from_text
 from custodio.config import Config
-from custodio.db import Database, Row, Tx
+from custodio.db import Database, Tx
 from custodio.db.times import from_text, to_text
 from custodio.vault.envelope import Kind
 from custodio.vault.index import ObjectRef
@@ -93,8 +93,8 @@ class Side:
 class Facts:
     """What the run reads from the catalog before it touches any content."""
 
-    comm: Row
-    products: list[Row]
+    comm: comms.Communication
+    products: list[comms.Product]
     case_reference: str
     terms: list[watchlists.WatchTerm]
     tuning: watchlists.Tuning
@@ -131,7 +131,8 @@ def classify(
         held = "held" if job is None else queue.holds(tx, job)
         if held != "held":
             return {"job": job_id, "discarded": held}
-        case_id = int(comm["case_id"])
+        case_id, agency_id = comm.case_id, comm.agency_id
+        assert case_id is not None and agency_id is not None  # _skip_reason: a case's
         new = [_flatten(direction, label) for direction, label in found]
         result = labels.store_run(tx, comm_id, case_id, ENGINES, new)
         recorded = 0
@@ -154,9 +155,7 @@ def classify(
             if facts.tuning.alert_threshold is not None
             else priority.DEFAULT_ALERT_THRESHOLD
         )
-        outcome = alerts.Outcome(
-            int(comm["agency_id"]), case_id, comm_id, term_ids, score, threshold
-        )
+        outcome = alerts.Outcome(agency_id, case_id, comm_id, term_ids, score, threshold)
         alert_ids = alerts.raise_alerts(tx, outcome, webhook=webhook)
         summary = {
             "job": job_id,
@@ -182,12 +181,12 @@ def classify(
     return stored
 
 
-def _skip_reason(comm: Row) -> str | None:
-    if comm["case_id"] is None or comm["quarantined"]:
+def _skip_reason(comm: comms.Communication) -> str | None:
+    if comm.case_id is None or comm.quarantined:
         return "no-case"
-    if comm["sealed"]:
+    if comm.sealed:
         return "sealed"
-    if comm["status"] == "open":
+    if comm.status == "open":
         return "open"
     return None
 
@@ -198,19 +197,19 @@ def _langs(setting: tuple[str, ...]) -> tuple[str, ...]:
 
 def _facts(tx: Tx, comm_id: int) -> Facts:
     comm = comms.get(tx, comm_id)
-    products = [p for p in comms.products_of(tx, comm_id) if p["kind"] in ("audio", "message")]
-    case_id = comm["case_id"]
+    products = [p for p in comms.products_of(tx, comm_id) if p.kind in ("audio", "message")]
+    case_id = comm.case_id
     if case_id is None:
         return Facts(comm, products, "", [], watchlists.Tuning(None, {}, None), 0)
-    reference = str(tx.scalar("SELECT reference FROM cases WHERE id = ?", (case_id,)))
-    others = [p["e164"] for p in comms.parties_of(tx, comm_id) if p["e164"] and not p["is_target"]]
-    seen = labels.numbers_seen_before(tx, int(case_id), comm_id, others)
+    reference = cases.by_id(tx, case_id).reference
+    others = [p.e164 for p in comms.parties_of(tx, comm_id) if p.e164 and not p.is_target]
+    seen = labels.numbers_seen_before(tx, case_id, comm_id, others)
     return Facts(
         comm,
         products,
         reference,
-        watchlists.terms(tx, int(case_id)),
-        watchlists.tuning(tx, int(case_id)),
+        watchlists.terms(tx, case_id),
+        watchlists.tuning(tx, case_id),
         len(set(others) - seen),
     )
 
@@ -221,25 +220,25 @@ def _facts(tx: Tx, comm_id: int) -> Facts:
 def _analyse(
     config: Config,
     vault: Vault,
-    comm: Row,
-    products: Sequence[Row],
+    comm: comms.Communication,
+    products: Sequence[comms.Product],
     allowed: tuple[str, ...],
     working: tuple[str, ...],
     hotwords: tuple[str, ...] = (),
 ) -> list[Side]:
-    messages = [p for p in products if p["kind"] == "message"]
-    audio = {p["direction"]: p for p in products if p["kind"] == "audio"}
+    messages = [p for p in products if p.kind == "message"]
+    audio = {p.direction: p for p in products if p.kind == "audio"}
     if messages:
         return [_sms(vault, m, allowed) for m in messages[:1]]
-    if audio or comm["kind"] == "voice":
+    if audio or comm.kind == "voice":
         return [
             _voice(config, vault, audio.get(d), d, allowed, working, hotwords) for d in DIRECTIONS
         ]
     return []
 
 
-def _sms(vault: Vault, product: Row, allowed: tuple[str, ...]) -> Side:
-    body = json.loads(vault.get(product["vault_case"], product["object_id"]))
+def _sms(vault: Vault, product: comms.Product, allowed: tuple[str, ...]) -> Side:
+    body = json.loads(vault.get(*product.stored()))
     text = str(body.get("text") or "")  # null: 8-bit data, or parts missing
     side = Side(None, words_from_text(text))
     lang, p = text_language(text, allowed)
@@ -266,7 +265,7 @@ def speech_engine(config: Config) -> Speech:
 def _voice(
     config: Config,
     vault: Vault,
-    product: Row | None,
+    product: comms.Product | None,
     direction: str,
     allowed: tuple[str, ...],
     working: tuple[str, ...],
@@ -277,7 +276,7 @@ def _voice(
     side = Side(direction)
     if product is None:
         return side
-    pcm = pcm_from_wav(vault.get(product["vault_case"], product["object_id"]))
+    pcm = pcm_from_wav(vault.get(*product.stored()))
     side.activity = vad.activity(pcm, refine=True)
     if side.activity.silent:
         return side
@@ -310,7 +309,7 @@ def _transcript_json(direction: str, t: Any, version: str) -> dict[str, Any]:
 
 
 def _write_transcripts(
-    vault: Vault, comm: Row, sides: Sequence[Side]
+    vault: Vault, comm: comms.Communication, sides: Sequence[Side]
 ) -> list[tuple[str, ObjectRef, dict[str, Any]]]:
     """Transcript objects into the vault (before the transaction that records them)."""
     out = []
@@ -320,7 +319,7 @@ def _write_transcripts(
                 continue
             data = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
             ref = vault.write_file(
-                str(comm["case_id"]), Kind.TRANSCRIPT, io.BytesIO(data), sha256=True
+                str(comm.case_id), Kind.TRANSCRIPT, io.BytesIO(data), sha256=True
             )
             if ref.sha256 is None:
                 ref = ObjectRef(
@@ -349,7 +348,11 @@ def _write_transcripts(
 
 
 def _labels(
-    sides: Sequence[Side], comm: Row, facts: Facts, working: tuple[str, ...], settings: Any
+    sides: Sequence[Side],
+    comm: comms.Communication,
+    facts: Facts,
+    working: tuple[str, ...],
+    settings: Any,
 ) -> tuple[list[tuple[str | None, Label]], list[int], dict[str, str]]:
     threshold = facts.tuning.match_threshold or watchlist.DEFAULT_THRESHOLD
     terms = tuple(watchlist.Term(t.text, t.kind) for t in facts.terms)  # type: ignore[arg-type]
@@ -379,7 +382,7 @@ def _labels(
         entities=sum(1 for _, lb in found if lb.kind in priority.ENTITY_KINDS),
         new_contacts=facts.new_contacts,
         minutes=_minutes(comm, sides),
-        begin_at=from_text(comm["begin_at"]) if comm["begin_at"] else None,
+        begin_at=from_text(comm.begin_at) if comm.begin_at else None,
     )
     found.append((None, priority.score(facts_p, facts.tuning.weights)))
     versions = {
@@ -404,12 +407,12 @@ def _speech_versions(sides: Sequence[Side]) -> dict[str, str]:
     return out
 
 
-def _minutes(comm: Row, sides: Sequence[Side]) -> float:
-    if comm["kind"] == "sms":
+def _minutes(comm: comms.Communication, sides: Sequence[Side]) -> float:
+    if comm.kind == "sms":
         return 1.0
-    start = comm["answer_at"] or comm["begin_at"]
-    if start and comm["end_at"]:
-        return max(0.0, (from_text(comm["end_at"]) - from_text(start)).total_seconds() / 60)
+    start = comm.answer_at or comm.begin_at
+    if start and comm.end_at:
+        return max(0.0, (from_text(comm.end_at) - from_text(start)).total_seconds() / 60)
     durations = [s.activity.duration_s for s in sides if s.activity is not None]
     return max(durations, default=0.0) / 60
 
@@ -530,16 +533,16 @@ def _flatten(direction: str | None, label: Label) -> labels.NewLabel:
     )
 
 
-def _audit(tx: Tx, comm: Row, details: dict[str, Any]) -> None:
+def _audit(tx: Tx, comm: comms.Communication, details: dict[str, Any]) -> None:
     audit.append(
         tx,
         audit.Event(
             action=EVENT,
             outcome=audit.ALLOWED,
-            target=f"communication:{comm['id']}",
+            target=f"communication:{comm.id}",
             actor=SYSTEM,
-            agency_id=comm["agency_id"],
-            case_id=comm["case_id"],
+            agency_id=comm.agency_id,
+            case_id=comm.case_id,
             details=details,
         ),
     )

@@ -38,7 +38,7 @@ def test_the_seal_is_written_at_close_and_proven_under_a_signed_checkpoint(line:
     assert len(entries) == 1
     details = json.loads(entries[0]["details"])
     products = line.world.svc.db.read(lambda tx: comms.products_of(tx, comm_id))
-    assert [p["kind"] for p in products] == ["pdus", "audio", "audio"]
+    assert [p.kind for p in products] == ["pdus", "audio", "audio"]
     assert details["seal"] == seal.digest(comm_id, products) and details["parts"] == 3
     before = _check(line, comm_id)
     assert before["ok"] and not before["proven"] and before["checkpoint"] is None
@@ -61,7 +61,8 @@ def test_a_transcript_added_by_classification_leaves_the_seal_whole(line: Line) 
     assert sealed["ok"], sealed["problems"]
     audio = line.world.svc.db.read(lambda tx: comms.products_of(tx, comm_id))[1]
     text = json.dumps({"words": [], "language": "es"}).encode()
-    ref = line.vault.put(audio["vault_case"], Kind.TRANSCRIPT, text)
+    assert audio.vault_case is not None
+    ref = line.vault.put(audio.vault_case, Kind.TRANSCRIPT, text)
 
     def record(tx: object) -> None:
         assert transcripts.record(
@@ -78,10 +79,10 @@ def test_a_transcript_added_by_classification_leaves_the_seal_whole(line: Line) 
 
 def test_the_seal_document_is_stable() -> None:
     products = [
-        {"kind": "pdus", "first_seq": 1, "last_seq": 9, "records": 9, "sha256": "ab" * 32,
-         "direction": None, "object_id": None, "size": 0},
-        {"kind": "audio", "direction": "target", "first_seq": None, "last_seq": None,
-         "records": 0, "object_id": "cd" * 32, "sha256": "ef" * 32, "size": 844},
+        comms.Product(kind="pdus", first_seq=1, last_seq=9, records=9, sha256="ab" * 32,
+                      size=0),
+        comms.Product(kind="audio", direction="target", object_id="cd" * 32, sha256="ef" * 32,
+                      size=844, vault_case="1"),
     ]  # fmt: skip
     text = (
         '{"communication":7,"parts":[{"first_seq":1,"kind":"pdus","last_seq":9,"records":9,'

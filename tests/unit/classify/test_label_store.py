@@ -105,7 +105,7 @@ def test_a_transcript_supersedes_the_previous_run_s_and_the_same_one_records_not
     assert record("b" * 32, "translate") and record("c" * 32, direction="other")
     assert record("d" * 32)  # a different transcript of the target: the first gives way
     now = db.read(lambda tx: transcripts.current(tx, comm))
-    assert sorted((r["direction"], r["details"]["task"], r["object_id"][0]) for r in now) == [
+    assert sorted((t.direction, t.details["task"], t.object_id[0]) for t in now) == [
         ("other", "transcribe", "c"), ("target", "transcribe", "d"),
         ("target", "translate", "b")]  # fmt: skip
     kept = db.read(lambda tx: tx.all(
