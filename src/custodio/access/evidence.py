@@ -13,11 +13,10 @@ from typing import Any
 from custodio.access.casework import by_case
 from custodio.access.policy import Action, Actor
 from custodio.access.service import Perform, Request, Service, Session, own_agency
-from custodio.catalog import cases
+from custodio.catalog import cases, imports
 from custodio.catalog.cases import Case
 from custodio.catalog.vault_index import TxIndex
 from custodio.db import Tx
-from custodio.db.times import now_text
 from custodio.errors import CustodioError, Forbidden, InvalidInput
 from custodio.vault import maintenance
 from custodio.vault.envelope import Kind
@@ -119,12 +118,9 @@ def _record(
 ) -> Perform[ObjectRef]:
     def perform(tx: Tx, actor: Actor, request: Request) -> ObjectRef:
         recorded = TxIndex(tx).add_reference(ref)
-        tx.execute(
-            "INSERT INTO imports (case_id, object_id, kind, filename, size, sha256, note, "
-            "imported_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (case.id, ref.object_id, kind.name.lower(), name, ref.size, ref.sha256 or "", note,
-             actor.user_id, now_text()),
-        )  # fmt: skip
+        imports.record(tx, case_id=case.id, object_id=ref.object_id, kind=kind.name.lower(),
+                       filename=name, size=ref.size, sha256=ref.sha256 or "", note=note,
+                       imported_by=actor.user_id)  # fmt: skip
         request.details.update(object_id=ref.object_id, sha256=ref.sha256, size=ref.size)
         return recorded
 

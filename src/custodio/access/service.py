@@ -19,6 +19,7 @@ from custodio.access import policy
 from custodio.access.policy import Action, Actor, Resource, Role
 from custodio.audit.entry import Event
 from custodio.catalog import cases, people
+from custodio.catalog import meta as catalog_meta
 from custodio.config import Config
 from custodio.crypto import signing
 from custodio.crypto.signing import Signer
@@ -29,7 +30,6 @@ from custodio.errors import (
     AuthenticationFailed,
     CustodioError,
     Forbidden,
-    NotFound,
 )
 
 T = TypeVar("T")
@@ -283,10 +283,7 @@ def own_agency(tx: Tx, actor: Actor, request: Request) -> Resource:
 
 
 def meta(tx: Tx, key: str) -> str:
-    value = tx.scalar("SELECT value FROM meta WHERE key = ?", (key,))
-    if value is None:
-        raise NotFound(f"the catalog has no {key}", hint="was it created by `custodio init`?")
-    return str(value)
+    return catalog_meta.get(tx, key)
 
 
 def _login_problem(user: people.User | None, good: bool, at: datetime) -> Exception | None:

@@ -12,7 +12,7 @@ from custodio import audit, config
 from custodio.access import vaults
 from custodio.access.admin import check_password_strength
 from custodio.audit.entry import Event
-from custodio.catalog import people
+from custodio.catalog import meta, people
 from custodio.crypto import passwords, signing
 from custodio.db import Database, Tx, migrate
 from custodio.db.times import now_text
@@ -69,7 +69,7 @@ def _create(cfg: config.Config, request: InitRequest) -> None:
     with Database(cfg.catalog_url) as db:
         migrate.upgrade(db)
         db.write(lambda tx: _fill(tx, request, signer, hashed))
-        audit.checkpoint(db, signer, db.read(lambda tx: _meta(tx, "audit_log_id")))
+        audit.checkpoint(db, signer, db.read(lambda tx: meta.get(tx, "audit_log_id")))
 
 
 def _write_settings(cfg: config.Config) -> None:
@@ -80,7 +80,7 @@ def _write_settings(cfg: config.Config) -> None:
 
 
 def _fill(tx: Tx, request: InitRequest, signer: signing.Signer, hashed: str) -> None:
-    if tx.one("SELECT value FROM meta WHERE key = 'audit_log_id'"):
+    if meta.find(tx, "audit_log_id") is not None:
         raise AlreadyInitialised(
             "the catalog is already initialised (another data directory uses it)",
             hint="nothing was changed; give an empty database in catalog_url",
@@ -90,7 +90,7 @@ def _fill(tx: Tx, request: InitRequest, signer: signing.Signer, hashed: str) -> 
         ("audit_public_key", signer.public_key.hex()),
         ("created_at", now_text()),
     ):
-        tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+        meta.put(tx, key, value)
     agency = people.create_agency(tx, request.agency)
     unit = people.create_unit(tx, agency, request.unit)
     people.create_user(
@@ -110,10 +110,6 @@ def _fill(tx: Tx, request: InitRequest, signer: signing.Signer, hashed: str) -> 
         details=details,
     )
     audit.append(tx, event)
-
-
-def _meta(tx: Tx, key: str) -> str:
-    return str(tx.scalar("SELECT value FROM meta WHERE key = ?", (key,)))
 
 
 def _undo(cfg: config.Config, created_dir: bool) -> None:

@@ -31,6 +31,8 @@ from typing import Any, BinaryIO, cast
 from custodio import audit
 from custodio.assemble.attribution import attribute
 from custodio.assemble.correlate import pdu_time
+from custodio.catalog import archive as catalog
+from custodio.catalog.archive import Archived
 from custodio.catalog.vault_index import TxIndex
 from custodio.db import Database, Tx
 from custodio.db.times import now_text
@@ -82,21 +84,6 @@ class Group:
 
 
 @dataclass(frozen=True)
-class Archived:
-    """What one (segment, case) became."""
-
-    vault_case: str
-    case_id: int | None
-    first_seq: int
-    last_seq: int
-    records: int
-    object_id: str
-    sha256: str
-    size: int
-    stored_size: int
-
-
-@dataclass(frozen=True)
 class SegmentReport:
     segment: int  # its first journal record number
     records: int
@@ -141,7 +128,7 @@ class Archiver:
 
     def archive(self, segment: Segment) -> SegmentReport:
         """Archive one consumed segment (or find it archived) and retire it."""
-        if self.db.read(lambda tx: _recorded(tx, segment.first_seq)):
+        if self.db.read(lambda tx: catalog.is_archived(tx, segment.first_seq)):
             self.journal.retire(segment)
             log.info("journal: %s was archived already; retired", segment.path.name)
             return SegmentReport(segment.first_seq, 0, 0, (), already=True)
@@ -218,11 +205,6 @@ def _archived(group: Group, ref: ObjectRef) -> Archived:
     )  # fmt: skip
 
 
-def _recorded(tx: Tx, segment: int) -> bool:
-    row = tx.one("SELECT 1 FROM journal_archived_segments WHERE segment = ?", (segment,))
-    return row is not None
-
-
 def _record(
     tx: Tx, segment: Segment, report: SegmentReport, refs: list[ObjectRef], groups: list[Group]
 ) -> None:
@@ -230,25 +212,12 @@ def _record(
     at = now_text()
     for done, ref, group in zip(report.objects, refs, groups, strict=True):
         TxIndex(tx).add_reference(ref)
-        _insert_row(tx, segment.first_seq, done, group.operator, at)
+        catalog.add_object(tx, segment.first_seq, done, group.operator, at)
         _audit(tx, segment, done, group.agency_id)
-    tx.execute(
-        "INSERT INTO journal_archived_segments (segment, last_seq, records, skipped, archived_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (segment.first_seq, segment.last_seq, report.records, report.skipped, at),
-    )
+    catalog.mark_archived(tx, segment.first_seq, last_seq=segment.last_seq,
+                          records=report.records, skipped=report.skipped, at=at)  # fmt: skip
     if not report.objects:
         _audit(tx, segment, None, None, skipped=report.skipped)
-
-
-def _insert_row(tx: Tx, segment: int, done: Archived, operator: str, at: str) -> None:
-    tx.execute(
-        "INSERT INTO journal_archive (segment, vault_case, case_id, operator, first_seq, "
-        "last_seq, records, object_id, sha256, size, stored_size, archived_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (segment, done.vault_case, done.case_id, operator, done.first_seq, done.last_seq,
-         done.records, done.object_id, done.sha256, done.size, done.stored_size, at),
-    )  # fmt: skip
 
 
 def _audit(

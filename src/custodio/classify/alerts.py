@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from custodio.catalog import notifications
+from custodio.catalog import cases, notifications
 from custodio.db import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -131,10 +131,8 @@ def _deliver_one(
     backoff: float,
     timeout: float,
 ) -> str:
-    reference = db.read(
-        lambda tx: tx.scalar("SELECT reference FROM cases WHERE id = ?", (note.case_id,))
-    )
-    body = payload(note, str(reference))
+    reference = db.read(lambda tx: cases.by_id(tx, note.case_id).reference)
+    body = payload(note, reference)
     tried = note.webhook_attempts
     delay = backoff
     while True:
