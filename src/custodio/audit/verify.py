@@ -33,7 +33,8 @@ from pathlib import Path
 from custodio.audit import log, tree
 from custodio.audit.entry import GENESIS_HASH, Checkpoint
 from custodio.crypto import merkle, signing
-from custodio.db import Database, Row, Tx
+from custodio.db import Database, Tx
+from custodio.db.engine import Row
 from custodio.errors import AuditIntegrityError, CatalogError
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from custodio.crypto import passwords
-from custodio.db import Row, Tx
+from custodio.db import Tx
+from custodio.db.engine import Row
 from custodio.db.times import from_text, now_text, to_text
 from custodio.errors import Conflict, InvalidInput, NotFound
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from custodio.db import Database, Row, Tx
+from custodio.db import Database, Tx
+from custodio.db.engine import Row
 from custodio.db.times import now_text
 from custodio.errors import Conflict, NotFound
 from custodio.vault.envelope import Kind

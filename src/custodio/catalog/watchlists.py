@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from custodio.catalog.people import required
-from custodio.db import Row, Tx
+from custodio.db import Tx
+from custodio.db.engine import Row
 from custodio.db.times import now_text
 from custodio.errors import Conflict, InvalidInput, NotFound
 
