@@ -24,14 +24,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from custodio import datadir
 from custodio.access import policy
 from custodio.access.casework import case_resource
 from custodio.access.policy import Action, Actor, DataKind, Resource, Window
 from custodio.access.service import Request, Resolve, Service, Session, meta, own_agency
 from custodio.assemble import derive, live, seal, wav
 from custodio.assemble.attribution import attribute
-from custodio.assemble.worker import CONSUMER as ASSEMBLY_CONSUMER
 from custodio.audit import log, tree
 from custodio.audit.entry import Checkpoint, Entry
 from custodio.catalog import cases, comms, warrants
@@ -46,7 +44,6 @@ from custodio.errors import (
     InvalidInput,
     NotFound,
 )
-from custodio.journal import JournalReader
 from custodio.vault.store import Vault
 
 DIRECTIONS = ("target", "other", "both")
@@ -270,25 +267,23 @@ class LiveAudio:
     as far as both have arrived (the rest at the end). See docs/assembly.md, "Live audio".
     """
 
-    def __init__(self, svc: Service, comm_id: int, direction: str, follower: live.Follower,
-                 journal_dir: Path) -> None:  # fmt: skip
+    def __init__(self, svc: Service, comm_id: int, direction: str, listening: live.Listening
+                 ) -> None:  # fmt: skip
         self.svc, self.comm_id, self.direction = svc, comm_id, direction
-        self.follower = follower
+        self.listening = listening
+        self.follower = listening.follower
         self.done = False
         self.header: bytes | None = None
         self.written = 0  # octets handed out after the header
-        self._position = 0
-        self._reader = JournalReader(journal_dir, durable=lambda: self._position)
         self._held: dict[str, bytes] = {"target": b"", "other": b""}  # stereo: one side ahead
 
     def poll(self) -> bytes:
         if self.done:
             return b""
-        comm, self._position = self.svc.db.read(
-            lambda tx: (comms.get(tx, self.comm_id), comms.position(tx, ASSEMBLY_CONSUMER))
+        comm, position = self.svc.db.read(
+            lambda tx: (comms.get(tx, self.comm_id), live.applied(tx))
         )
-        while records := self._reader.read(self.follower.cursor, 2000):
-            self.follower.feed(records)
+        self.listening.catch_up(position)
         closed = comm.status != "open" and self.follower.cursor >= comm.last_seq
         data = self._take(final=closed)
         self.done = closed
@@ -355,8 +350,8 @@ def follow_audio(
     request = Request(f"communication:{comm_id}")
     follower = svc.act(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
                        purpose=purpose)  # fmt: skip
-    directory = journal_dir or svc.config.data_dir / datadir.JOURNAL
-    return LiveAudio(svc, comm_id, direction, follower, directory)
+    listening = live.Listening(follower, svc.config.data_dir, journal_dir)
+    return LiveAudio(svc, comm_id, direction, listening)
 
 
 # --- quarantine ----------------------------------------------------------------------

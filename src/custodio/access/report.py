@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from custodio import datadir
 from custodio.access.policy import Action, Actor
 from custodio.access.service import Request, Service, Session, own_agency
 from custodio.catalog import comms
@@ -78,7 +77,7 @@ def handover_report(
 
     request = Request("handover")
     found = svc.act(session, Action.HANDOVER_REPORT, request, own_agency, perform)
-    path = svc.config.data_dir / datadir.QUARANTINE / quarantine.FILE_NAME
+    path = quarantine.log_of(svc.config.data_dir)
     return {"since": since, "operator": operator, "liids": [d.to_json() for d in found],
             "malformed": malformed(path, since)}  # fmt: skip
 

@@ -20,14 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 
+from custodio import datadir
 from custodio.assemble.attribution import Attribution
 from custodio.assemble.closing import assign_streams
 from custodio.assemble.correlate import Comm, Key
 from custodio.assemble.media import Stream
+from custodio.assemble.worker import CONSUMER
+from custodio.catalog import comms
+from custodio.db import Tx
 from custodio.errors import DecodeError
 from custodio.etsi.pdu import decode
-from custodio.journal import Record
+from custodio.journal import JournalReader, Record
 
 SIDES = ("target", "other")
 
@@ -73,3 +78,27 @@ class Follower:
     def _streams(self, side: str) -> list[Stream]:
         sides, _ = assign_streams(self.comm)
         return sorted(sides[side], key=lambda s: (s.first_at is None, s.first_at or datetime.min))
+
+
+def applied(tx: Tx) -> int:
+    """How far the assembler has applied the journal: every record up to it is durable."""
+    return comms.position(tx, CONSUMER)
+
+
+class Listening:
+    """A :class:`Follower` fed from a data directory's journal (``journal_dir``: another
+    journal, for tests), up to the position the caller read with :func:`applied`."""
+
+    READ = 2000  # records per read
+
+    def __init__(self, follower: Follower, data_dir: Path, journal_dir: Path | None = None) -> None:
+        self.follower = follower
+        self._position = 0
+        directory = journal_dir or data_dir / datadir.JOURNAL
+        self._reader = JournalReader(directory, durable=lambda: self._position)
+
+    def catch_up(self, position: int) -> None:
+        """Apply the call's records up to ``position``."""
+        self._position = position
+        while records := self._reader.read(self.follower.cursor, self.READ):
+            self.follower.feed(records)

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from custodio import datadir
 from custodio.errors import JournalError
 from custodio.journal.segments import RETRYABLE_ERRNOS
 
@@ -83,6 +84,11 @@ def _parse(data: bytes, pos: int) -> tuple[Item, int] | None:
         fields["received_ns"], fields["channel"], fields["connection"], fields["reason"], raw
     )
     return item, end
+
+
+def log_of(data_dir: Path) -> Path:
+    """The quarantine log of a data directory."""
+    return data_dir / datadir.QUARANTINE / FILE_NAME
 
 
 def read_items(path: Path) -> Iterator[Item]:
