@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,31 @@ class Address:
 
     def __str__(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """``KEY=VALUE`` entries in their order: a TOML array of ``"KEY=VALUE"`` strings, or in
+    the environment the entries separated as the setting says. A KEY is never empty; a
+    VALUE may be (what an empty one means is the setting's)."""
+
+    items: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> Pairs:
+        items = []
+        for entry in entries:
+            key, sep, value = (part.strip() for part in entry.partition("="))
+            if not sep or not key:
+                raise ConfigError(f"{entry!r} is not KEY=VALUE")
+            items.append((key, value))
+        return cls(tuple(items))
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.items)
+
+    def __str__(self) -> str:
+        return ",".join(f"{key}={value}" for key, value in self.items)
 
 
 @dataclass(frozen=True)
@@ -148,11 +173,12 @@ class Settings:
         "PEM CA certificate(s) that sign the operators' client certificates; required with "
         "`handover_tls_cert` (every operator must present a certificate).",
     )
-    handover_operators: str = _setting(
-        "",
-        "Which operator each client certificate stands for: comma-separated "
-        "`SUBJECT=OPERATOR`, SUBJECT being a certificate common name or `sha256:` + the hex "
-        "SHA-256 of the DER certificate. Empty: the common name is the operator identifier.",
+    handover_operators: Pairs = _setting(
+        Pairs(),
+        "Which operator each client certificate stands for: `SUBJECT=OPERATOR` entries (in "
+        "the environment comma-separated), SUBJECT being a certificate common name or "
+        "`sha256:` + the hex SHA-256 of the DER certificate. Empty: the common name is the "
+        "operator identifier.",
     )
 
     journal_archive_seconds: int = _setting(
@@ -160,11 +186,12 @@ class Settings:
         "How often `custodio serve` moves consumed journal segments into the vault, per "
         "case (0: never; `custodio handover archive` does it by hand).",
     )
-    handover_integrity_keys: str = _setting(
-        "",
-        "Operators whose TS 102 232-1 integrity checks are verified: comma-separated "
-        "`OPERATOR=PEM` (the operator's public key for signatures, relative to the data "
-        "directory) or `OPERATOR=` (hash checks only). Empty: none verified.",
+    handover_integrity_keys: Pairs = _setting(
+        Pairs(),
+        "Operators whose TS 102 232-1 integrity checks are verified: `OPERATOR=PEM` entries "
+        "(in the environment comma-separated; PEM the operator's public key for signatures, "
+        "relative to the data directory) or `OPERATOR=` (hash checks only). Empty: none "
+        "verified.",
     )
 
     vault_backend: str = _setting(
@@ -350,6 +377,8 @@ def file_form(value: Any) -> Any:
         return str(value)
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, Pairs):
+        return [f"{key}={item}" for key, item in value]
     return value
 
 
@@ -405,6 +434,12 @@ def _coerce(name: str, raw: Any, f: dataclasses.Field[Any]) -> Any:
             return Address.parse(raw)
         except ConfigError as e:
             raise ConfigError(f"setting {name}: {e.message}", hint=e.hint) from e
+    if kind is Pairs and isinstance(raw, str | list):
+        texts = raw.split(f.metadata["separator"]) if isinstance(raw, str) else raw
+        try:
+            return Pairs.parse(str(t) for t in texts if str(t).strip())
+        except ConfigError as e:
+            raise ConfigError(f"setting {name}: {e.message}", hint="e.g. a=b,c=d") from e
     if kind is tuple and isinstance(raw, str):
         return tuple(item.strip() for item in raw.split(f.metadata["separator"]) if item.strip())
     if kind is tuple and isinstance(raw, list) and all(isinstance(i, str) for i in raw):

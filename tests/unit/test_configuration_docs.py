@@ -77,3 +77,24 @@ def test_lists_and_addresses_are_typed_once(tmp_path: Path) -> None:
     assert s.classify_law_firms == ("Ruiz, Pérez y Asociados", "Bufete Gómez")
     with pytest.raises(ConfigError, match="setting hi3: '6202' is not HOST:PORT"):
         config.load(tmp_path, environ={"CUSTODIO_HI3": "6202"})
+
+
+def test_key_value_settings_are_typed_once_from_the_file_or_the_environment(
+    tmp_path: Path,
+) -> None:
+    """``handover_operators`` and ``handover_integrity_keys`` reach their consumers as
+    :class:`~custodio.config.Pairs`: a TOML array or comma-separated text, an empty value
+    kept (``OPERATOR=``: hash checks only), a malformed entry refused by the setting's name."""
+    (tmp_path / config.CONFIG_FILE).write_text(
+        'handover_operators = ["mediator.example.net=OPERADOR-ES", "sha256:ab = OTRO"]\n'
+    )
+    env = {"CUSTODIO_HANDOVER_INTEGRITY_KEYS": "movistar=keys/m.pem, vodafone="}
+    s = config.load(tmp_path, environ=env).settings
+    assert list(s.handover_operators) == [
+        ("mediator.example.net", "OPERADOR-ES"),
+        ("sha256:ab", "OTRO"),
+    ]
+    assert list(s.handover_integrity_keys) == [("movistar", "keys/m.pem"), ("vodafone", "")]
+    assert config.file_form(s.handover_integrity_keys) == ["movistar=keys/m.pem", "vodafone="]
+    with pytest.raises(ConfigError, match=r"setting handover_operators: 'nobody' is not KEY=VALUE"):
+        config.load(tmp_path, environ={"CUSTODIO_HANDOVER_OPERATORS": "a=b,nobody"})

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from custodio.config import Pairs
 from custodio.crypto.operator_keys import OperatorKey, load_public_key
 from custodio.errors import ConfigError
 from custodio.etsi.pdu import IntegrityCheck
@@ -73,18 +74,9 @@ class IntegrityChecker:
         self._streams: dict[StreamKey, _Window] = {}
 
     @classmethod
-    def from_setting(cls, text: str, data_dir: Path) -> IntegrityChecker:
-        """``OPERATOR=PEM,OPERATOR=`` (empty PEM: hash checks only)."""
-        keys: dict[bytes, OperatorKey | None] = {}
-        for entry in filter(None, (e.strip() for e in text.split(","))):
-            operator, sep, pem = (part.strip() for part in entry.partition("="))
-            if not sep or not operator:
-                raise ConfigError(
-                    f"handover_integrity_keys entry {entry!r} is not OPERATOR=PEM",
-                    hint="e.g. movistar=keys/movistar.pem, or movistar= for hash checks only",
-                )
-            keys[operator.encode("utf-8")] = _key(pem, data_dir) if pem else None
-        return cls(keys)
+    def from_setting(cls, pairs: Pairs, data_dir: Path) -> IntegrityChecker:
+        """``OPERATOR=PEM`` entries (an empty PEM: hash checks only)."""
+        return cls({op.encode("utf-8"): _key(pem, data_dir) if pem else None for op, pem in pairs})
 
     def see(self, stream: StreamKey, sequence_number: int, raw: bytes | memoryview) -> None:
         """Remember the digest of a PDU of ``stream`` (its operator is enabled)."""

@@ -4,7 +4,7 @@ Each operator's mediation system presents a client certificate signed by the CA 
 ``handover_tls_ca`` names. :class:`OperatorMap` turns the certificate into the operator
 identity that its PDUs must carry in ``operatorIdentifier``:
 
-- ``handover_operators`` lists ``SUBJECT=OPERATOR`` entries, comma-separated, where
+- ``handover_operators`` lists ``SUBJECT=OPERATOR`` entries (:class:`~custodio.config.Pairs`), where
   SUBJECT is a certificate's common name or ``sha256:`` and the hex SHA-256 of the DER
   certificate (a fingerprint pins one certificate, a CN any certificate the CA issues
   with that name). A certificate that matches no entry is refused.
@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from custodio.config import Pairs
 from custodio.errors import ConfigError
 
 
@@ -50,18 +51,16 @@ class OperatorMap:
     entries: Mapping[str, str]
 
     @classmethod
-    def parse(cls, text: str) -> OperatorMap:
+    def from_pairs(cls, pairs: Pairs) -> OperatorMap:
         entries: dict[str, str] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            subject, sep, operator = (s.strip() for s in part.partition("="))
-            if not sep or not subject or not operator:
+        for subject, operator in pairs:
+            if not operator:
                 raise ConfigError(
-                    f"handover_operators: {part!r} is not SUBJECT=OPERATOR",
+                    f"handover_operators: {subject!r} names no operator",
                     hint="e.g. mediator.example.net=OPERADOR-ES,sha256:<hex>=OTRO-OP",
                 )
-            if subject.lower().startswith("sha256:"):
-                subject = subject.lower()
-            entries[subject] = operator
+            key = subject.lower() if subject.lower().startswith("sha256:") else subject
+            entries[key] = operator
         return cls(entries)
 
     def operator_for(self, peer: PeerIdentity) -> str | None:

@@ -103,7 +103,7 @@ class Handover:
     def open(cls, config: Config, db: Database | None) -> Handover:
         s = config.settings
         tls = tls_context(config)
-        operators = OperatorMap.parse(s.handover_operators)
+        operators = OperatorMap.from_pairs(s.handover_operators)
         integrity = IntegrityChecker.from_setting(s.handover_integrity_keys, config.data_dir)
         lock = datadir.lock_journal(config.data_dir, wait_s=30.0)
         try:

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.utils import CryptographyDeprecationWarning
 from tests.unit.handover.handover_net import cc, header, journal_pdus, running, wait_for
 
+from custodio.config import Pairs
 from custodio.etsi import encode as E
 from custodio.handover.integrity import IntegrityChecker
 from custodio.handover.listener import Receiver
@@ -105,12 +106,12 @@ def test_an_unconfigured_operator_is_not_hashed(tmp_path: Path) -> None:
 
 def write_public(
     tmp_path: Path, key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-) -> str:
+) -> Pairs:
     pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     (tmp_path / "op.pem").write_bytes(pem)
-    return "OP=op.pem, OTHER="
+    return Pairs.parse(["OP=op.pem", "OTHER="])
 
 
 def test_ed25519_and_ecdsa_signature_checks_verify(tmp_path: Path) -> None:
