@@ -4,13 +4,15 @@ It runs the HI2 and HI3 handover listeners (:mod:`custodio.handover.runtime`) ov
 journal in ``DATA_DIR/journal`` and, when it was given the vault, the assembler
 (:mod:`custodio.assemble.worker`) in a child process consuming that journal
 (:mod:`custodio.app.assembly_process`: restarted if it dies, receiving never waits
-for it). It serves ``GET /health`` (status, handover and assembly counters, JSON) and
-``GET /metrics`` (the same numbers and the classification jobs by state, for Prometheus)
-over HTTP, and signs an audit checkpoint whenever the log has grown, every
+for it). Over HTTP (:mod:`custodio.app.http`: uvicorn in the same event loop) it serves
+the REST API (:mod:`custodio.access.api`, under ``/api/v1``, its document at
+``/openapi.json`` and ``/docs``), ``GET /health`` (status, handover and assembly counters,
+JSON) and ``GET /metrics`` (the same numbers and the classification jobs by state, for
+Prometheus), and signs an audit checkpoint whenever the log has grown, every
 ``audit_checkpoint_seconds``. SIGINT and
 SIGTERM stop it cleanly: the assembler finishes its step, the listeners close, what was
 read becomes durable, the journal is flushed and closed, a last checkpoint is signed, the
-stop is audited.
+stop is audited; the HTTP service stops last.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import signal
@@ -30,19 +31,18 @@ from typing import Any
 from custodio import __version__
 from custodio.access import auditing
 from custodio.access.service import Service
+from custodio.app import http
 from custodio.app.assembly_process import AssemblyProcess
 from custodio.assemble.archive import Archiver
 from custodio.catalog import jobs as queue
 from custodio.classify import executors
 from custodio.classify.jobs import JobContext
 from custodio.config import Address
-from custodio.errors import ConfigError, CustodioError
+from custodio.errors import CustodioError
 from custodio.handover.runtime import Bound, Handover
 from custodio.vault.store import Vault
 
 log = logging.getLogger(__name__)
-
-MAX_REQUEST_LINE = 8192
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,15 @@ class Server:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stopping.set)
-        server = await self._listen_http()
+        app = http.build(self.svc, self.vault, self.health, self.metrics)
+        server = http.Http(app, self.http)
+        bound = server.bind()
         try:
             handover = await self._start_handover()
+            await server.start()
         except BaseException:
-            server.close()
+            await server.stop()
             raise
-        bound = server.sockets[0].getsockname()
         where = {f"{b.name}": str(b) for b in handover}
         await asyncio.to_thread(
             self.svc.system_event,
@@ -100,26 +102,27 @@ class Server:
             assembling = await self._start_assembly()
         except BaseException:  # the assembler cannot open: stop as cleanly as we can
             await self._stop_handover()
-            server.close()
+            await server.stop()
             raise
+        self.announce(f"API: http://{bound[0]}:{bound[1]}/api/v1 (its document at /docs)")
         archiving = self._start_archiving()
         if self.jobs is not None:
             self.jobs.start()
             self.announce(f"classification jobs: {self.svc.config.settings.jobs_executor} executor")
         self.announce("press Ctrl-C to stop")
         checkpoints = asyncio.create_task(self._checkpoints())
-        async with server:
-            await self._stopping.wait()
-            self._assembly_stop.set()
-            if assembling is not None:
-                await assembling
-            if self.assembly is not None:
-                await self.assembly.stop()
-            if archiving is not None:
-                await archiving
-            await self._stop_handover()
-            if self.jobs is not None:
-                await asyncio.to_thread(self.jobs.stop)  # after the jobs in progress
+        await self._stopping.wait()
+        self._assembly_stop.set()
+        if assembling is not None:
+            await assembling
+        if self.assembly is not None:
+            await self.assembly.stop()
+        if archiving is not None:
+            await archiving
+        await self._stop_handover()
+        if self.jobs is not None:
+            await asyncio.to_thread(self.jobs.stop)  # after the jobs in progress
+        await server.stop()
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoints
@@ -131,15 +134,6 @@ class Server:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
-
-    async def _listen_http(self) -> asyncio.Server:
-        try:
-            return await asyncio.start_server(self._http, self.http.host, self.http.port)
-        except OSError as e:
-            raise ConfigError(
-                f"cannot listen on {self.http}: {e.strerror}",
-                hint="choose another --http HOST:PORT",
-            ) from e
 
     async def _start_handover(self) -> list[Bound]:
         self.handover = await asyncio.to_thread(Handover.open, self.svc.config, self.svc.db)
@@ -202,37 +196,17 @@ class Server:
             await asyncio.sleep(every)
             await asyncio.to_thread(auditing.checkpoint, self.svc)
 
-    async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            line = await asyncio.wait_for(reader.readline(), timeout=10)
-            method, path = _request_line(line)
-            status, body = await self._route(method, path)
-        except (TimeoutError, ValueError, ConnectionError):
-            status, body = 400, {"error": "bad request"}
-        if isinstance(body, str):
-            payload, kind = body.encode(), "text/plain; version=0.0.4"
-        else:
-            payload, kind = json.dumps(body).encode(), "application/json"
-        head = (
-            f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
-            f"Content-Type: {kind}\r\nContent-Length: {len(payload)}\r\n"
-            "Connection: close\r\n\r\n"
-        )
-        with contextlib.suppress(ConnectionError):
-            writer.write(head.encode() + payload)
-            await writer.drain()
-        writer.close()
+    def health(self) -> dict[str, object]:
+        """``GET /health``: status, version and the counters of each stage."""
+        assembly = self.assembly.health() if self.assembly else {}
+        body = {"status": "ok", "version": __version__, "handover": self._counters()}
+        archive = dataclasses.asdict(self.archiver.stats) if self.archiver else {}
+        return {**body, "assembly": assembly, "archive": archive}
 
-    async def _route(self, method: str, path: str) -> tuple[int, dict[str, object] | str]:
-        if method == "GET" and path == "/health":
-            assembly = self.assembly.health() if self.assembly else {}
-            body = {"status": "ok", "version": __version__, "handover": self._counters()}
-            archive = dataclasses.asdict(self.archiver.stats) if self.archiver else {}
-            return 200, {**body, "assembly": assembly, "archive": archive}
-        if method == "GET" and path == "/metrics":
-            jobs = await asyncio.to_thread(self.svc.db.read, queue.counts)
-            return 200, self._metrics(jobs)
-        return 404, {"error": f"no such endpoint: {method} {path}"}
+    async def metrics(self) -> str:
+        """``GET /metrics``: the numbers of /health and the jobs by state, for Prometheus."""
+        jobs = await asyncio.to_thread(self.svc.db.read, queue.counts)
+        return self._metrics(jobs)
 
     def _counters(self) -> dict[str, object]:
         return {} if self.handover is None else self.handover.health()
@@ -257,12 +231,3 @@ def prometheus(counters: Mapping[str, object], prefix: str = "custodio_handover"
         elif isinstance(value, int | float):
             lines.append(f"{prefix}_{name} {int(value) if isinstance(value, bool) else value}")
     return "\n".join(line for line in lines if line) + "\n"
-
-
-def _request_line(line: bytes) -> tuple[str, str]:
-    if len(line) > MAX_REQUEST_LINE:
-        raise ValueError("request line too long")
-    parts = line.decode("latin-1").split()
-    if len(parts) != 3:
-        raise ValueError("malformed request line")
-    return parts[0], parts[1]

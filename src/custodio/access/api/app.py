@@ -1,0 +1,39 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+
+from custodio import __version__
+from custodio.access.api import errors
+from custodio.access.api.context import Api
+from custodio.access.service import Service
+from custodio.vault.store import Vault
+
+PREFIX = "/api/v1"
+
+DESCRIPTION = """The evidence of the cases you work on, through the same policy, purpose
+rule and audit log as every other face. Log in with `POST /api/v1/session`, then send the
+token as `Authorization: Bearer TOKEN`. Content needs a purpose (`purpose` query parameter
+or `X-Custodio-Purpose` header). Errors: `{"error": {"code", "message", "hint"}}`."""
+
+
+def create_app(svc: Service, vault: Vault | None, *, extra: Sequence[APIRouter] = ()) -> FastAPI:
+    """The API over ``svc`` (and ``vault``: without it, content routes answer 503).
+
+    ``extra`` routers are included as they are (the composition root adds the service's
+    own ``/health`` and ``/metrics``).
+    """
+    app = FastAPI(title="Custodio", version=__version__, description=DESCRIPTION)
+    app.state.custodio = Api(svc, vault)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router, prefix=PREFIX, responses=errors.ERRORS)
+    for router in extra:
+        app.include_router(router)
+    return app
+
+
+ROUTERS: list[APIRouter] = []
