@@ -98,6 +98,18 @@ class Settings:
     login_lockout_minutes: int = _setting(
         15, "Minutes a locked account stays locked (an administrator can unlock it sooner)."
     )
+    session_idle_minutes: int = _setting(
+        30, "Minutes of inactivity after which a login session (`custodio login`) ends."
+    )
+    session_max_hours: int = _setting(
+        12, "Hours after which a login session ends however active it was (log in again)."
+    )
+    auth_second_factor: str = _setting(
+        "required",
+        "`required`: every role that can reach content (investigator, interpreter, judge) "
+        "must log in with a TOTP code. `off`: nobody needs one — for tests and development "
+        "only; warned at every start and recorded in the audit log.",
+    )
     audit_checkpoint_seconds: int = _setting(
         60, "How often `custodio serve` signs an audit checkpoint when new entries exist."
     )
@@ -309,6 +321,21 @@ class Settings:
         "URL that each alert is POSTed to as JSON (case, communication id, reason; never "
         "content); empty for none.",
     )
+
+    def __post_init__(self) -> None:
+        if self.auth_second_factor not in SECOND_FACTOR_CHOICES:
+            choices = ", ".join(SECOND_FACTOR_CHOICES)
+            raise ConfigError(
+                f"setting auth_second_factor must be one of {choices}, "
+                f"got {self.auth_second_factor!r}",
+                hint="`required` in production; `off` only for tests and development",
+            )
+        for name in ("session_idle_minutes", "session_max_hours"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"setting {name} must be at least 1")
+
+
+SECOND_FACTOR_CHOICES = ("required", "off")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ psycopg, cryptography, boto3, ...) are wrapped into these at the module boundary
     │   ├── NotInitialised           exit 3   500
     │   └── AlreadyInitialised       exit 3   409
     ├── AuthenticationFailed         exit 4   401  wrong user or password
-    │   └── AccountLocked            exit 4   423
+    │   ├── AccountLocked            exit 4   423
+    │   └── SessionExpired           exit 4   401  unknown, expired or revoked session
     ├── Forbidden                    exit 5   403  the access policy said no
     ├── NotFound                     exit 6   404
     ├── Conflict                     exit 7   409  the change clashes with stored state
@@ -80,6 +81,13 @@ class AccountLocked(AuthenticationFailed):
     """The account is locked after repeated failed logins."""
 
     http_status = 423
+
+
+class SessionExpired(AuthenticationFailed):
+    """The session token is unknown, expired or revoked: log in again."""
+
+    def __init__(self, message: str = "the session has ended", *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint or "log in again: `custodio login`")
 
 
 class Forbidden(CustodioError):

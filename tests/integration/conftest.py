@@ -61,11 +61,22 @@ class World:
 
 
 def init_data_dir(
-    path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch, agency: str = "Policía Nacional"
+    path: Path,
+    catalog_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    agency: str = "Policía Nacional",
+    *,
+    second_factor: str = "off",
 ) -> config.Config:
+    """A data directory whose ``custodio.toml`` says ``auth_second_factor = "off"`` unless
+    asked otherwise: the cast below logs in with a password alone. Only the tests of the
+    second factor itself (tests/integration/test_sessions.py) run it ``required``, as every
+    real deployment does (docs/configuration.md)."""
     monkeypatch.setenv("CUSTODIO_CATALOG_URL", catalog_url)
+    monkeypatch.setenv("CUSTODIO_AUTH_SECOND_FACTOR", second_factor)
     cfg = setup.init(setup.InitRequest(path, agency, "admin", PASSWORD), secrets)
     monkeypatch.delenv("CUSTODIO_CATALOG_URL")
+    monkeypatch.delenv("CUSTODIO_AUTH_SECOND_FACTOR")
     return cfg
 
 

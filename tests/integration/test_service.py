@@ -188,6 +188,9 @@ def test_disabled_user_cannot_log_in_nor_keep_acting(world: World) -> None:
 def test_agencies_do_not_see_each_other(world: World) -> None:
     first = admin.add_agency(world.svc, world.as_("admin"), "Guardia Civil", "gcadmin")
     gc = world.svc.login("gcadmin", first)
+    with pytest.raises(Forbidden, match="must change the first password"):
+        admin.list_users(world.svc, gc)
+    admin.change_password(world.svc, gc, first, "gc-own-password-2026")
     names = {u["name"] for u in admin.list_users(world.svc, gc)}
     assert names == {"gcadmin"}
     with pytest.raises(NotFound):

@@ -127,7 +127,7 @@ def change_password(svc: Service, session: Session, old: str, new: str) -> None:
     check_password_strength(new)
     if old == new:
         raise InvalidInput("the new password must differ from the old one")
-    svc.login(session.name, old)
+    svc.login(session.name, old, reauthenticate=True)
     hashed = passwords.hash_password(new)
 
     def perform(tx: Tx, actor: Actor, request: Request) -> None:

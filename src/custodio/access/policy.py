@@ -4,8 +4,10 @@
 raises :class:`~custodio.errors.Forbidden` otherwise. There is no default-allow path: an
 action without a rule, a role without a grant, another agency's resource, a case the actor
 is not assigned to, evidence outside every warrant window, a sealed item for anyone but a
-judge, content without a stated purpose — each is refused. ``docs/access-policy.md`` is
-this table in words; ``tests/unit/access/test_policy_matrix.py`` walks both.
+judge, content without a stated purpose, a user whose first password is not yet changed, a
+role that can reach content without the second factor — each is refused.
+``docs/access-policy.md`` is this table in words; ``tests/unit/access/test_policy_matrix.py``
+walks both.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class Action(StrEnum):
     INTERPRETER_QUEUE = "interpreter.queue"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
+    SEARCH = "search"
+    SESSION_REVOKE = "session.revoke"
+    TOTP_ENROL = "totp.enrol"
 
 
 class Scope(StrEnum):
@@ -184,7 +189,21 @@ RULES: Mapping[Action, Rule] = {
     ),
     Action.AUDIT_READ: Rule({R.AUDITOR: _AGENCY}),
     Action.AUDIT_VERIFY: Rule({R.AUDITOR: _AGENCY, R.ADMINISTRATOR: _AGENCY}),
+    # full text over content: the case's content windows and seals apply in the query itself
+    Action.SEARCH: Rule({R.INVESTIGATOR: _CASE_WARRANT, R.JUDGE: _CASE}, purpose=True,
+                        data=DataKind.CONTENT),  # fmt: skip
+    Action.SESSION_REVOKE: Rule({R.ADMINISTRATOR: _AGENCY}),
+    Action.TOTP_ENROL: Rule({role: _AGENCY for role in Role}),
 }
+
+# What a user may still do before his first password is changed, and without the second
+# factor that his role needs.
+BEFORE_PASSWORD_CHANGE = frozenset({Action.PASSWORD_CHANGE})
+WITHOUT_SECOND_FACTOR = frozenset({Action.PASSWORD_CHANGE, Action.TOTP_ENROL})
+_EVIDENCE_READS = (Action.CONTENT_READ, Action.TRAFFIC_READ, Action.LOCATION_READ)
+# The roles that can reach intercepted data: any role granted one of its reads. They need
+# the second factor (TOTP) for everything but the two actions above.
+CONTENT_ROLES = frozenset(role for a in _EVIDENCE_READS for role in RULES[a].grants)
 
 
 @dataclass(frozen=True)
@@ -196,6 +215,10 @@ class Actor:
     role: Role
     agency_id: int
     assignments: Mapping[int, datetime | None] = field(default_factory=dict)  # case -> until
+    must_change_password: bool = False  # the first password, set by an administrator
+    second_factor: bool = False  # the session was opened with a one-time code
+    totp_enrolled: bool = False  # he has a second factor to log in with (for the hint)
+    second_factor_required: bool = True  # False only where auth_second_factor = "off"
 
     def assigned_to(self, case_id: int | None, at: datetime) -> bool:
         if case_id is None or case_id not in self.assignments:
@@ -246,6 +269,7 @@ def check(
     rule = RULES.get(action)
     if rule is None:
         raise Forbidden(f"{action} is not an action the policy knows")
+    _check_authentication(actor, action)
     scope = rule.grants.get(actor.role)
     if scope is None:
         raise Forbidden(f"the role {actor.role} may not {action}")
@@ -263,6 +287,32 @@ def check(
     if rule.purpose and not (purpose and purpose.strip()):
         raise Forbidden(
             f"{action} needs a purpose", hint="say why with --purpose TEXT (it is audited)"
+        )
+
+
+def _check_authentication(actor: Actor, action: Action) -> None:
+    """The login's own conditions: a first password changed, a second factor given."""
+    if actor.must_change_password and action not in BEFORE_PASSWORD_CHANGE:
+        raise Forbidden(
+            f"{actor.name} must change the first password before anything else",
+            hint="change it first: `custodio password`",
+        )
+    if action is Action.TOTP_ENROL and actor.totp_enrolled and not actor.second_factor:
+        raise Forbidden(
+            f"{actor.name} has a second factor: only a session opened with it may replace it",
+            hint="log in with your one-time code: `custodio login`",
+        )
+    if (
+        actor.second_factor_required
+        and not actor.second_factor
+        and actor.role in CONTENT_ROLES
+        and action not in WITHOUT_SECOND_FACTOR
+    ):
+        raise Forbidden(
+            f"the role {actor.role} needs a second factor (a one-time code) for {action}",
+            hint="log in with your one-time code: `custodio login`"
+            if actor.totp_enrolled
+            else "enrol a second factor: `custodio totp enrol`",
         )
 
 

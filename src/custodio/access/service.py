@@ -20,8 +20,9 @@ from custodio.access.policy import Action, Actor, Resource, Role
 from custodio.audit.entry import Event
 from custodio.catalog import cases, people
 from custodio.catalog import meta as catalog_meta
+from custodio.catalog import sessions as stored_sessions
 from custodio.config import Config
-from custodio.crypto import signing
+from custodio.crypto import passwords, signing, totp
 from custodio.crypto.signing import Signer
 from custodio.db import Database, Tx, migrate
 from custodio.db.times import now
@@ -30,6 +31,8 @@ from custodio.errors import (
     AuthenticationFailed,
     CustodioError,
     Forbidden,
+    InvalidInput,
+    SessionExpired,
 )
 
 T = TypeVar("T")
@@ -38,10 +41,16 @@ SYSTEM = "system"
 
 @dataclass(frozen=True)
 class Session:
-    """A logged-in user. Only the id is trusted: everything else is reloaded per action."""
+    """A logged-in user. Only the ids are trusted: everything else is reloaded per action.
+
+    ``session_id`` names a stored login session (``access/sessions.py``): every action
+    checks that it has not expired nor been revoked, and whether it was opened with the
+    second factor. Without one (a password given with each command) there is no second
+    factor."""
 
     user_id: int
     name: str
+    session_id: int | None = None
 
 
 @dataclass
@@ -55,6 +64,9 @@ class Request:
 
 Resolve = Callable[[Tx, Actor, Request], Resource]
 Perform = Callable[[Tx, Actor, Request], T]
+# Stores a session for a user whose login succeeded (with a second factor or not), in the
+# transaction that records the login; see access/sessions.py.
+Opening = Callable[[Tx, people.User, bool], Session]
 
 
 class Service:
@@ -150,13 +162,44 @@ class Service:
             raise AuthenticationFailed(
                 f"the account {session.name!r} no longer exists or is disabled"
             )
+        at = self.clock()
+        second_factor = False
+        if session.session_id is not None:
+            second_factor = self.live_session(tx, session.session_id, user.id, at).second_factor
         return Actor(
             user_id=user.id,
             name=user.name,
             role=Role(user.role),
             agency_id=user.agency_id,
-            assignments=cases.assignments_of(tx, user.id, self.clock()),
+            assignments=cases.assignments_of(tx, user.id, at),
+            must_change_password=user.must_change_password,
+            second_factor=second_factor,
+            second_factor_required=self.config.settings.auth_second_factor != "off",
+            totp_enrolled=stored_sessions.totp_of(tx, user.id).enrolled,
         )
+
+    def live_session(
+        self, tx: Tx, session_id: int, user_id: int | None, at: datetime
+    ) -> stored_sessions.StoredSession:
+        """The stored session, if it is still valid at ``at``; SessionExpired otherwise."""
+        stored = stored_sessions.by_id(tx, session_id)
+        if stored is None or (user_id is not None and stored.user_id != user_id):
+            raise SessionExpired("unknown session")
+        reason = self.session_ended(stored, at)
+        if reason is not None:
+            raise SessionExpired(f"the session has ended ({reason})")
+        return stored
+
+    def session_ended(self, stored: stored_sessions.StoredSession, at: datetime) -> str | None:
+        """Why the session is no longer valid at ``at`` (revoked, idle, too old), or None."""
+        settings = self.config.settings
+        if stored.revoked_at is not None:
+            return "revoked"
+        if at >= stored.expires_at:
+            return f"older than session_max_hours ({settings.session_max_hours})"
+        if at >= stored.last_seen_at + timedelta(minutes=settings.session_idle_minutes):
+            return f"idle longer than session_idle_minutes ({settings.session_idle_minutes})"
+        return None
 
     def record_failure(
         self,
@@ -243,36 +286,79 @@ class Service:
 
     # -- logging in ---------------------------------------------------------------------
 
-    def login(self, name: str, password: str) -> Session:
-        user = self.db.read(lambda tx: people.find_user(tx, name))
-        good = user is not None and people.check_password(user, password)
+    def login(
+        self,
+        name: str,
+        password: str,
+        otp: str | None = None,
+        *,
+        opening: Opening | None = None,
+        reauthenticate: bool = False,
+    ) -> Session:
+        """Check a user's password (and one-time code, where he enrolled one); audited.
 
-        def record(tx: Tx) -> Exception | None:
+        Inputs longer than the limits are refused before any work. An unknown user costs
+        one argon2id verification like a wrong password and gets the same error. A wrong or
+        replayed one-time code counts toward the lock-out like a wrong password.
+        ``opening`` (``access/sessions.py``) stores a session in the transaction that
+        records the login; without it the Session has no ``session_id``. ``reauthenticate``:
+        a logged-in user proves his password again (to change it): no code is asked."""
+        check_credentials_shape(name, password, otp)
+        user = self.db.read(lambda tx: people.find_user(tx, name))
+        if user is None:
+            good = passwords.verify_nothing(password)
+        else:
+            good = people.check_password(user, password)
+
+        def record(tx: Tx) -> Session | Exception:
+            at = self.clock()
             current = people.find_user(tx, name)
-            problem = _login_problem(current, good, self.clock())
+            problem = _login_problem(current, good, at)
+            if current is not None and problem is None and not reauthenticate:
+                problem = self._second_factor_problem(tx, current, otp, at)
             if current is not None and problem is None:
                 people.record_good_login(tx, current)
-            elif current is not None and type(problem) is AuthenticationFailed and not good:
-                problem = self._count_failure(tx, current) or problem
-            audit.append(tx, _login_event(name, current, problem))
+                session = (opening or _plain)(tx, current, otp is not None)
+                audit.append(tx, _login_event(name, current, None, session))
+                return session
+            if isinstance(problem, _Wrong):  # counts toward the lock-out, and says no more
+                locked = self._count_failure(tx, current) if current is not None else None
+                problem = locked or AuthenticationFailed(problem.message, hint=problem.hint)
+            assert problem is not None
+            audit.append(tx, _login_event(name, current, problem, None))
             return problem
 
-        problem = self.db.write(record)
-        if problem is not None:
-            raise problem
-        assert user is not None
-        return Session(user.id, user.name)
+        outcome = self.db.write(record)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def _second_factor_problem(
+        self, tx: Tx, user: people.User, otp: str | None, at: datetime
+    ) -> Exception | None:
+        """None when the user has no second factor or ``otp`` is a fresh code of his."""
+        secret = stored_sessions.totp_of(tx, user.id).secret
+        if secret is None:
+            return None
+        if otp is None:
+            return OneTimeCodeNeeded()
+        step = totp.matching_step(secret, otp, at)
+        if step is None:
+            return _Wrong("wrong one-time code")
+        if not stored_sessions.use_totp_step(tx, user.id, step):
+            return _Wrong("this one-time code was used already", hint="wait for the next code")
+        return None
 
     def _count_failure(self, tx: Tx, user: people.User) -> AccountLocked | None:
-        """Count a wrong password; the lock-out it causes, if it causes one."""
+        """Count a wrong password or code; the lock-out it causes, if it causes one."""
         limit = self.config.settings.login_max_failures
         minutes = self.config.settings.login_lockout_minutes
         lockout = timedelta(minutes=minutes)
         if not people.record_failed_login(tx, user, max_failures=limit, lockout=lockout):
             return None
         return AccountLocked(
-            f"wrong password; account {user.name!r} is now locked for {minutes} minutes "
-            f"after {limit} failed logins",
+            f"wrong password or code; account {user.name!r} is now locked for {minutes} "
+            f"minutes after {limit} failed logins",
             hint="wait, or ask an administrator: `custodio user unlock NAME`",
         )
 
@@ -286,11 +372,46 @@ def meta(tx: Tx, key: str) -> str:
     return catalog_meta.get(tx, key)
 
 
+# The one text for an unknown user and a wrong password (no enumeration).
+UNKNOWN_OR_WRONG = "unknown user or wrong password"
+MAX_NAME = 64
+MAX_PASSWORD = 1024  # argon2id hashes the whole password: bound the work a caller asks
+OTP_DIGITS = totp.DIGITS
+
+
+class _Wrong(AuthenticationFailed):
+    """A wrong password or one-time code: counted toward the lock-out, then raised as a
+    plain AuthenticationFailed."""
+
+
+class OneTimeCodeNeeded(AuthenticationFailed):
+    """The password was right; the user has a second factor and gave no code."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this account needs a one-time code",
+            hint="give it from your authenticator app (CUSTODIO_OTP or the prompt of "
+            "`custodio login`)",
+        )
+
+
+def check_credentials_shape(name: str, password: str, otp: str | None) -> None:
+    """Refuse over-long or malformed credentials before any lookup or hashing."""
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(f"a user name has 1 to {MAX_NAME} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"a password has at most {MAX_PASSWORD} characters")
+    if otp is not None and not (len(otp) == OTP_DIGITS and otp.isascii() and otp.isdigit()):
+        raise InvalidInput(f"a one-time code is exactly {OTP_DIGITS} digits")
+
+
+def _plain(tx: Tx, user: people.User, second_factor: bool) -> Session:
+    return Session(user.id, user.name)
+
+
 def _login_problem(user: people.User | None, good: bool, at: datetime) -> Exception | None:
     if user is None:
-        return AuthenticationFailed("unknown user or wrong password")
-    if user.disabled:
-        return AuthenticationFailed(f"account {user.name!r} is disabled")
+        return _Wrong(UNKNOWN_OR_WRONG)
     if user.locked_until is not None and user.locked_until > at:
         return AccountLocked(
             f"account {user.name!r} is locked until {user.locked_until:%Y-%m-%d %H:%M} UTC "
@@ -298,11 +419,20 @@ def _login_problem(user: people.User | None, good: bool, at: datetime) -> Except
             hint="wait, or ask an administrator: `custodio user unlock NAME`",
         )
     if not good:
-        return AuthenticationFailed("unknown user or wrong password")
+        return _Wrong(UNKNOWN_OR_WRONG)
+    if user.disabled:  # said only to whoever knows the password
+        return AuthenticationFailed(f"account {user.name!r} is disabled")
     return None
 
 
-def _login_event(name: str, user: people.User | None, problem: Exception | None) -> Event:
+def _login_event(
+    name: str, user: people.User | None, problem: Exception | None, session: Session | None
+) -> Event:
+    details: dict[str, Any] = {}
+    if problem is not None:
+        details["reason"] = str(problem)
+    elif session is not None and session.session_id is not None:
+        details["session"] = session.session_id
     return Event(
         action="user.login",
         outcome=audit.ALLOWED if problem is None else audit.DENIED,
@@ -310,5 +440,5 @@ def _login_event(name: str, user: people.User | None, problem: Exception | None)
         actor=name,
         actor_id=user.id if user else None,
         agency_id=user.agency_id if user else None,
-        details={} if problem is None else {"reason": str(problem)},
+        details=details,
     )

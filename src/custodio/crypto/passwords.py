@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from argon2 import PasswordHasher
@@ -20,6 +21,18 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return _HASHER.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def verify_nothing(password: str) -> bool:
+    """Do the work of :func:`verify_password` against a hash no password matches (made once):
+    an unknown user costs what a wrong password costs. Always False."""
+    verify_password(_dummy_hash(), password)
+    return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash(secrets.token_urlsafe(32))
 
 
 def random_password() -> str:

@@ -45,6 +45,11 @@ def read_table() -> dict[str, Row]:
 TABLE = read_table()
 
 
+def logged_in(role: Role, agency: int, assignments: dict[int, datetime | None]) -> Actor:
+    """A user past the login's own conditions: password changed, second factor given."""
+    return Actor(1, "someone", role, agency, assignments, second_factor=True, totp_enrolled=True)
+
+
 def test_the_table_lists_exactly_the_actions_of_the_code() -> None:
     assert set(TABLE) == {a.value for a in Action}
 
@@ -83,7 +88,7 @@ CELLS = list(itertools.product(Action, Role, [True, False], [True, False]))
 )
 def test_matrix(action: Action, role: Role, in_case: bool, in_warrant: bool) -> None:
     row = TABLE[action.value]
-    actor = Actor(1, "someone", role, AGENCY, {CASE: None} if in_case else {OTHER_CASE: None})
+    actor = logged_in(role, AGENCY, {CASE: None} if in_case else {OTHER_CASE: None})
     at = NOW - timedelta(days=1) if in_warrant else NOW - timedelta(days=90)
     resource = Resource(AGENCY, CASE, at=at, windows=windows_for(row.data))
     allowed = expected(row, role, in_case, in_warrant)
@@ -99,7 +104,7 @@ def test_matrix(action: Action, role: Role, in_case: bool, in_warrant: bool) -> 
 @pytest.mark.parametrize("action", list(Action))
 def test_another_agency_is_always_refused(action: Action) -> None:
     for role in Role:
-        actor = Actor(1, "someone", role, OTHER_AGENCY, {CASE: None})
+        actor = logged_in(role, OTHER_AGENCY, {CASE: None})
         resource = Resource(AGENCY, CASE, at=NOW, windows=windows_for(None))
         with pytest.raises(Forbidden):
             policy.check(actor, action, resource, now=NOW, purpose="p")
@@ -108,7 +113,7 @@ def test_another_agency_is_always_refused(action: Action) -> None:
 @pytest.mark.parametrize("action", [a for a in Action if TABLE[a.value].data is not None])
 def test_sealed_evidence_is_for_judges_only(action: Action) -> None:
     for role in Role:
-        actor = Actor(1, "someone", role, AGENCY, {CASE: None})
+        actor = logged_in(role, AGENCY, {CASE: None})
         resource = Resource(AGENCY, CASE, at=NOW, windows=windows_for(None), sealed=True)
         ok = policy.allows(actor, action, resource, now=NOW, purpose="p")
         assert ok is (role is Role.JUDGE and TABLE[action.value].grants["judge"] != "—")
@@ -118,21 +123,21 @@ def test_sealed_evidence_is_for_judges_only(action: Action) -> None:
 @pytest.mark.parametrize("purpose", [None, "", "   "])
 def test_content_needs_a_purpose(action: Action, purpose: str | None) -> None:
     role = Role.JUDGE
-    actor = Actor(1, "someone", role, AGENCY, {CASE: None})
+    actor = logged_in(role, AGENCY, {CASE: None})
     resource = Resource(AGENCY, CASE, at=NOW, windows=windows_for(None))
     with pytest.raises(Forbidden, match="needs a purpose"):
         policy.check(actor, action, resource, now=NOW, purpose=purpose)
 
 
 def test_an_expired_assignment_is_no_assignment() -> None:
-    actor = Actor(1, "inv", Role.INVESTIGATOR, AGENCY, {CASE: NOW - timedelta(seconds=1)})
+    actor = logged_in(Role.INVESTIGATOR, AGENCY, {CASE: NOW - timedelta(seconds=1)})
     resource = Resource(AGENCY, CASE, at=NOW - timedelta(days=1), windows=windows_for("content"))
     with pytest.raises(Forbidden, match="not assigned"):
         policy.check(actor, Action.CONTENT_READ, resource, now=NOW, purpose="p")
 
 
 def test_a_warrant_for_traffic_does_not_open_content() -> None:
-    actor = Actor(1, "inv", Role.INVESTIGATOR, AGENCY, {CASE: None})
+    actor = logged_in(Role.INVESTIGATOR, AGENCY, {CASE: None})
     resource = Resource(AGENCY, CASE, at=NOW - timedelta(days=1), windows=windows_for("traffic"))
     policy.check(actor, Action.TRAFFIC_READ, resource, now=NOW)
     with pytest.raises(Forbidden, match="no warrant covers"):
@@ -140,7 +145,7 @@ def test_a_warrant_for_traffic_does_not_open_content() -> None:
 
 
 def test_evidence_without_a_time_is_never_covered() -> None:
-    actor = Actor(1, "inv", Role.INVESTIGATOR, AGENCY, {CASE: None})
+    actor = logged_in(Role.INVESTIGATOR, AGENCY, {CASE: None})
     resource = Resource(AGENCY, CASE, at=None, windows=windows_for(None))
     assert not policy.allows(actor, Action.TRAFFIC_READ, resource, now=NOW)
 
@@ -151,3 +156,82 @@ def test_window_edges_are_inclusive() -> None:
     assert w.covers(NOW + timedelta(hours=1), DataKind.CONTENT)
     assert not w.covers(NOW - timedelta(microseconds=1), DataKind.CONTENT)
     assert not w.covers(NOW + timedelta(hours=1, microseconds=1), DataKind.CONTENT)
+
+
+# -- the login's own conditions: first password, second factor ----------------------------
+
+EVIDENCE_READS = ("content.read", "traffic.read", "location.read")
+# From the table: the roles granted any read of intercepted data.
+CONTENT_ROLES = {r for r in Role if any(TABLE[a].grants[r.value] != "—" for a in EVIDENCE_READS)}
+
+
+def test_the_roles_that_need_a_second_factor_are_read_from_the_table() -> None:
+    assert {Role.INVESTIGATOR, Role.INTERPRETER, Role.JUDGE} == CONTENT_ROLES
+    assert CONTENT_ROLES == policy.CONTENT_ROLES
+
+
+def allowed_with(actor: Actor, action: Action) -> bool:
+    resource = Resource(AGENCY, CASE, at=NOW - timedelta(days=1), windows=windows_for(None))
+    return policy.allows(actor, action, resource, now=NOW, purpose="p")
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_first_password_must_be_changed_before_anything_else(role: Role) -> None:
+    fresh = Actor(
+        1, "new", role, AGENCY, {CASE: None}, must_change_password=True, second_factor=True
+    )
+    for action in Action:
+        assert allowed_with(fresh, action) is (action is Action.PASSWORD_CHANGE), action
+    resource = Resource(AGENCY, label="users")
+    with pytest.raises(Forbidden, match="first password") as refused:
+        policy.check(fresh, Action.USER_LIST, resource, now=NOW)
+    assert refused.value.hint == "change it first: `custodio password`"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_content_roles_need_the_second_factor_for_all_but_two_actions(role: Role) -> None:
+    without = Actor(1, "someone", role, AGENCY, {CASE: None}, second_factor=False)
+    with_it = Actor(1, "someone", role, AGENCY, {CASE: None}, second_factor=True)
+    for action in Action:
+        if role not in CONTENT_ROLES or action in (Action.PASSWORD_CHANGE, Action.TOTP_ENROL):
+            assert allowed_with(without, action) is allowed_with(with_it, action), action
+        else:
+            assert not allowed_with(without, action), action
+
+
+def test_the_hint_says_whether_to_enrol_or_to_log_in_with_the_code() -> None:
+    resource = Resource(AGENCY, label="cases")
+    never = Actor(1, "inv", Role.INVESTIGATOR, AGENCY)
+    with pytest.raises(Forbidden, match="second factor") as refused:
+        policy.check(never, Action.CASE_LIST, resource, now=NOW)
+    assert refused.value.hint == "enrol a second factor: `custodio totp enrol`"
+    enrolled = Actor(1, "inv", Role.INVESTIGATOR, AGENCY, totp_enrolled=True)
+    with pytest.raises(Forbidden, match="second factor") as refused:
+        policy.check(enrolled, Action.CASE_LIST, resource, now=NOW)
+    assert refused.value.hint == "log in with your one-time code: `custodio login`"
+
+
+def test_off_lifts_the_second_factor_and_nothing_else() -> None:
+    resource = Resource(AGENCY, label="cases")
+    off = Actor(1, "inv", Role.INVESTIGATOR, AGENCY, second_factor_required=False)
+    policy.check(off, Action.CASE_LIST, resource, now=NOW)
+    fresh = Actor(
+        1, "inv", Role.INVESTIGATOR, AGENCY, must_change_password=True, second_factor_required=False
+    )
+    with pytest.raises(Forbidden, match="first password"):
+        policy.check(fresh, Action.CASE_LIST, resource, now=NOW)
+
+
+def test_a_second_factor_is_replaced_only_from_a_session_opened_with_it() -> None:
+    resource = Resource(AGENCY, label="user:adm")
+    for role in Role:
+        password_only = Actor(1, "u", role, AGENCY, totp_enrolled=True, second_factor=False)
+        with pytest.raises(Forbidden, match="only a session opened with it"):
+            policy.check(password_only, Action.TOTP_ENROL, resource, now=NOW)
+        policy.check(
+            Actor(1, "u", role, AGENCY, totp_enrolled=True, second_factor=True),
+            Action.TOTP_ENROL,
+            resource,
+            now=NOW,
+        )
+        policy.check(Actor(1, "u", role, AGENCY), Action.TOTP_ENROL, resource, now=NOW)

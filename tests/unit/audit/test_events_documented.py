@@ -13,6 +13,8 @@ SYSTEM_EVENTS = {
     "service.start",
     "service.stop",
     "user.login",
+    "user.logout",
+    "session.resume",
     "audit.verified",
     "vault.shredded",
     "handover.operator_mismatch",
