@@ -43,6 +43,10 @@ from custodio.handover.runtime import Bound, Handover
 from custodio.vault.store import Vault
 
 log = logging.getLogger(__name__)
+UNSAFE_SECOND_FACTOR = (
+    'auth_second_factor = "off": investigators, interpreters and judges reach content '
+    "without a second factor; for tests and development only (docs/configuration.md)"
+)
 
 
 @dataclass(frozen=True)
@@ -89,13 +93,22 @@ class Server:
             await server.stop()
             raise
         where = {f"{b.name}": str(b) for b in handover}
+        second_factor = self.svc.config.settings.auth_second_factor
         await asyncio.to_thread(
             self.svc.system_event,
             "service.start",
             "custodio",
-            {"http": f"{bound[0]}:{bound[1]}", **where, "version": __version__},
+            {
+                "http": f"{bound[0]}:{bound[1]}",
+                **where,
+                "version": __version__,
+                "auth_second_factor": second_factor,
+            },
         )
         self.announce(f"custodio {__version__} serving http://{bound[0]}:{bound[1]}/health")
+        if second_factor == "off":
+            log.warning(UNSAFE_SECOND_FACTOR)
+            self.announce(f"WARNING: {UNSAFE_SECOND_FACTOR}")
         for b in handover:
             self.announce(f"{b.name} listening on {b}")
         try:
