@@ -24,6 +24,7 @@ from custodio.errors import ConfigError, NotInitialised
 CONFIG_FILE = "custodio.toml"
 ENV_PREFIX = "CUSTODIO_"
 DEFAULT_DATA_DIR = "./custodio-data"
+EMBEDDED_CATALOG = "catalog.sqlite3"  # in the data directory, when catalog_url is empty
 
 
 def _setting(default: Any, help: str, *, separator: str = ",") -> Any:
@@ -351,7 +352,7 @@ class Config:
 
     @property
     def catalog_url(self) -> str:
-        return self.settings.catalog_url or f"sqlite:///{self.data_dir / 'catalog.sqlite3'}"
+        return self.settings.catalog_url or f"sqlite:///{self.data_dir / EMBEDDED_CATALOG}"
 
     @property
     def signing_key_file(self) -> Path:
@@ -376,10 +377,19 @@ class Config:
         return Path(base) / "custodio"
 
 
+def user_config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The acting user's own configuration directory for Custodio (session tokens):
+    ``$XDG_CONFIG_HOME/custodio``, by default ``~/.config/custodio``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "custodio"
+
+
 def secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """A secret given through the environment (``CUSTODIO_`` + name), never a setting.
 
-    PASSWORD (the acting user's), VAULT_PASSPHRASE, PKCS11_PIN, S3_SECRET_KEY: see
+    PASSWORD (the acting user's), OTP (his one-time code), VAULT_PASSPHRASE, PKCS11_PIN,
+    S3_SECRET_KEY: see
     docs/configuration.md. They are never written to ``custodio.toml`` nor logged.
     """
     env = os.environ if environ is None else environ

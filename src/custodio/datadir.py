@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import time
 from pathlib import Path
 
-from custodio.errors import Conflict
+from custodio.errors import ConfigError, Conflict
 
 JOURNAL = "journal"
 QUARANTINE = "quarantine"
@@ -36,6 +37,27 @@ SEQUENCES = "handover-sequences.json"
 MODELS = "models"
 JOURNAL_LOCK = "journal.lock"
 ASSEMBLY_LOCK = "assembly.lock"
+PRIVATE_UMASK = 0o077  # what the service's processes create: owner-only (0700 / 0600)
+
+
+def check_private(data_dir: Path) -> None:
+    """Refuse a data directory that its group or others may reach: the directory itself
+    and everything directly in it must be owner-only (what lies deeper is made so by the
+    service's :data:`PRIVATE_UMASK` and the owner-only directories above it)."""
+    exposed = [p for p in (data_dir, *sorted(data_dir.iterdir())) if _shared(p)]
+    if exposed:
+        names = ", ".join(
+            f"{p.name or p} ({stat.filemode(p.lstat().st_mode)})" for p in exposed[:5]
+        )
+        raise ConfigError(
+            f"the data directory {data_dir} is readable by others than its owner: {names}"
+            + (f" and {len(exposed) - 5} more" if len(exposed) > 5 else ""),
+            hint=f"it holds the catalog, keys and evidence: `chmod -R go= {data_dir}`",
+        )
+
+
+def _shared(path: Path) -> bool:
+    return bool(path.lstat().st_mode & 0o077)
 
 
 def _take(path: Path, *, wait_s: float = 0.0) -> int | None:

@@ -196,7 +196,7 @@ def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c(initialised: dict[s
     listen = ["--http", f"127.0.0.1:{port}", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
     proc = subprocess.Popen(
         [*CUSTODIO, "serve", *listen],
-        env=initialised,
+        env={**initialised, "CUSTODIO_AUTH_SECOND_FACTOR": "off"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -422,3 +422,24 @@ def test_a_failed_import_removes_its_object_and_is_audited(
     [entry] = _audit(env, "evidence.import")
     assert entry["outcome"] == "denied" and entry["details"]["discarded"] is True
     assert entry["details"]["reason"].startswith("failed: ") and "catalog is full" in str(entry)
+
+
+def test_the_data_directory_is_owner_only_and_serve_refuses_it_otherwise(
+    initialised: dict[str, str],
+) -> None:
+    """Issue 16: the data directory holds the catalog, keys and evidence; everything in it
+    is the owner's only (0700 / 0600), whatever the caller's umask, and `custodio serve`
+    refuses to start, naming what is exposed, when group or others may read any of it."""
+    data = Path(initialised["CUSTODIO_DATA"])
+    done = run(["--user", "admin", "assemble", "--once"], initialised)  # journal, objects
+    assert done.returncode == 0, done.stderr
+    modes = {p.relative_to(data).as_posix(): p.stat().st_mode & 0o777 for p in data.rglob("*")}
+    assert "catalog.sqlite3" in modes and "journal" in modes
+    assert {name: oct(m) for name, m in modes.items() if m & 0o077} == {}
+    assert data.stat().st_mode & 0o777 == 0o700
+    (data / "catalog.sqlite3").chmod(0o640)
+    listen = ["--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
+    done = run(["serve", *listen], initialised)
+    assert done.returncode == 3, done.stderr
+    assert "readable by others than its owner: catalog.sqlite3 (-rw-r-----)" in done.stderr
+    assert f"chmod -R go= {data}" in done.stderr and "serving" not in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -66,6 +67,12 @@ def _refuse_existing(data_dir: Path) -> None:
 def _create(cfg: config.Config, request: InitRequest) -> None:
     signer = signing.generate(cfg.signing_key_file)
     hashed = passwords.hash_password(request.password)
+    if not cfg.settings.catalog_url:  # the embedded catalog: owner-only before SQLite opens it
+        os.close(
+            os.open(
+                cfg.data_dir / config.EMBEDDED_CATALOG, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+            )
+        )
     with Database(cfg.catalog_url) as db:
         migrate.upgrade(db)
         db.write(lambda tx: _fill(tx, request, signer, hashed))

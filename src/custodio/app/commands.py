@@ -11,6 +11,7 @@ import asyncio
 
 import click
 
+from custodio import datadir
 from custodio.access import vaults
 from custodio.access.cli.context import Context, emit_rows, json_option, pass_context, read_secret
 from custodio.app import maintenance
@@ -34,7 +35,9 @@ def serve(ctx: Context, hi2: str | None, hi3: str | None, http: str | None) -> N
     Port 0 picks a free port; the lines printed at start say where each one listens.
     The vault's key provider is unlocked at start (CUSTODIO_VAULT_PASSPHRASE or a prompt);
     the assembler runs in a child process that is handed the same secrets through a pipe.
+    Refuses to start when group or others may read the data directory or what lies in it.
     """
+    datadir.check_private(ctx.data_dir)  # before a key is unlocked or a port opened
     svc = ctx.service()
     settings = svc.config.settings
     secrets = RememberedSecrets(read_secret)

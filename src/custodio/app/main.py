@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
+from custodio import datadir
 from custodio.access.cli import main as faces
 from custodio.app import commands, job_commands
 
@@ -14,6 +16,7 @@ for command in [*commands.COMMANDS, *job_commands.COMMANDS]:
 
 def main(args: Sequence[str] | None = None) -> None:
     """``custodio ARGS`` (default: the command line's): see :func:`.faces.main`."""
+    os.umask(datadir.PRIVATE_UMASK)  # whatever a command creates is its owner's only
     faces.main(args, faces.cli)
 
 

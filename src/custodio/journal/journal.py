@@ -146,8 +146,9 @@ class Journal:
         """Open (creating if needed) and recover: cut a torn tail, verify everything else."""
         if segment_size < 4096 or max_pending < 1:
             raise JournalError("segment_size must be >= 4096 and max_pending >= 1")
-        (directory / "segments").mkdir(parents=True, exist_ok=True)
-        (directory / "consumers").mkdir(exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, whatever the umask
+        (directory / "segments").mkdir(mode=0o700, exist_ok=True)
+        (directory / "consumers").mkdir(mode=0o700, exist_ok=True)
         segments, torn = recover(directory / "segments")
         if torn is not None:
             log.warning(

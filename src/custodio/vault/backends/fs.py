@@ -48,8 +48,9 @@ class DirectoryBackend:
         self.root = Path(root)
         self._tmp = self.root / "tmp"
         try:
-            (self.root / "objects").mkdir(parents=True, exist_ok=True)
-            self._tmp.mkdir(exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            (self.root / "objects").mkdir(mode=0o700, exist_ok=True)
+            self._tmp.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise _error(exc, f"opening {self.root}") from exc
 
@@ -85,7 +86,7 @@ class DirectoryBackend:
 
     def _publish(self, tmp: Path, path: Path) -> None:
         created = not path.parent.exists()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
         if created:
