@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from custodio import __version__
 from custodio.access.api import errors
 from custodio.access.api.context import Api
+from custodio.access.api.routes import audit, cases, comms, quarantine, review, session, work
 from custodio.access.service import Service
 from custodio.vault.store import Vault
 
@@ -36,4 +37,7 @@ def create_app(svc: Service, vault: Vault | None, *, extra: Sequence[APIRouter] 
     return app
 
 
-ROUTERS: list[APIRouter] = []
+ROUTERS: list[APIRouter] = [
+    session.router, cases.router, comms.router, review.router, quarantine.router,
+    work.router, audit.router,
+]  # fmt: skip
