@@ -515,6 +515,8 @@ _PSH = S.PS_HEADER
     "microSecondTimeStamp", "timeStampQualifier",
 ))  # fmt: skip
 _H_LAST = _PSH.last_tag  # later tags are extensions not known here
+_PREFIX_ARCS = len(LI_PS_DOMAIN_PREFIX)  # and one arc more, the version
+_DOMAIN_ARCS = _PREFIX_ARCS + 1
 _H_REQUIRED = tuple((f.tag, f.name) for f in _PSH.required)
 _LIID_LOW, _LIID_HIGH = (
     _PSH["lawfulInterceptionIdentifier"].low,
@@ -597,10 +599,7 @@ def _header_field(w: _Walk, h: _Header, number: int, element: _Element, depth: i
     if number == _H_DOMAIN_ID:
         expect_primitive(identifier, start, "li-psDomainId")
         h.domain_id = read_oid(w.buf, start, stop, "li-psDomainId")
-        if (
-            h.domain_id[: len(LI_PS_DOMAIN_PREFIX)] != LI_PS_DOMAIN_PREFIX
-            or len(h.domain_id) != len(LI_PS_DOMAIN_PREFIX) + 1
-        ):
+        if h.domain_id[:_PREFIX_ARCS] != LI_PS_DOMAIN_PREFIX or len(h.domain_id) != _DOMAIN_ARCS:
             w.quirks |= Quirk.DOMAIN_ID
     elif number == _H_LIID:
         h.liid = w.octets(
