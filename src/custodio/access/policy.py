@@ -190,8 +190,9 @@ RULES: Mapping[Action, Rule] = {
     Action.AUDIT_READ: Rule({R.AUDITOR: _AGENCY}),
     Action.AUDIT_VERIFY: Rule({R.AUDITOR: _AGENCY, R.ADMINISTRATOR: _AGENCY}),
     # full text over content: the case's content windows and seals apply in the query itself
-    Action.SEARCH: Rule({R.INVESTIGATOR: _CASE_WARRANT, R.JUDGE: _CASE}, purpose=True,
-                        data=DataKind.CONTENT),  # fmt: skip
+    Action.SEARCH: Rule(
+        {R.INVESTIGATOR: _CASE_WARRANT, R.JUDGE: _CASE}, purpose=True, data=DataKind.CONTENT
+    ),
     Action.SESSION_REVOKE: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.TOTP_ENROL: Rule({role: _AGENCY for role in Role}),
 }

@@ -33,6 +33,7 @@ class Blob:
     reason: str | None = None
     episode: Episode | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None  # a message's text, for the search index
 
 
 @dataclass
@@ -136,7 +137,7 @@ def _message_blob(comm: Comm) -> Blob:
     body = comm.sms.document()
     data = json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
     details = {"characters": len(body["text"] or ""), "parts": len(body["parts"])}
-    return Blob("message", Kind.MESSAGE, data, details=details)
+    return Blob("message", Kind.MESSAGE, data, details=details, text=body["text"])
 
 
 def quarantine_blobs(comm: Comm) -> list[Blob]:

@@ -136,7 +136,7 @@ def save_closing(tx: Tx, closing: Closing, refs: dict[int, ObjectRef]) -> None:
         else:
             if comm.amendments:  # derived again, whole: the earlier object is superseded
                 comms.supersede(tx, comm.id, blob.role, blob.direction)
-            comms.add_product(tx, comm.id, object_product(blob, ref))
+            comms.add_product(tx, comm.id, object_product(blob, ref), text=blob.text)
     if comm.amendments:
         _event(tx, comm, "comm.amended", {"amendments": comm.amendments, "status": closing.status})
     _seal_event(tx, comm, closing.status)

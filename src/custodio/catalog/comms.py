@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from custodio.catalog import search_index
 from custodio.db import Tx
 from custodio.db.engine import Row
 from custodio.db.times import now_text
@@ -367,8 +368,9 @@ def add_location(tx: Tx, comm_id: int, cell: str, at: str) -> None:
     )
 
 
-def add_product(tx: Tx, comm_id: int, p: Product) -> None:
-    tx.execute(
+def add_product(tx: Tx, comm_id: int, p: Product, *, text: str | None = None) -> None:
+    """Record a product; a ``message``'s ``text`` (an SMS's) goes into the search index."""
+    product_id = tx.insert(
         "INSERT INTO comm_products (communication_id, kind, direction, first_seq, last_seq, "
         "records, vault_case, object_id, sha256, size, details, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -377,6 +379,8 @@ def add_product(tx: Tx, comm_id: int, p: Product) -> None:
             p.object_id, p.sha256, p.size, json.dumps(dict(p.details or {})), now_text(),
         ),
     )  # fmt: skip
+    if p.kind == "message":
+        search_index.add_message(tx, comm_id, product_id, text)
 
 
 def supersede(tx: Tx, comm_id: int, kind: str, direction: str | None) -> None:
@@ -388,6 +392,8 @@ def supersede(tx: Tx, comm_id: int, kind: str, direction: str | None) -> None:
         f"AND {same} AND superseded_at IS NULL",
         (now_text(), comm_id, kind) + (() if direction is None else (direction,)),
     )
+    if kind == "message":
+        search_index.drop_current_message(tx, comm_id)
 
 
 def add_quarantine(tx: Tx, q: QuarantineItem) -> int:

@@ -3,16 +3,20 @@
 A transcript is made by classification, not received: each run may replace the previous
 one of the same direction and task (``transcribe`` or ``translate``), which stays in the
 table marked ``superseded_at`` (its vault object stays referenced). A run that produces
-exactly the same object again records nothing new.
+exactly the same object again records nothing new. Its segments go into the search index
+in the same transaction, and those of the transcript it supersedes leave it
+(:mod:`custodio.catalog.search_index`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from custodio.catalog import search_index
+from custodio.catalog.search_index import Passage
 from custodio.db import Tx
 from custodio.db.engine import Row
 from custodio.db.times import now_text
@@ -71,9 +75,12 @@ def record(
     sha256: str,
     size: int,
     details: Mapping[str, Any],
+    *,
+    passages: Sequence[Passage] = (),
 ) -> bool:
     """Record a transcript; supersede the previous one of its direction and task.
 
+    ``passages``: its segments (text, the second where each begins), for the search index.
     Returns False (and changes nothing) when the current one is the same object.
     """
     task = details.get("task", "transcribe")
@@ -84,10 +91,12 @@ def record(
         if t.object_id == object_id:
             return False
         tx.execute("UPDATE comm_products SET superseded_at = ? WHERE id = ?", (now, t.id))
-    tx.execute(
+        search_index.drop_source(tx, t.id)
+    product_id = tx.insert(
         "INSERT INTO comm_products (communication_id, kind, direction, records, vault_case, "
         "object_id, sha256, size, details, created_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
         (comm_id, KIND, direction, vault_case, object_id, sha256, size,
          json.dumps(dict(details), sort_keys=True), now),
     )  # fmt: skip
+    search_index.add_transcript(tx, comm_id, product_id, direction, str(task), passages)
     return True

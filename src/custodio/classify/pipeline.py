@@ -35,6 +35,7 @@ from typing import Any
 from custodio import audit
 from custodio.catalog import cases, comms, labels, transcripts, watchlists
 from custodio.catalog import jobs as queue
+from custodio.catalog.search_index import Passage
 from custodio.catalog.vault_index import TxIndex
 from custodio.classify import alerts, entities, priority, privilege, watchlist
 from custodio.classify.jobs import Job, JobContext
@@ -136,7 +137,7 @@ def classify(
         new = [_flatten(direction, label) for direction, label in found]
         result = labels.store_run(tx, comm_id, case_id, ENGINES, new)
         recorded = 0
-        for direction, ref, details in refs:
+        for direction, ref, details, passages in refs:
             if transcripts.record(
                 tx,
                 comm_id,
@@ -146,6 +147,7 @@ def classify(
                 ref.sha256 or "",
                 ref.size,
                 details,
+                passages=passages,
             ):
                 TxIndex(tx).add_reference(ref)
                 recorded += 1
@@ -310,8 +312,9 @@ def _transcript_json(direction: str, t: Any, version: str) -> dict[str, Any]:
 
 def _write_transcripts(
     vault: Vault, comm: comms.Communication, sides: Sequence[Side]
-) -> list[tuple[str, ObjectRef, dict[str, Any]]]:
-    """Transcript objects into the vault (before the transaction that records them)."""
+) -> list[tuple[str, ObjectRef, dict[str, Any], list[Passage]]]:
+    """Transcript objects into the vault (before the transaction that records them), with
+    their segments for the search index."""
     out = []
     for side in sides:
         for doc in (side.transcript, side.translation):
@@ -340,7 +343,8 @@ def _write_transcripts(
                 "segments": len(doc["segments"]),
                 "flagged_segments": flagged,
             }
-            out.append((side.direction, ref, details))
+            passages = [Passage(str(seg["text"]), seg["start"]) for seg in doc["segments"]]
+            out.append((side.direction, ref, details, passages))
     return out
 
 

@@ -5,6 +5,11 @@ each in its own transaction together with its row in ``schema_migrations``. A st
 that starts with ``@sqlite`` or ``@postgresql`` is run on that dialect only. A catalog
 written by a newer Custodio (a version this program does not know) is refused before
 anything is written.
+
+Each migration not yet recorded in ``schema_migrations`` is applied, lowest version first:
+a number may be left free for a while (work on two migrations at once), and a catalog
+that got the later one first gets the earlier one as soon as it exists. Migrations that
+may be written side by side must therefore not depend on each other.
 """
 
 from __future__ import annotations
@@ -59,13 +64,13 @@ def migrations() -> list[Migration]:
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, m in enumerate(found, start=1):
-        assert m.version == expected, f"migration {m.version} out of sequence"
+    versions = [m.version for m in found]
+    assert len(set(versions)) == len(versions), f"two migrations share a version: {versions}"
     return found
 
 
 def latest_version() -> int:
-    return len(migrations())
+    return max((m.version for m in migrations()), default=0)
 
 
 def current_version(db: Database) -> int:
@@ -95,7 +100,7 @@ def _apply(tx: Tx, migration: Migration) -> bool:
             f"{latest_version()}",
             hint="upgrade Custodio before opening this catalog; nothing was changed",
         )
-    if migration.version <= current:
+    if migration.version in _applied(tx):
         return False
     for statement in migration.statements(tx.dialect):
         tx.execute(statement)
@@ -110,6 +115,10 @@ def _version(tx: Tx) -> int:
     if not _has_table(tx, "schema_migrations"):
         return 0
     return int(tx.scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+
+def _applied(tx: Tx) -> set[int]:
+    return {int(r["version"]) for r in tx.all("SELECT version FROM schema_migrations")}
 
 
 def _has_table(tx: Tx, name: str) -> bool:
