@@ -28,6 +28,7 @@ from custodio.errors import Forbidden
 # The purpose is checked once, by Service.act, for the search as a whole; the questions
 # asked of the policy about each case carry this instead.
 _ASKING = "(asked for the search as a whole)"
+MAX_LIMIT = catalog_search.MAX_LIMIT
 
 
 def search(

@@ -23,6 +23,7 @@ from custodio.access.cli import (
     init_cmd,
     jobs_cmds,
     report_cmds,
+    search_cmds,
     simulate_cmd,
     vault_cmds,
     warrant_cmds,
@@ -82,6 +83,7 @@ for module in (
     report_cmds,
     classify_cmds,
     jobs_cmds,
+    search_cmds,
 ):
     for command in module.COMMANDS:
         add(cli, command)
