@@ -314,11 +314,12 @@ class Service:
             at = self.clock()
             current = people.find_user(tx, name)
             problem = _login_problem(current, good, at)
+            second_factor = False
             if current is not None and problem is None and not reauthenticate:
-                problem = self._second_factor_problem(tx, current, otp, at)
+                problem, second_factor = self._second_factor(tx, current, otp, at)
             if current is not None and problem is None:
                 people.record_good_login(tx, current)
-                session = (opening or _plain)(tx, current, otp is not None)
+                session = (opening or _plain)(tx, current, second_factor)
                 audit.append(tx, _login_event(name, current, None, session))
                 return session
             if isinstance(problem, _Wrong):  # counts toward the lock-out, and says no more
@@ -333,21 +334,23 @@ class Service:
             raise outcome
         return outcome
 
-    def _second_factor_problem(
+    def _second_factor(
         self, tx: Tx, user: people.User, otp: str | None, at: datetime
-    ) -> Exception | None:
-        """None when the user has no second factor or ``otp`` is a fresh code of his."""
+    ) -> tuple[Exception | None, bool]:
+        """(the problem, whether a second factor was proven): (None, False) for a user
+        without one (a code he gives is ignored), (None, True) for a fresh code of his."""
         secret = stored_sessions.totp_of(tx, user.id).secret
         if secret is None:
-            return None
+            return None, False
         if otp is None:
-            return OneTimeCodeNeeded()
+            return OneTimeCodeNeeded(), False
         step = totp.matching_step(secret, otp, at)
         if step is None:
-            return _Wrong("wrong one-time code")
+            return _Wrong("wrong one-time code"), False
         if not stored_sessions.use_totp_step(tx, user.id, step):
-            return _Wrong("this one-time code was used already", hint="wait for the next code")
-        return None
+            used = _Wrong("this one-time code was used already", hint="wait for the next code")
+            return used, False
+        return None, True
 
     def _count_failure(self, tx: Tx, user: people.User) -> AccountLocked | None:
         """Count a wrong password or code; the lock-out it causes, if it causes one."""

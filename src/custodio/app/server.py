@@ -93,22 +93,7 @@ class Server:
             await server.stop()
             raise
         where = {f"{b.name}": str(b) for b in handover}
-        second_factor = self.svc.config.settings.auth_second_factor
-        await asyncio.to_thread(
-            self.svc.system_event,
-            "service.start",
-            "custodio",
-            {
-                "http": f"{bound[0]}:{bound[1]}",
-                **where,
-                "version": __version__,
-                "auth_second_factor": second_factor,
-            },
-        )
-        self.announce(f"custodio {__version__} serving http://{bound[0]}:{bound[1]}/health")
-        if second_factor == "off":
-            log.warning(UNSAFE_SECOND_FACTOR)
-            self.announce(f"WARNING: {UNSAFE_SECOND_FACTOR}")
+        await asyncio.to_thread(self._record_start, {"http": f"{bound[0]}:{bound[1]}", **where})
         for b in handover:
             self.announce(f"{b.name} listening on {b}")
         try:
@@ -147,6 +132,17 @@ class Server:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
+
+    def _record_start(self, where: dict[str, str]) -> None:
+        """The service.start entry (with the setting that weakens logins, if it is set)
+        and the announcement; ``auth_second_factor = "off"`` also warned."""
+        second_factor = self.svc.config.settings.auth_second_factor
+        details = {**where, "version": __version__, "auth_second_factor": second_factor}
+        self.svc.system_event("service.start", "custodio", details)
+        self.announce(f"custodio {__version__} serving http://{where['http']}/health")
+        if second_factor == "off":
+            log.warning(UNSAFE_SECOND_FACTOR)
+            self.announce(f"WARNING: {UNSAFE_SECOND_FACTOR}")
 
     async def _start_handover(self) -> list[Bound]:
         self.handover = await asyncio.to_thread(Handover.open, self.svc.config, self.svc.db)

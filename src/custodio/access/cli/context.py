@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 import click
 
 from custodio import config
-from custodio.access import vaults
+from custodio.access import sessions, vaults
+from custodio.access.cli import session_file
 from custodio.access.service import Service, Session
-from custodio.errors import InvalidInput
+from custodio.errors import InvalidInput, SessionExpired
 from custodio.vault.store import Vault
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,6 +28,7 @@ class Context:
     debug: bool
     _service: Service | None = field(default=None, repr=False)
     _vault: Vault | None = field(default=None, repr=False)
+    _session: Session | None = field(default=None, repr=False)
 
     def service(self) -> Service:
         if self._service is None:
@@ -41,11 +43,26 @@ class Context:
         return self._vault
 
     def session(self) -> Session:
+        """The acting user: the session ``custodio login`` saved for this data directory
+        (unless --user names someone else), or else a login with the password (and the
+        one-time code in CUSTODIO_OTP, where the user has a second factor)."""
+        if self._session is not None:
+            return self._session
+        saved = session_file.load(self.data_dir)
+        if saved is not None and (not self.user or self.user == saved.user):
+            try:
+                self._session = sessions.resume(self.service(), saved.token)
+            except SessionExpired:
+                session_file.remove(self.data_dir)
+                raise
+            return self._session
         if not self.user:
             raise InvalidInput(
-                "this command acts as a user", hint="give --user NAME or set CUSTODIO_USER"
+                "this command acts as a user",
+                hint="log in with `custodio login`, or give --user NAME or set CUSTODIO_USER",
             )
-        return self.service().login(self.user, read_password(f"password for {self.user}"))
+        password = read_password(f"password for {self.user}")
+        return self.service().login(self.user, password, config.secret("OTP"))
 
     def close(self) -> None:
         if self._service is not None:

@@ -17,6 +17,7 @@ from custodio import __version__, config
 from custodio.access.cli import (
     admin_cmds,
     audit_cmds,
+    auth_cmds,
     case_cmds,
     classify_cmds,
     comms_cmds,
@@ -46,7 +47,8 @@ from custodio.errors import CustodioError, InvalidInput
     metavar="NAME",
     envvar="CUSTODIO_USER",
     show_envvar=True,
-    help="Act as this user; the password comes from CUSTODIO_PASSWORD or a prompt.",
+    help="Act as this user: in the session `custodio login` opened for him, or else with the "
+    "password from CUSTODIO_PASSWORD or a prompt.",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -74,6 +76,7 @@ def add(group: click.Group, command: click.Command) -> None:
 for module in (
     init_cmd,
     simulate_cmd,
+    auth_cmds,
     admin_cmds,
     case_cmds,
     warrant_cmds,
