@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from custodio.access import casework
+from custodio.access import casework, vaults
 from custodio.access.search import search
 from custodio.catalog import comms, identifiers, labels, search_index, transcripts
 from custodio.catalog.search_index import Passage
 from custodio.db import Tx
 from custodio.errors import Forbidden, InvalidInput, NotFound
-from tests.integration.conftest import CASE, World, new_warrant
+from custodio.vault.envelope import Kind
+from tests.integration.conftest import CASE, World, new_warrant, secrets
 
 OTHER_CASE = "DP 7/2026"
 INSIDE = "2026-11-20T10:00:00.000000Z"  # inside the warrants' windows (November to January)
@@ -266,6 +267,33 @@ def test_bad_queries_are_refused_before_anything_runs(cases: Cases) -> None:
         find(cases.world, "dinero", limit=0)
 
 
-def test_the_migration_marks_a_catalog_with_unindexed_content(world: World) -> None:
-    """A new catalog has nothing to fill in."""
-    assert world.count("search_backfill") == 0
+def test_a_catalog_from_before_the_index_is_filled_in_from_the_vault(cases: Cases) -> None:
+    """Transcripts and SMS stored before migration 9 are read from the vault once the
+    service holds the keys (`custodio serve` at start); the mark then goes."""
+    w = cases.world
+    assert w.count("search_backfill") == 0  # a new catalog has nothing to fill in
+    vault = vaults.open_vault(w.svc.config, w.svc.db, secrets)
+    call, sms = cases.comm(), cases.comm(kind="sms")
+    doc = {"segments": [{"start": 7.5, "end": 9.0, "text": "Llévalo a Sanlúcar.", "flag": None}]}
+    said = vault.put("1", Kind.TRANSCRIPT, json.dumps(doc).encode())
+    text = vault.put("1", Kind.MESSAGE, json.dumps({"text": "Sanlúcar, a las diez."}).encode())
+
+    def old_catalog(tx: Tx) -> None:  # products recorded without their text, as before
+        transcripts.record(tx, call, "target", "1", said.object_id, "00" * 32, said.size,
+                           {"task": "transcribe"})  # fmt: skip
+        tx.execute(
+            "INSERT INTO comm_products (communication_id, kind, records, vault_case, object_id, "
+            "sha256, size, details, created_at) VALUES (?, 'message', 0, '1', ?, ?, ?, '{}', 'x')",
+            (sms, text.object_id, "00" * 32, text.size),
+        )
+        tx.execute("INSERT INTO search_backfill (pending) VALUES (1)")
+
+    w.svc.db.write(old_catalog)
+    assert find(w, "sanlucar") == []
+    assert search_index.backfill(w.svc.db, vault.get) == 2
+    hits = find(w, "sanlucar")
+    assert {(h["communication_id"], h["kind"], h["at_s"]) for h in hits} == {
+        (call, "transcript", 7.5), (sms, "sms", None)}  # fmt: skip
+    assert w.count("search_backfill") == 0
+    assert search_index.backfill(w.svc.db, vault.get) == 0  # once
+    assert len(find(w, "sanlucar")) == 2

@@ -17,6 +17,7 @@ from custodio.access.cli.context import Context, emit_rows, json_option, pass_co
 from custodio.app import maintenance
 from custodio.app.assembly_process import RememberedSecrets
 from custodio.app.server import Endpoints, Server
+from custodio.catalog import search_index
 from custodio.config import Address
 from custodio.handover.runtime import quiet_collector
 
@@ -43,6 +44,9 @@ def serve(ctx: Context, hi2: str | None, hi3: str | None, http: str | None) -> N
     secrets = RememberedSecrets(read_secret)
     # unlock the key provider now: a wrong passphrase fails here
     vault = vaults.open_vault(svc.config, svc.db, secrets)
+    indexed = search_index.backfill(svc.db, vault.get)  # a catalog from before the index
+    if indexed:
+        click.echo(f"search: indexed {indexed} passages stored before the search index")
     endpoints = Endpoints(
         http=Address.parse(http) if http else settings.http,
         hi2=Address.parse(hi2) if hi2 else settings.hi2,
