@@ -86,6 +86,8 @@ def test_content_needs_a_purpose_and_the_case(served: Served) -> None:
     error(served.client("wo").get(url, params={"purpose": "p"}), 403, "forbidden",
           "may not content.read")  # fmt: skip
     error(inv1.get(url, params={"purpose": "x" * 501}), 422, "invalid_request", "purpose")
+    error(inv1.get(url, params={"purpose": "a\x00b"}), 400, "invalid_input", "no NUL")
+    error(inv1.get(url, headers={"X-Custodio-Purpose": "%00"}), 400, "invalid_input", "NUL")
     error(inv1.get(url, params={"purpose": "p", "direction": "up"}), 422, "invalid_request")
     error(inv1.get(f"/communications/{comm}/labels"), 403, "forbidden", "needs a purpose")
     target = f"communication:{comm}"

@@ -66,11 +66,13 @@ def purpose(
         Header(max_length=3 * MAX_PURPOSE, description="the purpose, percent-encoded UTF-8"),
     ] = None,
 ) -> str | None:
-    if purpose is not None:
-        return purpose
-    if x_custodio_purpose is not None:
-        return unquote(x_custodio_purpose)[:MAX_PURPOSE]
-    return None
+    given = purpose if purpose is not None else x_custodio_purpose
+    if given is None:
+        return None
+    text = unquote(given) if purpose is None else given
+    if len(text) > MAX_PURPOSE or "\x00" in text:
+        raise InvalidInput(f"a purpose has at most {MAX_PURPOSE} characters and no NUL")
+    return text
 
 
 def vault(a: Annotated[Api, Depends(api)]) -> Vault:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from custodio.access.api.deps import MAX_NAME, MAX_TEXT
 
+NO_NUL = r"^[^\x00]*$"  # text the catalog stores (PostgreSQL refuses NUL in text)
+
 
 class Open(BaseModel):
     """A record with more fields than the ones named."""
@@ -29,7 +31,7 @@ class Closed(BaseModel):
 
 
 class Login(Closed):
-    name: str = Field(min_length=1, max_length=MAX_NAME)
+    name: str = Field(min_length=1, max_length=MAX_NAME, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=1024)
     otp: str | None = Field(default=None, max_length=16, description="the one-time code")
 
@@ -133,14 +135,14 @@ class SealReport(Open):
 
 class Review(Closed):
     decision: Literal["confirmed", "overruled"]
-    note: str | None = Field(default=None, max_length=MAX_TEXT)
+    note: str | None = Field(default=None, max_length=MAX_TEXT, pattern=NO_NUL)
 
 
 class Intimate(Closed):
     start_s: float = Field(ge=0, le=86400, description="seconds from the call's start")
     end_s: float = Field(gt=0, le=86400)
     direction: Literal["target", "other"] | None = None
-    note: str | None = Field(default=None, max_length=MAX_TEXT)
+    note: str | None = Field(default=None, max_length=MAX_TEXT, pattern=NO_NUL)
 
 
 class LabelId(BaseModel):
@@ -180,7 +182,9 @@ class Held(Open):
 
 
 class Order(Closed):
-    order: str = Field(min_length=1, max_length=MAX_TEXT, description="the court's order")
+    order: str = Field(
+        min_length=1, max_length=MAX_TEXT, pattern=NO_NUL, description="the court's order"
+    )
 
 
 class Released(Open):

@@ -1,0 +1,48 @@
+"""The API against its own OpenAPI document: schemathesis generates requests for every
+route (but logging in and out) from the document the live server serves, sends them
+over TCP with an investigator's token, and checks that no answer is a server error and
+that every answer matches the schema the document gives for its status.
+
+The operations are walked here one by one with Hypothesis (schemathesis's pytest loader
+for a schema made by a fixture does not run under this pytest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.integration.api.conftest import Served
+
+EXAMPLES = 8
+CHECKS = [not_a_server_error, response_schema_conformance]
+
+
+@pytest.mark.slow
+def test_every_route_keeps_to_its_document(served: Served) -> None:
+    served.line.deliver(profile="voip", calls=1, duration=0.4, sms=1, sms_texts=("Hola.",))
+    served.line.assemble()  # a call and an SMS in the case, so that some ids exist
+    token = {"Authorization": "Bearer " + served.login("inv1")["token"]}
+    schema = schemathesis.openapi.from_url(f"{served.base}/openapi.json")
+    found = list(schema.exclude(path="/api/v1/session").get_all_operations())
+    operations = [r.ok() for r in found if isinstance(r, Ok)]
+    assert len(operations) == len(found)  # the document is valid throughout
+    assert len(operations) > 20
+    before = served.last_seq()
+
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        def keeps_to_its_document(case: Any) -> None:
+            case.call_and_validate(base_url=served.base, headers=dict(token), timeout=30,
+                                   checks=CHECKS)  # fmt: skip
+
+        keeps_to_its_document()
+    assert served.last_seq() - before > len(operations) * 2  # they reached the service
