@@ -9,7 +9,16 @@ from fastapi import APIRouter, FastAPI
 from custodio import __version__
 from custodio.access.api import errors
 from custodio.access.api.context import Api
-from custodio.access.api.routes import audit, cases, comms, quarantine, review, session, work
+from custodio.access.api.routes import (
+    audit,
+    cases,
+    comms,
+    quarantine,
+    review,
+    search,
+    session,
+    work,
+)
 from custodio.access.service import Service
 from custodio.vault.store import Vault
 
@@ -39,5 +48,5 @@ def create_app(svc: Service, vault: Vault | None, *, extra: Sequence[APIRouter] 
 
 ROUTERS: list[APIRouter] = [
     session.router, cases.router, comms.router, review.router, quarantine.router,
-    work.router, audit.router,
+    work.router, audit.router, search.router,
 ]  # fmt: skip

@@ -130,6 +130,20 @@ class SealReport(Open):
     problems: list[str]
 
 
+class Hit(Open):
+    """A search hit: the words found between « and » in ``snippet``; ``at_s`` the second
+    of the call where the passage begins (none for an SMS, a note, a party)."""
+
+    case: str
+    communication_id: int
+    kind: str
+    direction: str | None = None
+    at_s: float | None = None
+    snippet: str
+    score: float
+    begin_at: str | None = None
+
+
 # --- review, privilege, quarantine ---------------------------------------------------
 
 
