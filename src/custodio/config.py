@@ -85,7 +85,8 @@ class Settings:
         "directory, or `postgresql://user@host:port/db`.",
     )
     http: Address = _setting(
-        Address("127.0.0.1", 8480), "HOST:PORT of the HTTP service (health, later the API)."
+        Address("127.0.0.1", 8480),
+        "HOST:PORT of the HTTP service: the REST API, health, metrics (loopback by default).",
     )
     hi2: Address = _setting(
         Address("127.0.0.1", 6201), "HOST:PORT of the HI2 (IRI) handover listener."
