@@ -223,27 +223,18 @@ def search(tx: Tx, query: Query, visible: Visibility) -> list[Hit]:
 def _text_sqlite(
     tx: Tx, words: Sequence[str], where: str, params: list[Any], limit: int
 ) -> list[Hit]:
-    match = " ".join(_fts_term(w) for w in words)
-    ranked = tx.all(
-        "SELECT d.id, bm25(search_fts) AS rank FROM search_fts "
-        "JOIN search_docs d ON d.id = search_fts.rowid "
+    """One query, snippets included (a second query for the best rows' snippets, naming
+    their rowids, makes FTS5 go through every match again: three times slower)."""
+    rows = tx.all(
+        "SELECT d.id, d.communication_id, c.case_id, d.kind, d.direction, d.start_s, "
+        "c.begin_at, bm25(search_fts) AS rank, snippet(search_fts, 0, ?, ?, ?, ?) AS snippet "
+        "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
         "JOIN communications c ON c.id = d.communication_id "
         f"WHERE search_fts MATCH ? AND {where} ORDER BY rank, d.id LIMIT ?",
-        (match, *params, limit),
-    )
-    if not ranked:
-        return []
-    marks = ", ".join("?" for _ in ranked)
-    rows = tx.all(  # snippets only for the rows shown
-        "SELECT d.id, d.communication_id, c.case_id, d.kind, d.direction, d.start_s, "
-        "c.begin_at, snippet(search_fts, 0, ?, ?, ?, ?) AS snippet FROM search_fts "
-        "JOIN search_docs d ON d.id = search_fts.rowid "
-        "JOIN communications c ON c.id = d.communication_id "
-        f"WHERE search_fts MATCH ? AND search_fts.rowid IN ({marks})",
-        (OPEN, CLOSE, ELLIPSIS, SNIPPET_WORDS, match, *(r["id"] for r in ranked)),
-    )
-    by_id = {int(r["id"]): r for r in rows}
-    return [_text_hit(by_id[int(r["id"])], -float(r["rank"])) for r in ranked]
+        (OPEN, CLOSE, ELLIPSIS, SNIPPET_WORDS, " ".join(_fts_term(w) for w in words), *params,
+         limit),
+    )  # fmt: skip
+    return [_text_hit(r, -float(r["rank"])) for r in rows]
 
 
 def _fts_term(word: str) -> str:
