@@ -11,7 +11,7 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -54,6 +54,17 @@ def _pair(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _announced(out: IO[str], count: int) -> list[str]:
+    """The first ``count`` lines serve prints at start, without its warnings (a data
+    directory of the tests runs with ``auth_second_factor = "off"``, which it warns of)."""
+    lines: list[str] = []
+    while len(lines) < count:
+        line = out.readline()
+        if not line.startswith("WARNING: "):
+            lines.append(line)
+    return lines
+
+
 @contextlib.contextmanager
 def start_serve(env: dict[str, str], *, typed: str | None = None) -> Iterator[Served]:
     """``serve`` with ``env``; ``typed`` is typed at its passphrase prompt (standard
@@ -69,7 +80,7 @@ def start_serve(env: dict[str, str], *, typed: str | None = None) -> Iterator[Se
             assert proc.stdin is not None
             proc.stdin.write(typed + "\n")
             proc.stdin.flush()
-        lines = [proc.stdout.readline() for _ in range(4)]
+        lines = _announced(proc.stdout, 4)
         started = "serving http://" in lines[0] and lines[1].startswith("hi2 listening on ")
         found = ASSEMBLY.match(lines[3])
         if not (started and lines[2].startswith("hi3 listening") and found):
