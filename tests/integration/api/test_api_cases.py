@@ -89,10 +89,16 @@ def test_one_communication_with_parties_and_products(served: Served) -> None:
     assert sorted(p["kind"] for p in shown["products"] if p["kind"] == "audio") == ["audio"] * 2
     error(served.client("inv2").get(f"/communications/{comm}"), 403, "forbidden", "not assigned")
     error(served.client("aud").get(f"/communications/{comm}"), 403, "forbidden")
+    seal = served.client("inv1").get(f"/communications/{comm}/seal").json()
+    assert seal["ok"] and seal["proven"] in (True, False) and seal["problems"] == []
+    assert len(seal["objects"]) == 2 and all(o["ok"] for o in seal["objects"])
+    error(served.client("inv2").get(f"/communications/{comm}/seal"), 403, "forbidden")
     reads = [(e["action"], e["actor"], e["outcome"], e["target"])
              for e in served.entries(after=before) if e["action"] == "traffic.read"]  # fmt: skip
     assert reads == [
         ("traffic.read", "inv1", "allowed", f"communication:{comm}"),
         ("traffic.read", "inv2", "denied", f"communication:{comm}"),
         ("traffic.read", "aud", "denied", f"communication:{comm}"),
+        ("traffic.read", "inv1", "allowed", f"communication:{comm}"),  # the seal check
+        ("traffic.read", "inv2", "denied", f"communication:{comm}"),
     ]
