@@ -61,6 +61,9 @@ if ! sql "SELECT 1 FROM pg_database WHERE datname = '$pg_role'" | grep -q 1; the
   sql "CREATE DATABASE $pg_role OWNER $pg_role" >/dev/null
 fi
 sql "ALTER DATABASE $pg_role OWNER TO $pg_role" >/dev/null  # made by postgres before
+# Search (migration 9, docs/search.md) needs unaccent in schema public; the database's owner
+# could create it (a trusted extension), made here once so that no test races for it.
+"${as_postgres[@]}" -d "$pg_role" -tAc "SET client_min_messages TO warning; CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public" >/dev/null
 
 if ! listening 5672; then
   [ $root -eq 1 ] || need "sudo rabbitmq-server -detached"

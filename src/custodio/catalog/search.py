@@ -10,8 +10,8 @@ ever see rows the caller may see: nothing is filtered after the fact.
 Text: the words of the query (letters and digits; everything else, quotes and operators
 included, separates words) must all occur in a passage. SQLite: FTS5 with diacritics
 folded, ranked by ``bm25``; a word of five letters or more also matches longer words
-(``transferencia`` finds ``transferencias``; a final ``s`` is dropped first, so the plural
-finds the singular). PostgreSQL: the ``spanish`` configuration with ``unaccent``
+(``transferencia`` finds ``transferencias``; a final ``s`` is dropped first from a word of
+six or more, so the plural finds the singular). PostgreSQL: the ``spanish`` configuration with ``unaccent``
 (stemming), ranked by ``ts_rank_cd``. Snippets mark the words found with « and ».
 
 Numbers and identifiers: a query that reads as one (a phone number in any usual

@@ -76,6 +76,12 @@ def drop_note(tx: Tx, note_id: int) -> int:
     return _drop(tx, "kind = 'note' AND source_id = ?", (note_id,))
 
 
+def drop_communication(tx: Tx, comm_id: int) -> int:
+    """Remove everything indexed of a communication: its words are in the catalog in
+    clear, so destroying its content (crypto-shredding its case's keys) must call this."""
+    return _drop(tx, "communication_id = ?", (comm_id,))
+
+
 def drop_current_message(tx: Tx, comm_id: int) -> int:
     """Remove the rows of the communication's SMS text (its message is superseded)."""
     return _drop(tx, "kind = 'sms' AND communication_id = ?", (comm_id,))
