@@ -71,28 +71,43 @@ def start(
 
 
 def resume(svc: Service, token: str) -> Session:
-    """The session of ``token``; SessionExpired (audited) if unknown, expired or revoked."""
-    check_token_shape(token)
+    """The session of ``token``; SessionExpired (audited) if unknown, expired or revoked.
 
-    def look(tx: Tx) -> Session | SessionExpired:
-        at = svc.clock()
-        found = stored.by_token(tx, digest(token))
-        reason = "unknown token" if found is None else svc.session_ended(found, at)
-        user = None if found is None else people.find_user(tx, found.user_name)
-        if found is not None and reason is None and (user is None or user.disabled):
-            reason = "the account is disabled"
-        if reason is not None:
-            audit.append(tx, _refusal(found, user, reason))
-            return SessionExpired(f"the session has ended ({reason})")
-        assert found is not None
-        if at - found.last_seen_at >= TOUCH_EVERY:
-            stored.touch(tx, found.id, at)
+    A valid session used within the last ``TOUCH_EVERY`` costs one read and no write."""
+    check_token_shape(token)
+    at = svc.clock()
+    found, reason = svc.db.read(lambda tx: _check(svc, tx, digest(token), at))
+    if reason is None and found is not None and at - found.last_seen_at < TOUCH_EVERY:
         return Session(found.user_id, found.user_name, found.id)
 
-    outcome = svc.db.write(look)
+    def record(tx: Tx) -> Session | SessionExpired:
+        found, reason = _check(svc, tx, digest(token), at)  # again, in the write
+        if reason is not None or found is None:
+            user = None if found is None else people.find_user(tx, found.user_name)
+            audit.append(tx, _refusal(found, user, reason or "unknown token"))
+            return SessionExpired(f"the session has ended ({reason})")
+        stored.touch(tx, found.id, at)
+        return Session(found.user_id, found.user_name, found.id)
+
+    outcome = svc.db.write(record)
     if isinstance(outcome, SessionExpired):
         raise outcome
     return outcome
+
+
+def _check(
+    svc: Service, tx: Tx, token_sha256: str, at: datetime
+) -> tuple[stored.StoredSession | None, str | None]:
+    """The stored session of a token digest, and why it is no longer valid (or None)."""
+    found = stored.by_token(tx, token_sha256)
+    if found is None:
+        return None, "unknown token"
+    reason = svc.session_ended(found, at)
+    if reason is None:
+        user = people.find_user(tx, found.user_name)
+        if user is None or user.disabled:
+            reason = "the account is disabled"
+    return found, reason
 
 
 def end(svc: Service, session: Session) -> None:

@@ -134,15 +134,14 @@ class Server:
             os._exit(0)
 
     def _record_start(self, where: dict[str, str]) -> None:
-        """The service.start entry (with the setting that weakens logins, if it is set)
-        and the announcement; ``auth_second_factor = "off"`` also warned."""
+        """The service.start entry (with the setting that weakens logins, whatever its
+        value) and the announcement; ``auth_second_factor = "off"`` warned in the log."""
         second_factor = self.svc.config.settings.auth_second_factor
         details = {**where, "version": __version__, "auth_second_factor": second_factor}
         self.svc.system_event("service.start", "custodio", details)
         self.announce(f"custodio {__version__} serving http://{where['http']}/health")
-        if second_factor == "off":
+        if second_factor == "off":  # on stderr, leaving the announced lines as they are
             log.warning(UNSAFE_SECOND_FACTOR)
-            self.announce(f"WARNING: {UNSAFE_SECOND_FACTOR}")
 
     async def _start_handover(self) -> list[Bound]:
         self.handover = await asyncio.to_thread(Handover.open, self.svc.config, self.svc.db)

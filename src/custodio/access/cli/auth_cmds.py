@@ -10,7 +10,7 @@ from custodio.access.cli import session_file
 from custodio.access.cli.context import Context, pass_context, read_password, read_secret
 from custodio.access.service import OneTimeCodeNeeded
 from custodio.db.times import to_text
-from custodio.errors import InvalidInput
+from custodio.errors import InvalidInput, SessionExpired
 
 
 @click.command()
@@ -41,7 +41,11 @@ def logout(ctx: Context) -> None:
     """End the session that `custodio login` opened for this data directory."""
     if session_file.load(ctx.data_dir) is None:
         raise InvalidInput("not logged in to this data directory")
-    sessions.end(ctx.service(), ctx.session())
+    try:
+        sessions.end(ctx.service(), ctx.session())
+    except SessionExpired:  # Context.session() forgot it
+        click.echo("logged out (the session had already ended)")
+        return
     session_file.remove(ctx.data_dir)
     click.echo("logged out")
 
