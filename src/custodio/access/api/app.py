@@ -17,6 +17,7 @@ from custodio.access.api.routes import (
     review,
     search,
     session,
+    watchlist,
     work,
 )
 from custodio.access.service import Service
@@ -46,7 +47,9 @@ def create_app(svc: Service, vault: Vault | None, *, extra: Sequence[APIRouter] 
     return app
 
 
+# A case reference may hold "/": the routes under /cases/{reference:path}/... come before
+# the one that takes the rest of the path as a reference (cases.show_case, last in cases).
 ROUTERS: list[APIRouter] = [
-    session.router, cases.router, comms.router, review.router, quarantine.router,
-    work.router, audit.router, search.router,
+    session.router, watchlist.router, cases.router, comms.router, review.router,
+    quarantine.router, work.router, audit.router, search.router,
 ]  # fmt: skip

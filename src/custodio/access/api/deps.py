@@ -84,7 +84,8 @@ def vault(a: Annotated[Api, Depends(api)]) -> Vault:
     return a.vault
 
 
-Service_ = Annotated[Api, Depends(api)]
-Caller = Annotated[Session, Depends(caller)]
-Purpose = Annotated[str | None, Depends(purpose)]
-VaultDep = Annotated[Vault, Depends(vault)]
+# What a route's parameters are annotated with (FastAPI resolves each per request):
+Using = Annotated[Api, Depends(api)]  # the service (and vault) the app was made with
+Caller = Annotated[Session, Depends(caller)]  # the bearer token's session, or 401
+Purpose = Annotated[str | None, Depends(purpose)]  # the purpose given, if any
+VaultDep = Annotated[Vault, Depends(vault)]  # the vault, or 503

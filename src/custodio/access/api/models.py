@@ -8,7 +8,7 @@ CLI's ``--json`` shows) without a second list of it to keep in step.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -142,6 +142,37 @@ class Hit(Open):
     snippet: str
     score: float
     begin_at: str | None = None
+
+
+class Term(Open):
+    id: int
+    text: str
+    kind: str
+    added_at: str
+    removed_at: str | None = None
+
+
+class NewTerm(Closed):
+    text: str = Field(min_length=1, max_length=MAX_NAME, pattern=NO_NUL)
+    kind: Literal["term", "name", "place", "number"] = "term"
+
+
+class TermId(BaseModel):
+    term: int
+
+
+class Tuning(Open):
+    match_threshold: float
+    alert_threshold: float
+    weights: dict[str, float]
+
+
+class TuningChange(Closed):
+    weights: dict[str, Annotated[float, Field(ge=0, le=1000)]] | None = Field(
+        default=None, max_length=20, description="priority factor -> weight"
+    )
+    alert_threshold: float | None = Field(default=None, ge=0, le=1000)
+    match_threshold: float | None = Field(default=None, ge=50, le=100)
 
 
 # --- review, privilege, quarantine ---------------------------------------------------

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from custodio.access import auditing
 from custodio.access.api import models
-from custodio.access.api.deps import MAX_NAME, Caller, Service_
+from custodio.access.api.deps import MAX_NAME, Caller, Using
 
 router = APIRouter(tags=["audit"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["audit"])
             summary="The newest entries of your agency, or of one case")  # fmt: skip
 def entries(
     session: Caller,
-    a: Service_,
+    a: Using,
     case: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME)] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> list[models.AuditEntry]:
@@ -33,7 +33,7 @@ def entries(
 
 @router.post("/audit/verify", response_model=models.Verified,
              summary="Verify the log: chain, Merkle tree, signed checkpoints")  # fmt: skip
-def verify(session: Caller, a: Service_, full: bool = False) -> models.Verified:
+def verify(session: Caller, a: Using, full: bool = False) -> models.Verified:
     report = auditing.verify_log(a.svc, session, full=full)
     return models.Verified(entries=report.entries, checkpoints=report.checkpoints,
                            root=report.root, previous_size=report.previous_size,

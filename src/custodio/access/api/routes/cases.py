@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from custodio.access import casework, classification
 from custodio.access import comms as service
 from custodio.access.api import models
-from custodio.access.api.deps import MAX_NAME, Caller, Service_
+from custodio.access.api.deps import MAX_NAME, Caller, Using
 from custodio.catalog.comms import Filters
 from custodio.catalog.identifiers import e164
 from custodio.db.times import parse_user_time, to_text
@@ -21,7 +21,7 @@ Text = Annotated[str | None, Query(max_length=MAX_NAME)]
 
 
 @router.get("/cases", response_model=list[models.CaseSummary], summary="The cases you may see")
-def list_cases(session: Caller, a: Service_) -> list[dict[str, object]]:
+def list_cases(session: Caller, a: Using) -> list[dict[str, object]]:
     return casework.list_cases(a.svc, session)
 
 
@@ -30,8 +30,8 @@ def list_cases(session: Caller, a: Service_) -> list[dict[str, object]]:
 
 @router.get("/cases/{reference:path}/warrants", response_model=list[models.Warrant],
             summary="The case's warrants")  # fmt: skip
-def list_warrants(reference: str, session: Caller, a: Service_) -> list[dict[str, object]]:
-    return casework.list_warrants(a.svc, session, _ref(reference))
+def list_warrants(reference: str, session: Caller, a: Using) -> list[dict[str, object]]:
+    return casework.list_warrants(a.svc, session, case_ref(reference))
 
 
 @router.get("/cases/{reference:path}/communications", response_model=list[models.CommSummary],
@@ -39,7 +39,7 @@ def list_warrants(reference: str, session: Caller, a: Service_) -> list[dict[str
 def list_comms(
     reference: str,
     session: Caller,
-    a: Service_,
+    a: Using,
     begin_from: Annotated[str | None, Query(alias="from", max_length=40,
                                             description="begun at or after (ISO 8601)")] = None,
     begin_to: Annotated[str | None, Query(alias="to", max_length=40,
@@ -56,22 +56,23 @@ def list_comms(
         kind=kind,
         status=status,
     )
-    return service.list_comms(a.svc, session, _ref(reference), filters)
+    return service.list_comms(a.svc, session, case_ref(reference), filters)
 
 
 @router.get("/cases/{reference:path}/privilege", response_model=list[models.Flag],
             summary="Communications flagged as possibly privileged (no content)")  # fmt: skip
-def list_privilege(reference: str, session: Caller, a: Service_) -> list[dict[str, Any]]:
-    return classification.privilege_list(a.svc, session, _ref(reference))
+def list_privilege(reference: str, session: Caller, a: Using) -> list[dict[str, Any]]:
+    return classification.privilege_list(a.svc, session, case_ref(reference))
 
 
 @router.get("/cases/{reference:path}", response_model=models.CaseDetail,
             summary="One case: its assignments and warrants")  # fmt: skip
-def show_case(reference: str, session: Caller, a: Service_) -> dict[str, object]:
-    return casework.show_case(a.svc, session, _ref(reference))
+def show_case(reference: str, session: Caller, a: Using) -> dict[str, object]:
+    return casework.show_case(a.svc, session, case_ref(reference))
 
 
-def _ref(reference: str) -> str:
+def case_ref(reference: str) -> str:
+    """A case reference from a path, bounded."""
     if not reference or len(reference) > MAX_NAME:
         raise InvalidInput(f"a case reference has 1 to {MAX_NAME} characters")
     return reference

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from custodio.access import classification
 from custodio.access import comms as service
 from custodio.access.api import models, ranges
-from custodio.access.api.deps import Caller, Purpose, Service_, VaultDep
+from custodio.access.api.deps import Caller, Purpose, Using, VaultDep
 from custodio.catalog import labels as catalog_labels
 
 router = APIRouter(tags=["communications"])
@@ -27,7 +27,7 @@ BYTES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/octet-s
 
 @router.get("/communications/{comm_id}", response_model=models.CommDetail,
             summary="Parties, times, IRI details, products, cells")  # fmt: skip
-def show(comm_id: CommId, session: Caller, a: Service_) -> dict[str, Any]:
+def show(comm_id: CommId, session: Caller, a: Using) -> dict[str, Any]:
     return service.show_comm(a.svc, session, comm_id)
 
 
@@ -36,7 +36,7 @@ def show(comm_id: CommId, session: Caller, a: Service_) -> dict[str, Any]:
 def labels(
     comm_id: CommId,
     session: Caller,
-    a: Service_,
+    a: Using,
     purpose: Purpose,
     kind: Annotated[list[str] | None, Query(max_length=20)] = None,
     superseded: bool = False,
@@ -51,7 +51,7 @@ def labels(
 def transcript(
     comm_id: CommId,
     session: Caller,
-    a: Service_,
+    a: Using,
     vault: VaultDep,
     purpose: Purpose,
     direction: Literal["target", "other"] | None = None,
@@ -64,7 +64,7 @@ def transcript(
 @router.get("/communications/{comm_id}/message", response_model=models.Message,
             summary="An SMS as stored: its text and header fields (needs a purpose)")  # fmt: skip
 def message(
-    comm_id: CommId, session: Caller, a: Service_, vault: VaultDep, purpose: Purpose
+    comm_id: CommId, session: Caller, a: Using, vault: VaultDep, purpose: Purpose
 ) -> dict[str, Any]:
     return service.message(a.svc, session, vault, comm_id, purpose)
 
@@ -74,7 +74,7 @@ def message(
 def audio(
     comm_id: CommId,
     session: Caller,
-    a: Service_,
+    a: Using,
     vault: VaultDep,
     purpose: Purpose,
     direction: Literal["target", "other", "both"] = "both",
@@ -90,7 +90,7 @@ def audio(
 def pcap(
     comm_id: CommId,
     session: Caller,
-    a: Service_,
+    a: Using,
     vault: VaultDep,
     purpose: Purpose,
     range_: Annotated[str | None, Header(alias="Range", max_length=100)] = None,
@@ -103,5 +103,5 @@ def pcap(
 
 @router.get("/communications/{comm_id}/seal", response_model=models.SealReport,
             summary="Its seal recomputed and proven against the audit log")  # fmt: skip
-def seal(comm_id: CommId, session: Caller, a: Service_, vault: VaultDep) -> dict[str, Any]:
+def seal(comm_id: CommId, session: Caller, a: Using, vault: VaultDep) -> dict[str, Any]:
     return service.seal_check(a.svc, session, vault, comm_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from custodio.access import search as service
 from custodio.access.api import models
-from custodio.access.api.deps import MAX_NAME, Caller, Purpose, Service_
+from custodio.access.api.deps import MAX_NAME, Caller, Purpose, Using
 from custodio.catalog.search import MAX_LIMIT, MAX_QUERY
 
 router = APIRouter(tags=["search"])
@@ -18,7 +18,7 @@ router = APIRouter(tags=["search"])
             summary="Search transcripts, SMS text, notes, numbers (needs a purpose)")  # fmt: skip
 def search(
     session: Caller,
-    a: Service_,
+    a: Using,
     purpose: Purpose,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, description="what to find")],
     case: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME)] = None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from custodio.access import classification, jobs
 from custodio.access.api import models
-from custodio.access.api.deps import MAX_NAME, Caller, Service_
+from custodio.access.api.deps import MAX_NAME, Caller, Using
 
 router = APIRouter(tags=["work"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["work"])
             summary="Alerts of a case, or of every case you may see")  # fmt: skip
 def alerts(
     session: Caller,
-    a: Service_,
+    a: Using,
     case: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME)] = None,
     after: Annotated[int, Query(ge=0, le=2**53, description="only alerts after this id")] = 0,
 ) -> list[dict[str, Any]]:
@@ -28,7 +28,7 @@ def alerts(
             summary="Communications whose language needs an interpreter")  # fmt: skip
 def interpreter_queue(
     session: Caller,
-    a: Service_,
+    a: Using,
     language: Annotated[str | None, Query(min_length=2, max_length=16)] = None,
 ) -> list[dict[str, Any]]:
     return classification.interpreter_queue(a.svc, session, language)
@@ -37,7 +37,7 @@ def interpreter_queue(
 @router.get("/jobs", response_model=list[models.Job], summary="Classification jobs")
 def list_jobs(
     session: Caller,
-    a: Service_,
+    a: Using,
     state: Annotated[str | None, Query(max_length=20,
                                        description="queued, running, done, failed")] = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
@@ -45,5 +45,5 @@ def list_jobs(
 
 
 @router.post("/jobs/retry", response_model=models.Retried, summary="Queue failed jobs again")
-def retry(body: models.Retry, session: Caller, a: Service_) -> models.Retried:
+def retry(body: models.Retry, session: Caller, a: Using) -> models.Retried:
     return models.Retried(jobs=jobs.retry_jobs(a.svc, session, body.ids))
