@@ -11,8 +11,9 @@ Text: the words of the query (letters and digits; everything else, quotes and op
 included, separates words) must all occur in a passage. SQLite: FTS5 with diacritics
 folded, ranked by ``bm25``; a word of five letters or more also matches longer words
 (``transferencia`` finds ``transferencias``; a final ``s`` is dropped first from a word of
-six or more, so the plural finds the singular). PostgreSQL: the ``spanish`` configuration with ``unaccent``
-(stemming), ranked by ``ts_rank_cd``. Snippets mark the words found with « and ».
+six or more, so the plural finds the singular). PostgreSQL: the ``spanish`` configuration
+with ``unaccent`` (stemming), ranked by ``ts_rank_cd``. Snippets mark the words found with
+« and ».
 
 Numbers and identifiers: a query that reads as one (a phone number in any usual
 writing, an IMSI or IMEI, an IBAN, a plate, an e-mail address) also matches, exactly or as
@@ -284,17 +285,23 @@ def _identifier_hits(tx: Tx, query: Query, where: str, params: list[Any]) -> lis
     return hits
 
 
-def _matching(column: str, ids: Identifiers) -> tuple[str, list[str]]:
-    """``column`` equal to an exact form or starting with a prefix (no wildcard can be in
-    a normalised identifier: digits, +, letters)."""
+def _matching(tx: Tx, column: str, ids: Identifiers) -> tuple[str, list[str]]:
+    """``column`` equal to an exact form or starting with a prefix, so that an index can
+    answer: a range on SQLite (binary collation), ``LIKE 'prefix%'`` on PostgreSQL (a
+    ``text_pattern_ops`` index, whatever the database's collation). No wildcard can be in
+    a prefix: it is digits, ``+`` and letters."""
     parts: list[str] = []
     params: list[str] = []
     if ids.exact:
         parts.append(f"{column} IN ({', '.join('?' for _ in ids.exact)})")
         params += ids.exact
     for prefix in ids.prefixes:
-        parts.append(f"{column} LIKE ?")
-        params.append(prefix + "%")
+        if tx.dialect == "sqlite":
+            parts.append(f"({column} >= ? AND {column} < ?)")
+            params += [prefix, prefix + "\U0010ffff"]
+        else:
+            parts.append(f"{column} LIKE ?")
+            params.append(prefix + "%")
     return "(" + " OR ".join(parts) + ")", params
 
 
@@ -303,8 +310,8 @@ def _score(value: str, ids: Identifiers) -> float:
 
 
 def _party_hits(tx: Tx, ids: Identifiers, where: str, params: list[Any], limit: int) -> list[Hit]:
-    e164, e164_params = _matching("p.e164", ids)
-    delivered, delivered_params = _matching("p.delivered", ids)
+    e164, e164_params = _matching(tx, "p.e164", ids)
+    delivered, delivered_params = _matching(tx, "p.delivered", ids)
     rows = tx.all(
         "SELECT DISTINCT p.communication_id, c.case_id, c.begin_at, p.role, "
         "COALESCE(p.e164, p.delivered) AS value FROM comm_parties p "
@@ -321,7 +328,7 @@ def _party_hits(tx: Tx, ids: Identifiers, where: str, params: list[Any], limit: 
 
 
 def _entity_hits(tx: Tx, ids: Identifiers, where: str, params: list[Any], limit: int) -> list[Hit]:
-    value, value_params = _matching("l.value", ids)
+    value, value_params = _matching(tx, "l.value", ids)
     kinds = ", ".join("?" for _ in ENTITY_KINDS)
     rows = tx.all(
         "SELECT l.communication_id, c.case_id, c.begin_at, l.kind, l.value, l.text, "

@@ -43,6 +43,15 @@ CREATE INDEX search_docs_comm ON search_docs (communication_id);
     GENERATED ALWAYS AS (to_tsvector('custodio_spanish'::regconfig, text)) STORED;
 @postgresql CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv);
 
+-- Numbers and identifiers are found exactly or by their start (catalog/search.py): on
+-- PostgreSQL a prefix is LIKE 'x%', which only a text_pattern_ops index answers whatever
+-- the database's collation; SQLite compares ranges on the binary collation.
+CREATE INDEX comm_parties_delivered ON comm_parties (delivered);
+@postgresql CREATE INDEX comm_parties_e164_prefix ON comm_parties (e164 text_pattern_ops);
+@postgresql CREATE INDEX comm_parties_delivered_prefix ON comm_parties (delivered text_pattern_ops);
+@postgresql CREATE INDEX labels_value_prefix ON labels (value text_pattern_ops);
+@sqlite CREATE INDEX labels_value ON labels (value);
+
 -- Transcripts and SMS stored before version 9 are in the vault only, encrypted: this
 -- migration cannot read them. This row says the index still lacks them; the service,
 -- which holds the keys, fills it in (`custodio search reindex`) and deletes the row.
