@@ -62,7 +62,7 @@ def test_serve_answers_the_api_beside_health_and_metrics(bound: World) -> None: 
             assert part.status_code == 206 and part.content == whole.content[-100:]
             assert http.delete("/api/v1/session").status_code == 204
         out, _ = served.stop()
-    assert "API: http://" in out and "custodio stopped" in out
+    assert "custodio stopped" in out
     actions = [(r["action"], r["actor"], r["outcome"]) for r in bound.svc.db.read(
         lambda tx: tx.all("SELECT action, actor, outcome FROM audit_entries WHERE actor = ? "
                           "ORDER BY seq", ("inv1",)))]  # fmt: skip
