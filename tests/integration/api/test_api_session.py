@@ -3,6 +3,7 @@ error shape for every refusal (FastAPI's own validation included)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from tests.integration.api.conftest import Served, error
@@ -61,3 +62,18 @@ def test_every_error_has_the_one_shape(served: Served) -> None:
     error(client.get("/communications/0"), 422, "invalid_request", "comm_id")
     error(client.get("/communications/99999"), 404, "not_found", "no communication 99999")
     error(client.get("/cases/no such case"), 404, "not_found")
+
+
+def test_a_body_too_large_is_refused_before_it_is_read(served: Served) -> None:
+    big = {"name": "inv1", "password": "p" * (70 * 1024)}
+    error(served.anonymous().post("/session", json=big), 413, "too_large", "over 65536 octets")
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"name": "inv1", "password": "'
+        for _ in range(80):
+            yield b"p" * 1024
+        yield b'"}'
+
+    streamed = served.anonymous().post("/session", content=chunks(),
+                                       headers={"Content-Type": "application/json"})  # fmt: skip
+    error(streamed, 413, "too_large", "over 65536 octets")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from custodio import __version__
 from custodio.access.api import errors
 from custodio.access.api.context import Api
+from custodio.access.api.limits import BodyLimit
 from custodio.access.api.routes import (
     audit,
     cases,
@@ -40,6 +41,7 @@ def create_app(svc: Service, vault: Vault | None, *, extra: Sequence[APIRouter] 
     app = FastAPI(title="Custodio", version=__version__, description=DESCRIPTION)
     app.state.custodio = Api(svc, vault)
     errors.install(app)
+    app.add_middleware(BodyLimit)
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX, responses=errors.ERRORS)
     for router in extra:

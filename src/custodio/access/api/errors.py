@@ -111,6 +111,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "the access policy refused (audited)"),
         (404, "not found, or not visible to you"),
         (409, "clashes with what is stored"),
+        (413, "the request body is too large"),
         (422, "the request does not match this route"),
         (423, "the account is locked"),
         (500, "the service failed (the cause is in its log)"),
