@@ -14,6 +14,7 @@ from custodio.access.api.routes import (
     audit,
     cases,
     comms,
+    officers,
     quarantine,
     review,
     search,
@@ -52,6 +53,6 @@ def create_app(svc: Service, vault: Vault | None, *, extra: Sequence[APIRouter] 
 # A case reference may hold "/": the routes under /cases/{reference:path}/... come before
 # the one that takes the rest of the path as a reference (cases.show_case, last in cases).
 ROUTERS: list[APIRouter] = [
-    session.router, watchlist.router, cases.router, comms.router, review.router,
+    session.router, watchlist.router, officers.router, cases.router, comms.router, review.router,
     quarantine.router, work.router, audit.router, search.router,
 ]  # fmt: skip
