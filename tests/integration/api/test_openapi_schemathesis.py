@@ -1,8 +1,8 @@
 """The API against its own OpenAPI document: schemathesis generates requests for every
-route (but logging in and out) from the document the live server serves, sends them over
-TCP with the tokens of an investigator, a warrant officer and an auditor, and checks that
-no answer is a server error and that every answer matches the schema the document gives
-for its status.
+route (but those of the caller's own credentials) from the document the live server
+serves, sends them over TCP with the tokens of an investigator, a warrant officer and an
+auditor, and checks that no answer is a server error and that every answer matches the
+schema the document gives for its status.
 
 The operations are walked here one by one with Hypothesis (schemathesis's pytest loader
 for a schema made by a fixture does not run under this pytest)."""
@@ -30,7 +30,9 @@ def test_every_route_keeps_to_its_document(served: Served) -> None:
     served.line.deliver(profile="voip", calls=1, duration=0.4, sms=1, sms_texts=("Hola.",))
     served.line.assemble()  # a call and an SMS in the case, so that some ids exist
     schema = schemathesis.openapi.from_url(f"{served.base}/openapi.json")
-    found = list(schema.exclude(path="/api/v1/session").get_all_operations())
+    # not the routes that change the callers' own credentials (logging in and out, password,
+    # second factor): random ones would lock the callers out halfway
+    found = list(schema.exclude(path_regex="^/api/v1/(session|me/)").get_all_operations())
     operations = [r.ok() for r in found if isinstance(r, Ok)]
     assert len(operations) == len(found)  # the document is valid throughout
     assert len(operations) > 20

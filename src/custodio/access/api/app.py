@@ -11,6 +11,7 @@ from custodio.access.api import errors
 from custodio.access.api.context import Api
 from custodio.access.api.limits import BodyLimit
 from custodio.access.api.routes import (
+    account,
     audit,
     cases,
     comms,
@@ -54,5 +55,5 @@ def create_app(svc: Service, vault: Vault | None, *, extra: Sequence[APIRouter] 
 # the one that takes the rest of the path as a reference (cases.show_case, last in cases).
 ROUTERS: list[APIRouter] = [
     session.router, watchlist.router, officers.router, cases.router, comms.router, review.router,
-    quarantine.router, work.router, audit.router, search.router,
+    quarantine.router, work.router, audit.router, search.router, account.router,
 ]  # fmt: skip
