@@ -13,6 +13,7 @@ import pytest
 from custodio.access import casework, vaults
 from custodio.access.search import search
 from custodio.catalog import comms, identifiers, labels, search_index, transcripts
+from custodio.catalog import search as catalog_search
 from custodio.catalog.search_index import Passage
 from custodio.db import Tx
 from custodio.errors import Forbidden, InvalidInput, NotFound
@@ -181,6 +182,23 @@ def test_more_matches_rank_first(cases: Cases) -> None:
     assert [h["communication_id"] for h in find(cases.world, "dinero")] == [thrice, once]
     scores = [float(h["score"]) for h in find(cases.world, "dinero")]  # type: ignore[arg-type]
     assert scores[0] > scores[1] > 0
+
+
+def test_only_the_newest_visible_matches_are_ranked(
+    cases: Cases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word in more passages than RANK_WINDOW: the best of the newest visible ones."""
+    monkeypatch.setattr(catalog_search, "RANK_WINDOW", 2)
+    old = cases.comm()
+    cases.transcript(old, (1.0, "Dinero, dinero, dinero y más dinero."))
+    a, b = cases.comm(), cases.comm()
+    cases.transcript(a, (1.0, "Algo de dinero para el viaje de mañana."))
+    cases.transcript(b, (1.0, "Lleva el dinero."))
+    theirs = cases.comm(OTHER_CASE)  # newest of all, but not inv1's: not in his window
+    cases.transcript(theirs, (1.0, "Dinero, dinero."))
+    assert {h["communication_id"] for h in find(cases.world, "dinero")} == {a, b}
+    monkeypatch.setattr(catalog_search, "RANK_WINDOW", 5_000)
+    assert find(cases.world, "dinero")[0]["communication_id"] == old
 
 
 def test_another_case_is_never_searched_and_the_limit_counts_only_visible_hits(

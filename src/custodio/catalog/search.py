@@ -40,6 +40,7 @@ MAX_QUERY = 200  # characters
 MAX_WORDS = 16
 MAX_LIMIT = 200
 SNIPPET_WORDS = 16
+RANK_WINDOW = 5_000  # text hits are ranked among the newest this many visible matches
 PREFIX_FROM = 5  # SQLite: words this long (after a final "s" is dropped) match as prefixes
 ENTITY_KINDS = ("phone", "iban", "plate", "email")
 CONFIG = "custodio_spanish"  # PostgreSQL text search configuration (migration 9)
@@ -225,14 +226,21 @@ def _text_sqlite(
     tx: Tx, words: Sequence[str], where: str, params: list[Any], limit: int
 ) -> list[Hit]:
     """One query, snippets included (a second query for the best rows' snippets, naming
-    their rowids, makes FTS5 go through every match again: three times slower)."""
+    their rowids, makes FTS5 go through every match again: three times slower). Only the
+    newest :data:`RANK_WINDOW` visible matches are ranked: the subquery walks the matches
+    newest first (FTS5's own order) to the last of them, whose rowid bounds the rest."""
+    match = " ".join(_fts_term(w) for w in words)
+    found = (
+        "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
+        f"JOIN communications c ON c.id = d.communication_id WHERE search_fts MATCH ? AND {where}"
+    )
     rows = tx.all(
         "SELECT d.id, d.communication_id, c.case_id, d.kind, d.direction, d.start_s, "
         "c.begin_at, bm25(search_fts) AS rank, snippet(search_fts, 0, ?, ?, ?, ?) AS snippet "
-        "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
-        "JOIN communications c ON c.id = d.communication_id "
-        f"WHERE search_fts MATCH ? AND {where} ORDER BY rank, d.id LIMIT ?",
-        (OPEN, CLOSE, ELLIPSIS, SNIPPET_WORDS, " ".join(_fts_term(w) for w in words), *params,
+        f"{found} AND search_fts.rowid >= COALESCE((SELECT MIN(id) FROM (SELECT "
+        f"search_fts.rowid AS id {found} ORDER BY search_fts.rowid DESC LIMIT ?)), 0) "
+        "ORDER BY rank, d.id LIMIT ?",
+        (OPEN, CLOSE, ELLIPSIS, SNIPPET_WORDS, match, *params, match, *params, RANK_WINDOW,
          limit),
     )  # fmt: skip
     return [_text_hit(r, -float(r["rank"])) for r in rows]
@@ -247,15 +255,21 @@ def _fts_term(word: str) -> str:
 def _text_postgresql(
     tx: Tx, words: Sequence[str], where: str, params: list[Any], limit: int
 ) -> list[Hit]:
+    """Ranked among the newest :data:`RANK_WINDOW` visible matches (as on SQLite), then
+    snippets for the best only."""
+    found = (
+        "FROM q, search_docs d JOIN communications c ON c.id = d.communication_id "
+        f"WHERE d.tsv @@ q.q AND {where}"
+    )
     rows = tx.all(
         "WITH q AS (SELECT plainto_tsquery(?::regconfig, ?) AS q), "
+        f"newest AS (SELECT d.id {found} ORDER BY d.id DESC LIMIT ?), "
         "top AS (SELECT d.id, d.communication_id, c.case_id, d.kind, d.direction, d.start_s, "
-        "c.begin_at, d.text, ts_rank_cd(d.tsv, q.q) AS rank FROM q, search_docs d "
-        "JOIN communications c ON c.id = d.communication_id "
-        f"WHERE d.tsv @@ q.q AND {where} ORDER BY rank DESC, d.id LIMIT ?) "
+        f"c.begin_at, d.text, ts_rank_cd(d.tsv, q.q) AS rank {found} "
+        "AND d.id IN (SELECT id FROM newest) ORDER BY rank DESC, d.id LIMIT ?) "
         "SELECT top.*, ts_headline(?::regconfig, top.text, q.q, ?) AS snippet FROM top, q "
         "ORDER BY top.rank DESC, top.id",
-        (CONFIG, " ".join(words), *params, limit, CONFIG, _HEADLINE),
+        (CONFIG, " ".join(words), *params, RANK_WINDOW, *params, limit, CONFIG, _HEADLINE),
     )
     return [_text_hit(r, float(r["rank"])) for r in rows]
 
