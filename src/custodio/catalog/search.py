@@ -13,7 +13,8 @@ folded, ranked by ``bm25``; a word of five letters or more also matches longer w
 (``transferencia`` finds ``transferencias``; a final ``s`` is dropped first from a word of
 six or more, so the plural finds the singular). PostgreSQL: the ``spanish`` configuration
 with ``unaccent`` (stemming), ranked by ``ts_rank_cd``. Snippets mark the words found with
-« and ».
+« and ». Text hits are ranked among the newest :data:`RANK_WINDOW` visible matches, so that a
+word found almost everywhere costs a bounded time.
 
 Numbers and identifiers: a query that reads as one (a phone number in any usual
 writing, an IMSI or IMEI, an IBAN, a plate, an e-mail address) also matches, exactly or as
