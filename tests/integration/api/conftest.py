@@ -45,7 +45,7 @@ class Uvicorn(uvicorn.Server):
 @contextlib.contextmanager
 def serving(over: Line, vault: Vault | None) -> Iterator[str]:
     """The API over the line's service on a free loopback port; its base URL."""
-    app = create_app(over.world.svc, vault)
+    app = create_app(over.world.svc, vault, journal_dir=over.directory / "journal")
     sock = socket.create_server(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", log_config=None, lifespan="off",

@@ -100,16 +100,20 @@ def test_labels_review_privilege_and_alerts(served: Served) -> None:
 
 
 def test_the_interpreter_queue(served: Served) -> None:
+    """Calls waiting for an interpreter: for those who give out translations (an
+    interpreter's own queue is GET /me/translations, test_api_translations.py)."""
     before = served.last_seq()
-    assert served.client("terp").get("/interpreter-queue").json() == []
+    assert served.client("wo").get("/interpreter-queue").json() == []
     assert served.client("inv1").get("/interpreter-queue", params={"language": "ar"}).json() == []
     error(served.client("aud").get("/interpreter-queue"), 403, "forbidden", "case.list")
-    error(served.client("terp").get("/interpreter-queue", params={"language": "x" * 17}), 422,
+    error(served.client("terp").get("/interpreter-queue"), 403, "forbidden", "case.list")
+    error(served.client("inv1").get("/interpreter-queue", params={"language": "x" * 17}), 422,
           "invalid_request")  # fmt: skip
     seen = [(e["action"], e["actor"], e["outcome"], e["target"])
             for e in served.entries(after=before) if e["action"] != "user.login"]  # fmt: skip
     assert seen == [
-        ("case.list", "terp", "allowed", "interpreter-queue"),
+        ("case.list", "wo", "allowed", "interpreter-queue"),
         ("case.list", "inv1", "allowed", "interpreter-queue"),
         ("case.list", "aud", "denied", "interpreter-queue"),
+        ("case.list", "terp", "denied", "interpreter-queue"),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
@@ -20,6 +21,7 @@ from custodio.access.api.routes import (
     review,
     search,
     session,
+    translations,
     watchlist,
     work,
 )
@@ -34,14 +36,21 @@ token as `Authorization: Bearer TOKEN`. Content needs a purpose (`purpose` query
 or `X-Custodio-Purpose` header). Errors: `{"error": {"code", "message", "hint"}}`."""
 
 
-def create_app(svc: Service, vault: Vault | None, *, extra: Sequence[APIRouter] = ()) -> FastAPI:
+def create_app(
+    svc: Service,
+    vault: Vault | None,
+    *,
+    extra: Sequence[APIRouter] = (),
+    journal_dir: Path | None = None,
+) -> FastAPI:
     """The API over ``svc`` (and ``vault``: without it, content routes answer 503).
 
     ``extra`` routers are included as they are (the composition root adds the service's
-    own ``/health`` and ``/metrics``).
+    own ``/health`` and ``/metrics``). ``journal_dir``: where live audio is read from when
+    it is not the data directory's journal (tests).
     """
     app = FastAPI(title="Custodio", version=__version__, description=DESCRIPTION)
-    app.state.custodio = Api(svc, vault)
+    app.state.custodio = Api(svc, vault, journal_dir)
     errors.install(app)
     app.add_middleware(BodyLimit)
     for router in ROUTERS:
@@ -56,4 +65,5 @@ def create_app(svc: Service, vault: Vault | None, *, extra: Sequence[APIRouter] 
 ROUTERS: list[APIRouter] = [
     session.router, watchlist.router, officers.router, cases.router, comms.router, review.router,
     quarantine.router, work.router, audit.router, search.router, account.router,
+    translations.router,
 ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from custodio.access.service import Service
 from custodio.errors import BackendError
@@ -13,6 +14,7 @@ from custodio.vault.store import Vault
 class Api:
     svc: Service
     vault: Vault | None
+    journal_dir: Path | None = None  # live audio: another journal than the data directory's
 
 
 class VaultUnavailable(BackendError):

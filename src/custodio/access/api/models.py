@@ -301,3 +301,48 @@ class Verified(BaseModel):
     root: str
     previous_size: int
     first_checked: int
+
+
+# --- translations (interpreters) -------------------------------------------------------
+
+LANGUAGE = r"^[A-Za-z]{2,3}$"
+
+
+class TranslationAssignment(Closed):
+    interpreter: str = Field(min_length=1, max_length=MAX_NAME, pattern=NO_NUL)
+    language: str = Field(pattern=LANGUAGE, description="the language wanted (ISO 639)")
+
+
+class TranslationAssigned(BaseModel):
+    assignment: int
+    communication: int
+    interpreter: str
+    language: str
+
+
+class MyTranslation(BaseModel):
+    """An open assignment in the interpreter's queue: no content."""
+
+    assignment: int
+    communication: int
+    case: str
+    kind: str
+    language: str = Field(description="the language the translation is wanted in")
+    spoken: str | None = Field(description="the language classification heard, if any")
+    begin_at: str | None
+    duration_s: float | None
+    assigned_at: str
+
+
+class NewTranslation(Closed):
+    text: str = Field(min_length=1, max_length=50_000, pattern=NO_NUL)
+    language: str | None = Field(default=None, pattern=LANGUAGE,
+                                 description="the one asked for (the default)")  # fmt: skip
+
+
+class TranslationSubmitted(BaseModel):
+    label: int
+    communication: int
+    assignment: int
+    language: str
+    source: str = Field(description="interpreter:NAME")

@@ -6,9 +6,12 @@ and handed out as the service layer returns it: nothing is written to disk in cl
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi.responses import StreamingResponse
 
 from custodio.access import classification
 from custodio.access import comms as service
@@ -17,6 +20,8 @@ from custodio.access.api.deps import Caller, Purpose, Using, VaultDep
 from custodio.catalog import labels as catalog_labels
 
 router = APIRouter(tags=["communications"])
+
+LIVE_POLL = 0.25  # seconds between two looks at an open call
 
 CommId = Annotated[int, Path(ge=1, le=2**53, description="the communication's id")]
 
@@ -83,6 +88,34 @@ def audio(
     data = service.audio(a.svc, session, vault, comm_id, direction, purpose)
     name = f'attachment; filename="communication-{comm_id}-{direction}.wav"'
     return ranges.respond(data, range_, "audio/wav", {"Content-Disposition": name})
+
+
+@router.get("/communications/{comm_id}/live", response_class=StreamingResponse,
+            responses={200: {"content": {"audio/wav": {}}}},
+            summary="An open call's audio as it grows, until it closes (a purpose)")  # fmt: skip
+def live(
+    comm_id: CommId,
+    session: Caller,
+    a: Using,
+    purpose: Purpose,
+    direction: Literal["target", "other", "both"] = "both",
+) -> StreamingResponse:
+    following = service.follow_audio(a.svc, session, comm_id, direction, purpose,
+                                     journal_dir=a.journal_dir)  # fmt: skip
+    return StreamingResponse(_grow(following), media_type="audio/wav",
+                             headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
+def _grow(following: service.LiveAudio) -> Iterator[bytes]:
+    """The WAV as it grows (its header says "length unknown"), polled every
+    :data:`LIVE_POLL` seconds, until the call has closed and all of it was sent."""
+    while True:
+        data = following.poll()
+        if data:
+            yield data
+        if following.done:
+            return
+        time.sleep(LIVE_POLL)
 
 
 @router.get("/communications/{comm_id}/pcap", response_class=Response, responses=BYTES,
