@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ from custodio.assemble import derive, live, seal, wav
 from custodio.assemble.attribution import attribute
 from custodio.audit import log, tree
 from custodio.audit.entry import Checkpoint, Entry
-from custodio.catalog import cases, comms, warrants
+from custodio.catalog import cases, comms, translations, warrants
 from custodio.catalog.vault_index import TxIndex
 from custodio.db import Tx
 from custodio.db.times import from_text
@@ -59,7 +60,11 @@ def windows(tx: Tx, case_id: int) -> tuple[Window, ...]:
     return tuple(out)
 
 
-def comm_resource(tx: Tx, comm: comms.Communication, label: str) -> Resource:
+def comm_resource(
+    tx: Tx, comm: comms.Communication, label: str, *, translators: frozenset[int] | None = None
+) -> Resource:
+    """The policy's view of a communication. ``translators`` (the users holding an open
+    translation assignment of it) is read from the catalog unless the caller has it."""
     if comm.case_id is None or comm.quarantined:
         raise NotFound(f"no communication {comm.id}", hint="`custodio comms list --case REF`")
     assert comm.agency_id is not None, comm.id  # a case's communication is its agency's
@@ -70,6 +75,7 @@ def comm_resource(tx: Tx, comm: comms.Communication, label: str) -> Resource:
         windows=windows(tx, comm.case_id),
         sealed=comm.sealed,
         label=label,
+        translators=translations.translators(tx, comm.id) if translators is None else translators,
     )
 
 
@@ -89,7 +95,8 @@ def list_comms(
     def perform(tx: Tx, actor: Actor, request: Request) -> list[dict[str, Any]]:
         case = cases.get(tx, actor.agency_id, case_ref)
         rows = comms.of_case(tx, case.id, filters)
-        shown = [_summary(r) for r in rows if _may_read(svc, tx, actor, r)]
+        given = translations.translators_in_case(tx, case.id)  # one query, not one per row
+        shown = [_summary(r) for r in rows if _may_read(svc, tx, actor, r, given)]
         request.details.update(listing="communications", shown=len(shown),
                                hidden=len(rows) - len(shown))  # fmt: skip
         return shown
@@ -98,8 +105,15 @@ def list_comms(
     return svc.act(session, Action.CASE_VIEW, request, resolve, perform)
 
 
-def _may_read(svc: Service, tx: Tx, actor: Actor, comm: comms.Communication) -> bool:
-    resource = comm_resource(tx, comm, f"communication:{comm.id}")
+def _may_read(
+    svc: Service,
+    tx: Tx,
+    actor: Actor,
+    comm: comms.Communication,
+    given: Mapping[int, frozenset[int]],
+) -> bool:
+    label = f"communication:{comm.id}"
+    resource = comm_resource(tx, comm, label, translators=given.get(comm.id, frozenset()))
     return policy.allows(actor, Action.TRAFFIC_READ, resource, now=svc.clock())
 
 

@@ -3,9 +3,10 @@
 ``check(actor, action, resource, purpose=...)`` returns only when every condition holds and
 raises :class:`~custodio.errors.Forbidden` otherwise. There is no default-allow path: an
 action without a rule, a role without a grant, another agency's resource, a case the actor
-is not assigned to, evidence outside every warrant window, a sealed item for anyone but a
-judge, content without a stated purpose, a user whose first password is not yet changed, a
-role that can reach content without the second factor — each is refused.
+is not assigned to, a communication not given to the interpreter to translate, evidence
+outside every warrant window, a sealed item for anyone but a judge, content without a
+stated purpose, a user whose first password is not yet changed, a role that can reach
+content without the second factor — each is refused.
 ``docs/access-policy.md`` is this table in words; ``tests/unit/access/test_policy_matrix.py``
 walks both.
 """
@@ -80,6 +81,9 @@ class Action(StrEnum):
     SEARCH = "search"
     SESSION_REVOKE = "session.revoke"
     TOTP_ENROL = "totp.enrol"
+    TRANSLATION_ASSIGN = "translation.assign"
+    TRANSLATION_QUEUE = "translation.queue"
+    TRANSLATION_SUBMIT = "translation.submit"
 
 
 class Scope(StrEnum):
@@ -88,6 +92,9 @@ class Scope(StrEnum):
     AGENCY = "agency"  # anything of the actor's own agency
     CASE = "case"  # cases the actor is assigned to (assignment not ended or expired)
     CASE_WARRANT = "case+warrant"  # ... and evidence inside a warrant window of its kind
+    # communications given to the actor to translate (the assignment open), and only inside
+    # a warrant window of their kind: no case assignment needed, none enough
+    ASSIGNED_WARRANT = "assigned+warrant"
 
 
 class DataKind(StrEnum):
@@ -107,6 +114,7 @@ class Rule:
 
 R = Role
 _AGENCY, _CASE, _CASE_WARRANT = Scope.AGENCY, Scope.CASE, Scope.CASE_WARRANT
+_ASSIGNED = Scope.ASSIGNED_WARRANT
 
 RULES: Mapping[Action, Rule] = {
     Action.AGENCY_CREATE: Rule({R.ADMINISTRATOR: _AGENCY}),
@@ -118,17 +126,9 @@ RULES: Mapping[Action, Rule] = {
     Action.PASSWORD_CHANGE: Rule({role: _AGENCY for role in Role}),
     Action.CASE_CREATE: Rule({R.WARRANT_OFFICER: _AGENCY}),
     # A listing shows each one only the cases he may view (case.view).
-    Action.CASE_LIST: Rule(
-        {
-            R.WARRANT_OFFICER: _AGENCY,
-            R.INVESTIGATOR: _AGENCY,
-            R.INTERPRETER: _AGENCY,
-            R.JUDGE: _AGENCY,
-        }
-    ),
-    Action.CASE_VIEW: Rule(
-        {R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE, R.INTERPRETER: _CASE, R.JUDGE: _CASE}
-    ),
+    # Interpreters see no case: only the communications given to them (translation.*).
+    Action.CASE_LIST: Rule({R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _AGENCY, R.JUDGE: _AGENCY}),
+    Action.CASE_VIEW: Rule({R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE, R.JUDGE: _CASE}),
     Action.CASE_ASSIGN: Rule({R.WARRANT_OFFICER: _AGENCY}),
     Action.CASE_CLOSE: Rule({R.WARRANT_OFFICER: _AGENCY}),
     Action.WARRANT_CREATE: Rule({R.WARRANT_OFFICER: _AGENCY}),
@@ -139,14 +139,14 @@ RULES: Mapping[Action, Rule] = {
     Action.PROTECTED_REMOVE: Rule({R.JUDGE: _AGENCY}),
     Action.PROTECTED_LIST: Rule({R.WARRANT_OFFICER: _AGENCY, R.JUDGE: _AGENCY}),
     Action.TRAFFIC_READ: Rule(
-        {R.INVESTIGATOR: _CASE_WARRANT, R.INTERPRETER: _CASE_WARRANT, R.JUDGE: _CASE},
+        {R.INVESTIGATOR: _CASE_WARRANT, R.INTERPRETER: _ASSIGNED, R.JUDGE: _CASE},
         data=DataKind.TRAFFIC,
     ),
     Action.LOCATION_READ: Rule(
         {R.INVESTIGATOR: _CASE_WARRANT, R.JUDGE: _CASE}, purpose=True, data=DataKind.LOCATION
     ),
     Action.CONTENT_READ: Rule(
-        {R.INVESTIGATOR: _CASE_WARRANT, R.INTERPRETER: _CASE_WARRANT, R.JUDGE: _CASE},
+        {R.INVESTIGATOR: _CASE_WARRANT, R.INTERPRETER: _ASSIGNED, R.JUDGE: _CASE},
         purpose=True,
         data=DataKind.CONTENT,
     ),
@@ -179,14 +179,13 @@ RULES: Mapping[Action, Rule] = {
     Action.JOBS_RETRY: Rule({R.ADMINISTRATOR: _AGENCY}),
     # confirm or overrule a label, mark a passage intimate: it is content, so its window
     Action.LABEL_REVIEW: Rule(
-        {R.INVESTIGATOR: _CASE_WARRANT, R.INTERPRETER: _CASE_WARRANT}, data=DataKind.CONTENT
+        {R.INVESTIGATOR: _CASE_WARRANT, R.INTERPRETER: _ASSIGNED}, data=DataKind.CONTENT
     ),
     # a possible lawyer-client conversation: only a judge seals it or clears it
     Action.PRIVILEGE_DECIDE: Rule({R.JUDGE: _CASE}, purpose=True),
     Action.ALERT_LIST: Rule({R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE}),
-    Action.INTERPRETER_QUEUE: Rule(
-        {R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE, R.INTERPRETER: _CASE}
-    ),
+    # calls waiting for an interpreter: for those who give them out (translation.assign)
+    Action.INTERPRETER_QUEUE: Rule({R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE}),
     Action.AUDIT_READ: Rule({R.AUDITOR: _AGENCY}),
     Action.AUDIT_VERIFY: Rule({R.AUDITOR: _AGENCY, R.ADMINISTRATOR: _AGENCY}),
     # full text over content: the case's content windows and seals apply in the query itself
@@ -195,6 +194,13 @@ RULES: Mapping[Action, Rule] = {
     ),
     Action.SESSION_REVOKE: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.TOTP_ENROL: Rule({role: _AGENCY for role in Role}),
+    # one communication given to an interpreter (or taken back), his own open assignments
+    # (no content), and the translation he submits (a label; the assignment closes)
+    Action.TRANSLATION_ASSIGN: Rule(
+        {R.WARRANT_OFFICER: _AGENCY, R.INVESTIGATOR: _CASE_WARRANT}, data=DataKind.CONTENT
+    ),
+    Action.TRANSLATION_QUEUE: Rule({R.INTERPRETER: _AGENCY}),
+    Action.TRANSLATION_SUBMIT: Rule({R.INTERPRETER: _ASSIGNED}, data=DataKind.CONTENT),
 }
 
 # What a user may still do before his first password is changed, and without the second
@@ -250,6 +256,7 @@ class Resource:
     windows: tuple[Window, ...] = ()  # the case's warrant windows
     sealed: bool = False
     label: str = ""
+    translators: frozenset[int] = frozenset()  # users holding an open translation assignment
 
 
 def allows(
@@ -281,7 +288,12 @@ def check(
             f"{actor.name} is not assigned to this case",
             hint="a warrant officer can assign it with `custodio case assign`",
         )
-    if scope is Scope.CASE_WARRANT and not _covered(rule, resource):
+    if scope is Scope.ASSIGNED_WARRANT and actor.user_id not in resource.translators:
+        raise Forbidden(
+            f"{actor.name} has not been given this communication to translate",
+            hint="your open assignments: `custodio translation queue`",
+        )
+    if scope in (Scope.CASE_WARRANT, Scope.ASSIGNED_WARRANT) and not _covered(rule, resource):
         raise Forbidden("no warrant covers this item's time and kind of data")
     if resource.sealed and actor.role is not Role.JUDGE:
         raise Forbidden("the item is sealed: only a judge may see it")

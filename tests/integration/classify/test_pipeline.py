@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from custodio import config
-from custodio.access import casework
 from custodio.access import classification as service
+from custodio.access import translations
 from custodio.access.cli.main import cli
 from custodio.catalog import jobs as queue
 from custodio.catalog import labels, notifications
@@ -24,6 +24,7 @@ from custodio.classify import handlers, pipeline
 from custodio.classify.jobs import CLASSIFY, JobContext, Runner
 from custodio.classify.speech.model import whisper_dir
 from custodio.db.times import now
+from custodio.errors import Forbidden
 from custodio.simulator import media
 from tests import speechgen
 from tests.integration.assemble.conftest import Line
@@ -216,14 +217,15 @@ def test_a_foreign_language_sms_goes_to_the_interpreter_queue(line: Line) -> Non
     ctx = runner(line).ctx
     pipeline.classify(ctx.config, ctx.db, ctx.vault, comm_id)
     svc = line.world.svc
-    casework_assign(line, "terp")
-    queue = service.interpreter_queue(svc, line.world.as_("terp"), None)
+    # the queue is for those who give out translations; interpreters see only their own
+    queue = service.interpreter_queue(svc, line.world.as_("inv1"), None)
     assert [(q["communication"], q["language"]) for q in queue] == [(comm_id, "fr")]
-    assert service.interpreter_queue(svc, line.world.as_("terp"), "ar") == []
-
-
-def casework_assign(line: Line, user: str) -> None:
-    casework.assign(line.world.svc, line.world.as_("wo"), CASE, user, None)
+    assert service.interpreter_queue(svc, line.world.as_("wo"), "ar") == []
+    with pytest.raises(Forbidden, match=r"may not case\.list"):
+        service.interpreter_queue(svc, line.world.as_("terp"), None)
+    translations.assign(svc, line.world.as_("inv1"), comm_id, "terp", "es")
+    (mine,) = translations.my_queue(svc, line.world.as_("terp"))
+    assert (mine["communication"], mine["spoken"], mine["language"]) == (comm_id, "fr", "es")
 
 
 # --- voice: speech made here, sent by the simulator over TCP, assembled, classified -----
@@ -350,8 +352,7 @@ def test_a_silent_call_is_flagged_and_a_one_sided_english_call_gets_a_draft_tran
     # English is not a working language (es): the interpreter queue, and a machine draft
     assert flags.get("interpreter") == "en"
     svc = line.world.svc
-    casework.assign(svc, line.world.as_("wo"), CASE, "terp", None)
-    queue = service.interpreter_queue(svc, line.world.as_("terp"), "en")
+    queue = service.interpreter_queue(svc, line.world.as_("wo"), "en")
     assert [q["communication"] for q in queue] == [one_sided]
     inv = line.world.as_("inv1")
     (draft,) = service.transcript(svc, inv, line.vault, one_sided, "target", "triage",

@@ -1,4 +1,5 @@
-"""The access matrix: every role x every action x in/out of case x in/out of warrant.
+"""The access matrix: every role x every action x in/out of case x in/out of warrant x
+given the communication to translate or not.
 
 The expected outcome of each cell is read from the table in docs/access-policy.md, not
 from the code, so that the code and the page a reviewer reads cannot drift apart.
@@ -20,6 +21,7 @@ from custodio.errors import Forbidden
 DOC = Path(__file__).parents[3] / "docs" / "access-policy.md"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 AGENCY, OTHER_AGENCY, CASE, OTHER_CASE = 1, 2, 10, 11
+ACTOR = 1  # the user id of every actor below
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ TABLE = read_table()
 
 def logged_in(role: Role, agency: int, assignments: dict[int, datetime | None]) -> Actor:
     """A user past the login's own conditions: password changed, second factor given."""
-    return Actor(1, "someone", role, agency, assignments, second_factor=True, totp_enrolled=True)
+    return Actor(
+        ACTOR, "someone", role, agency, assignments, second_factor=True, totp_enrolled=True
+    )
 
 
 def test_the_table_lists_exactly_the_actions_of_the_code() -> None:
@@ -56,7 +60,8 @@ def test_the_table_lists_exactly_the_actions_of_the_code() -> None:
 
 def test_the_table_uses_only_known_cells() -> None:
     for row in TABLE.values():
-        assert set(row.grants.values()) <= {"—", "agency", "case", "case+warrant"}
+        cells = {"—", "agency", "case", "case+warrant", "assigned+warrant"}
+        assert set(row.grants.values()) <= cells
 
 
 def windows_for(kind: str | None) -> tuple[Window, ...]:
@@ -64,7 +69,7 @@ def windows_for(kind: str | None) -> tuple[Window, ...]:
     return (Window(NOW - timedelta(days=30), NOW + timedelta(days=30), kinds),)
 
 
-def expected(row: Row, role: Role, in_case: bool, in_warrant: bool) -> bool:
+def expected(row: Row, role: Role, in_case: bool, in_warrant: bool, given: bool) -> bool:
     cell = row.grants[role.value]
     if cell == "—":
         return False
@@ -72,26 +77,31 @@ def expected(row: Row, role: Role, in_case: bool, in_warrant: bool) -> bool:
         return in_case
     if cell == "case+warrant":
         return in_case and in_warrant
+    if cell == "assigned+warrant":
+        return given and in_warrant
     return True
 
 
-CELLS = list(itertools.product(Action, Role, [True, False], [True, False]))
+CELLS = list(itertools.product(Action, Role, [True, False], [True, False], [True, False]))
 
 
 @pytest.mark.parametrize(
-    ("action", "role", "in_case", "in_warrant"),
+    ("action", "role", "in_case", "in_warrant", "given"),
     CELLS,
     ids=[
         f"{a.value}-{r.value}-{'case' if c else 'nocase'}-{'warrant' if w else 'nowarrant'}"
-        for a, r, c, w in CELLS
+        f"-{'given' if g else 'notgiven'}"
+        for a, r, c, w, g in CELLS
     ],
 )
-def test_matrix(action: Action, role: Role, in_case: bool, in_warrant: bool) -> None:
+def test_matrix(action: Action, role: Role, in_case: bool, in_warrant: bool, given: bool) -> None:
     row = TABLE[action.value]
     actor = logged_in(role, AGENCY, {CASE: None} if in_case else {OTHER_CASE: None})
     at = NOW - timedelta(days=1) if in_warrant else NOW - timedelta(days=90)
-    resource = Resource(AGENCY, CASE, at=at, windows=windows_for(row.data))
-    allowed = expected(row, role, in_case, in_warrant)
+    # given: the actor (user 1) holds an open translation assignment of the communication
+    translators = frozenset({ACTOR, 2}) if given else frozenset({2})
+    resource = Resource(AGENCY, CASE, at=at, windows=windows_for(row.data), translators=translators)
+    allowed = expected(row, role, in_case, in_warrant, given)
     purpose = "investigación" if row.purpose else None
     if allowed:
         policy.check(actor, action, resource, now=NOW, purpose=purpose)
@@ -105,7 +115,8 @@ def test_matrix(action: Action, role: Role, in_case: bool, in_warrant: bool) -> 
 def test_another_agency_is_always_refused(action: Action) -> None:
     for role in Role:
         actor = logged_in(role, OTHER_AGENCY, {CASE: None})
-        resource = Resource(AGENCY, CASE, at=NOW, windows=windows_for(None))
+        given = frozenset({ACTOR})
+        resource = Resource(AGENCY, CASE, at=NOW, windows=windows_for(None), translators=given)
         with pytest.raises(Forbidden):
             policy.check(actor, action, resource, now=NOW, purpose="p")
 
@@ -114,7 +125,8 @@ def test_another_agency_is_always_refused(action: Action) -> None:
 def test_sealed_evidence_is_for_judges_only(action: Action) -> None:
     for role in Role:
         actor = logged_in(role, AGENCY, {CASE: None})
-        resource = Resource(AGENCY, CASE, at=NOW, windows=windows_for(None), sealed=True)
+        resource = Resource(AGENCY, CASE, at=NOW, windows=windows_for(None), sealed=True,
+                            translators=frozenset({ACTOR}))  # fmt: skip
         ok = policy.allows(actor, action, resource, now=NOW, purpose="p")
         assert ok is (role is Role.JUDGE and TABLE[action.value].grants["judge"] != "—")
 
@@ -171,7 +183,8 @@ def test_the_roles_that_need_a_second_factor_are_read_from_the_table() -> None:
 
 
 def allowed_with(actor: Actor, action: Action) -> bool:
-    resource = Resource(AGENCY, CASE, at=NOW - timedelta(days=1), windows=windows_for(None))
+    resource = Resource(AGENCY, CASE, at=NOW - timedelta(days=1), windows=windows_for(None),
+                        translators=frozenset({actor.user_id}))  # fmt: skip
     return policy.allows(actor, action, resource, now=NOW, purpose="p")
 
 
@@ -235,3 +248,29 @@ def test_a_second_factor_is_replaced_only_from_a_session_opened_with_it() -> Non
             now=NOW,
         )
         policy.check(Actor(1, "u", role, AGENCY), Action.TOTP_ENROL, resource, now=NOW)
+
+
+# -- interpreters: single communications given to them ------------------------------------
+
+
+def test_an_interpreter_reaches_only_what_he_was_given_and_a_warrant_covers() -> None:
+    terp = logged_in(Role.INTERPRETER, AGENCY, {})
+    given = Resource(AGENCY, CASE, at=NOW - timedelta(days=1), windows=windows_for(None),
+                     translators=frozenset({ACTOR}))  # fmt: skip
+    policy.check(terp, Action.CONTENT_READ, given, now=NOW, purpose="traducción")
+    policy.check(terp, Action.TRANSLATION_SUBMIT, given, now=NOW)
+    other = Resource(AGENCY, CASE, at=NOW - timedelta(days=1), windows=windows_for(None),
+                     translators=frozenset({ACTOR + 1}))  # fmt: skip
+    with pytest.raises(Forbidden, match="not been given this communication") as refused:
+        policy.check(terp, Action.CONTENT_READ, other, now=NOW, purpose="traducción")
+    assert refused.value.hint == "your open assignments: `custodio translation queue`"
+    # a case assignment opens nothing to an interpreter
+    in_case = logged_in(Role.INTERPRETER, AGENCY, {CASE: None})
+    assert not policy.allows(in_case, Action.CONTENT_READ, other, now=NOW, purpose="p")
+    assert not policy.allows(in_case, Action.CASE_VIEW, other, now=NOW)
+    outside = Resource(AGENCY, CASE, at=NOW - timedelta(days=90), windows=windows_for(None),
+                       translators=frozenset({ACTOR}))  # fmt: skip
+    with pytest.raises(Forbidden, match="no warrant covers"):
+        policy.check(terp, Action.CONTENT_READ, outside, now=NOW, purpose="traducción")
+    with pytest.raises(Forbidden, match="needs a purpose"):
+        policy.check(terp, Action.CONTENT_READ, given, now=NOW)

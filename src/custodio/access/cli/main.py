@@ -26,6 +26,7 @@ from custodio.access.cli import (
     report_cmds,
     search_cmds,
     simulate_cmd,
+    translation_cmds,
     vault_cmds,
     warrant_cmds,
 )
@@ -87,6 +88,7 @@ for module in (
     classify_cmds,
     jobs_cmds,
     search_cmds,
+    translation_cmds,
 ):
     for command in module.COMMANDS:
         add(cli, command)
