@@ -10,19 +10,22 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
 from custodio.access import casework, classification, translations, vaults
 from custodio.access import comms as comm_access
+from custodio.access.cli.main import cli
 from custodio.access.search import search
 from custodio.catalog import comms, identifiers, labels, transcripts
 from custodio.db import Tx
 from custodio.errors import Conflict, Forbidden, InvalidInput, NotFound
 from custodio.vault.envelope import Kind
 from custodio.vault.store import Vault
-from tests.integration.conftest import CASE, World, new_warrant, secrets
+from tests.integration.conftest import CASE, PASSWORD, World, new_warrant, secrets
 
 OTHER_CASE = "DP 7/2026"
 INSIDE = "2026-11-20T10:00:00.000000Z"  # inside the warrants' windows (November to January)
@@ -240,3 +243,33 @@ def test_who_may_give_out_a_communication(desk: Desk) -> None:
     # the investigators' listing is unchanged by the assignment
     listed = comm_access.list_comms(svc, w.as_("inv1"), CASE, comms.Filters())
     assert [c["id"] for c in listed] == [given]  # not the sealed nor the early one
+
+
+def test_the_cli_gives_out_lists_and_submits(desk: Desk, tmp_path: Path) -> None:
+    given = desk.comm()
+    env = {"CUSTODIO_PASSWORD": PASSWORD}
+
+    def run(user: str, *args: str) -> Result:
+        return CliRunner().invoke(cli, ["--data", str(desk.world.data_dir), "--user", user,
+                                        "translation", *args], env=env)  # fmt: skip
+
+    done = run("inv1", "assign", str(given), "terp", "--language", "es")
+    assert done.exit_code == 0, done.output
+    assert done.output == f"communication {given} given to terp to translate into es\n"
+    listed = run("terp", "queue", "--json")
+    assert [q["communication"] for q in json.loads(listed.output)] == [given]
+    assert "VOICE" not in run("terp", "queue").output and CASE in run("terp", "queue").output
+    text = tmp_path / "traduccion.txt"
+    text.write_text("Mañana en el puerto.\n", "utf-8")
+    refused_both = run("terp", "submit", str(given), "--text", "x", "--file", str(text))
+    assert isinstance(refused_both.exception, InvalidInput)  # main() prints it in one line
+    assert "--text or --file" in str(refused_both.exception)
+    submitted = run("terp", "submit", str(given), "--file", str(text), "--json")
+    assert submitted.exit_code == 0, submitted.output
+    assert json.loads(submitted.output)["source"] == "interpreter:terp"
+    again = run("terp", "submit", str(given), "--text", "otra")
+    assert isinstance(again.exception, Forbidden)
+    assert "not been given this communication" in str(again.exception)
+    for path in ([], ["assign"], ["unassign"], ["queue"], ["submit"]):
+        shown = CliRunner().invoke(cli, ["translation", *path, "--help"])
+        assert shown.exit_code == 0 and shown.output.startswith("Usage:"), (path, shown.output)
