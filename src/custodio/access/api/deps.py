@@ -50,7 +50,7 @@ def caller(
         if len(token) > MAX_TOKEN:
             raise InvalidInput("too long")
         return sessions.resume(a.svc, token)
-    except InvalidInput as e:  # not the shape of a token: the same answer as a stale one
+    except InvalidInput as e:  # not the shape of a token: 401, as for an unknown one
         raise AuthenticationFailed(
             "that is not a session token", hint="log in again: POST /api/v1/session"
         ) from e
