@@ -6,7 +6,7 @@ journal in ``DATA_DIR/journal`` and, when it was given the vault, the assembler
 (:mod:`custodio.app.assembly_process`: restarted if it dies, receiving never waits
 for it). Over HTTP (:mod:`custodio.app.http`: uvicorn in the same event loop) it serves
 the REST API (:mod:`custodio.access.api`, under ``/api/v1``, its document at
-``/openapi.json`` and ``/docs``), ``GET /health`` (status, handover and assembly counters,
+``/openapi.json``), ``GET /health`` (status, handover and assembly counters,
 JSON) and ``GET /metrics`` (the same numbers and the classification jobs by state, for
 Prometheus), and signs an audit checkpoint whenever the log has grown, every
 ``audit_checkpoint_seconds``. SIGINT and
@@ -102,7 +102,7 @@ class Server:
             await self._stop_handover()
             await server.stop()
             raise
-        self.announce(f"API: http://{bound[0]}:{bound[1]}/api/v1 (its document at /docs)")
+        self.announce(f"API: http://{bound[0]}:{bound[1]}/api/v1 (its document at /openapi.json)")
         archiving = self._start_archiving()
         if self.jobs is not None:
             self.jobs.start()

@@ -39,7 +39,7 @@ def test_serve_answers_the_api_beside_health_and_metrics(bound: World) -> None: 
             document = http.get("/openapi.json").json()
             assert "/api/v1/session" in document["paths"]
             assert "/api/v1/communications/{comm_id}/audio" in document["paths"]
-            assert http.get("/docs").status_code == 200
+            assert http.get("/docs").status_code == 404  # its page would load a CDN's scripts
             assert served.health()["status"] == "ok"
             kind, _ = served.metrics()
             assert kind.startswith("text/plain")

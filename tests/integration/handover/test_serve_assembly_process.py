@@ -176,7 +176,8 @@ def test_serve_archives_consumed_segments_on_its_timer(bound: World) -> None:
 @pytest.mark.slow
 def test_an_assembler_that_cannot_open_stops_serve_with_its_error(bound: World) -> None:
     journal = bound.data_dir / "journal"
-    (journal / "consumers").mkdir(parents=True)
+    journal.mkdir(mode=0o700, exist_ok=True)  # owner-only, as serve requires
+    (journal / "consumers").mkdir(mode=0o700)
     (journal / "consumers" / "assemble.pos").write_bytes(encode_position(7))  # past the end
     base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
     env = {**base, "CUSTODIO_DATA": str(bound.data_dir), "CUSTODIO_PASSWORD": PASSWORD,

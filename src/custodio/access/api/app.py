@@ -49,7 +49,15 @@ def create_app(
     own ``/health`` and ``/metrics``). ``journal_dir``: where live audio is read from when
     it is not the data directory's journal (tests).
     """
-    app = FastAPI(title="Custodio", version=__version__, description=DESCRIPTION)
+    # no /docs or /redoc: FastAPI's pages load their scripts from a CDN, and nothing the
+    # service serves may fetch from outside it (an offline site, a strict CSP next)
+    app = FastAPI(
+        title="Custodio",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.custodio = Api(svc, vault, journal_dir)
     errors.install(app)
     app.add_middleware(BodyLimit)

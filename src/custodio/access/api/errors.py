@@ -85,7 +85,7 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         message = f"no such endpoint: {request.method} {request.url.path}"
-        return respond(404, "not_found", message, "GET /docs lists the endpoints")
+        return respond(404, "not_found", message, "GET /openapi.json lists the endpoints")
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return respond(exc.status_code, code, str(exc.detail))
 
