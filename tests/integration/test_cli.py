@@ -443,3 +443,22 @@ def test_the_data_directory_is_owner_only_and_serve_refuses_it_otherwise(
     assert done.returncode == 3, done.stderr
     assert "readable by others than its owner: catalog.sqlite3 (-rw-r-----)" in done.stderr
     assert f"chmod -R go= {data}" in done.stderr and "serving" not in done.stdout
+
+
+def test_a_first_password_opens_only_its_own_change(initialised: dict[str, str]) -> None:
+    """Issue 16: a first password (printed once by `user add`) opens nothing but
+    `custodio password`, which takes the login's password as the current one and asks
+    for the new one twice; then the user works with the new password only."""
+    run(["--user", "admin", "unit", "add", "UDYCO"], initialised)
+    added = run(["--user", "admin", "user", "add", "wo", "--role", "warrant_officer",
+                 "--unit", "UDYCO"], initialised)  # fmt: skip
+    first = added.stdout.split("must be changed): ")[1].strip()
+    as_wo = {**initialised, "CUSTODIO_PASSWORD": first}
+    refused = run(["--user", "wo", "case", "list"], as_wo)
+    assert refused.returncode != 0 and "change it first: `custodio password`" in refused.stderr
+    new = "a-new-password-for-wo"
+    changed = run(["--user", "wo", "password"], as_wo, input=f"{new}\n{new}\n")
+    assert changed.returncode == 0 and "password changed" in changed.stdout, changed.stderr
+    assert run(["--user", "wo", "case", "list"], as_wo).returncode == 4  # the first is gone
+    listed = run(["--user", "wo", "case", "list"], {**initialised, "CUSTODIO_PASSWORD": new})
+    assert listed.returncode == 0, listed.stderr

@@ -101,9 +101,10 @@ def user_disable(ctx: Context, name: str, enable: bool) -> None:
 @click.command()
 @pass_context
 def password(ctx: Context) -> None:
-    """Change your own password (asks for the new one twice)."""
+    """Change your own password (asks for the new one twice; the current one once, when a
+    saved session is used, or as the login's password otherwise)."""
     session = ctx.session()
-    old = click.prompt("current password", hide_input=True)
+    old = ctx.password_given or click.prompt("current password", hide_input=True)
     new = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     admin.change_password(ctx.service(), session, old, new)
     click.echo("password changed")

@@ -28,6 +28,7 @@ class Context:
     debug: bool
     _service: Service | None = field(default=None, repr=False)
     _vault: Vault | None = field(default=None, repr=False)
+    password_given: str | None = field(default=None, repr=False)
     _session: Session | None = field(default=None, repr=False)
 
     def service(self) -> Service:
@@ -62,7 +63,9 @@ class Context:
                 hint="log in with `custodio login`, or give --user NAME or set CUSTODIO_USER",
             )
         password = read_password(f"password for {self.user}")
-        return self.service().login(self.user, password, config.secret("OTP"))
+        session = self.service().login(self.user, password, config.secret("OTP"))
+        self.password_given = password  # `custodio password` need not ask for it twice
+        return session
 
     def close(self) -> None:
         if self._service is not None:
