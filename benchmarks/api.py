@@ -47,6 +47,7 @@ import os
 import random
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -183,7 +184,7 @@ def people_and_cases(svc: Service) -> dict[str, int]:
 
 def bulk(tx: Tx, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
-    if tx.dialect == "sqlite":
+    if isinstance(tx.conn, sqlite3.Connection):
         marks = ", ".join("?" for _ in columns)
         tx.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
         return
