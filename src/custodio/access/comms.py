@@ -61,10 +61,16 @@ def windows(tx: Tx, case_id: int) -> tuple[Window, ...]:
 
 
 def comm_resource(
-    tx: Tx, comm: comms.Communication, label: str, *, translators: frozenset[int] | None = None
+    tx: Tx,
+    comm: comms.Communication,
+    label: str,
+    *,
+    translators: frozenset[int] | None = None,
+    case_windows: tuple[Window, ...] | None = None,
 ) -> Resource:
     """The policy's view of a communication. ``translators`` (the users holding an open
-    translation assignment of it) is read from the catalog unless the caller has it."""
+    translation assignment of it) and the case's warrant windows are read from the catalog
+    unless the caller has them."""
     if comm.case_id is None or comm.quarantined:
         raise NotFound(f"no communication {comm.id}", hint="`custodio comms list --case REF`")
     assert comm.agency_id is not None, comm.id  # a case's communication is its agency's
@@ -72,7 +78,7 @@ def comm_resource(
         agency_id=comm.agency_id,
         case_id=comm.case_id,
         at=from_text(comm.begin_at) if comm.begin_at else None,
-        windows=windows(tx, comm.case_id),
+        windows=windows(tx, comm.case_id) if case_windows is None else case_windows,
         sealed=comm.sealed,
         label=label,
         translators=translations.translators(tx, comm.id) if translators is None else translators,
@@ -95,8 +101,10 @@ def list_comms(
     def perform(tx: Tx, actor: Actor, request: Request) -> list[dict[str, Any]]:
         case = cases.get(tx, actor.agency_id, case_ref)
         rows = comms.of_case(tx, case.id, filters)
-        given = translations.translators_in_case(tx, case.id)  # one query, not one per row
-        shown = [_summary(r) for r in rows if _may_read(svc, tx, actor, r, given)]
+        # read once for the page, not once per row
+        given = translations.translators_of(tx, [r.id for r in rows])
+        case_windows = windows(tx, case.id)
+        shown = [_summary(r) for r in rows if _may_read(svc, tx, actor, r, given, case_windows)]
         request.details.update(listing="communications", shown=len(shown),
                                hidden=len(rows) - len(shown))  # fmt: skip
         return shown
@@ -111,9 +119,11 @@ def _may_read(
     actor: Actor,
     comm: comms.Communication,
     given: Mapping[int, frozenset[int]],
+    case_windows: tuple[Window, ...],
 ) -> bool:
     label = f"communication:{comm.id}"
-    resource = comm_resource(tx, comm, label, translators=given.get(comm.id, frozenset()))
+    resource = comm_resource(tx, comm, label, translators=given.get(comm.id, frozenset()),
+                             case_windows=case_windows)  # fmt: skip
     return policy.allows(actor, Action.TRAFFIC_READ, resource, now=svc.clock())
 
 

@@ -9,7 +9,7 @@ only an open assignment lets its interpreter reach the communication (the policy
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -118,16 +118,23 @@ def translators(tx: Tx, comm_id: int) -> frozenset[int]:
     return frozenset(int(r["interpreter_id"]) for r in rows)
 
 
-def translators_in_case(tx: Tx, case_id: int) -> Mapping[int, frozenset[int]]:
-    """communication id -> the users holding an open assignment of it, in one case."""
-    rows = tx.all(
-        "SELECT a.communication_id, a.interpreter_id FROM translation_assignments a "
-        f"JOIN communications c ON c.id = a.communication_id WHERE c.case_id = ? AND {_OPEN}",
-        (case_id,),
-    )
+IDS_PER_QUERY = 500  # communication ids named in one IN (...)
+
+
+def translators_of(tx: Tx, comm_ids: Sequence[int]) -> Mapping[int, frozenset[int]]:
+    """communication id -> the users holding an open assignment of it, for ``comm_ids``
+    (a listing's page: never the whole case, which a timeline page would pay for)."""
     found: dict[int, set[int]] = {}
-    for r in rows:
-        found.setdefault(int(r["communication_id"]), set()).add(int(r["interpreter_id"]))
+    for start in range(0, len(comm_ids), IDS_PER_QUERY):
+        chunk = list(comm_ids[start : start + IDS_PER_QUERY])
+        marks = ", ".join("?" * len(chunk))
+        rows = tx.all(
+            "SELECT a.communication_id, a.interpreter_id FROM translation_assignments a "
+            f"WHERE a.communication_id IN ({marks}) AND {_OPEN}",
+            chunk,
+        )
+        for r in rows:
+            found.setdefault(int(r["communication_id"]), set()).add(int(r["interpreter_id"]))
     return {comm: frozenset(users) for comm, users in found.items()}
 
 
