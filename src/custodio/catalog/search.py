@@ -262,6 +262,10 @@ def _text_postgresql(
         "FROM q, search_docs d JOIN communications c ON c.id = d.communication_id "
         f"WHERE d.tsv @@ q.q AND {where}"
     )
+    # once prepared (psycopg prepares a statement run five times) PostgreSQL may switch to
+    # a generic plan, blind to how rare the words are: a rare word took 0.55-1.6 s that way
+    # against 2 ms planned for its own value (docs/benchmarks.md, REST API)
+    tx.execute("SET LOCAL plan_cache_mode = force_custom_plan")
     rows = tx.all(
         "WITH q AS (SELECT plainto_tsquery(?::regconfig, ?) AS q), "
         f"newest AS (SELECT d.id {found} ORDER BY d.id DESC LIMIT ?), "
