@@ -90,7 +90,7 @@ AUDIO_SECONDS = 60
 CHUNK = 50_000
 CACHE = Path("/tmp/custodio-bench-api")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-CUSTODIO = [sys.executable, "-m", "custodio.app.main"]
+CUSTODIO = [sys.executable, "-m", "custodio.client.main"]
 MIX = (("timeline", 0.4), ("search common", 0.15), ("search rare", 0.15), ("audio", 0.3))
 _SPOKEN = (
     "de la que el en y a los se del las un por con no una su para es al lo como más pero "

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from handover_decode import asn1tools_decoder, rate
 from handover_replay import Stream, load, record, replay, save
 
-CUSTODIO = [sys.executable, "-m", "custodio.app.main"]
+CUSTODIO = [sys.executable, "-m", "custodio.client.main"]
 RECEIVER = [sys.executable, str(Path(__file__).parent / "handover_receiver.py")]
 TICKS = os.sysconf("SC_CLK_TCK")
 

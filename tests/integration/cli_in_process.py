@@ -1,5 +1,8 @@
 """The `custodio` command run in-process through ``main()`` (its one error handler), as a
-user of the line's data directory (a process per command would cost seconds of imports).
+user: the users' commands speak HTTP over TCP to the line's service, served for real
+(uvicorn on a loopback port, :func:`tests.integration.api.conftest.serving`); [local]
+commands open the line's data directory. In-process because a process per command would
+cost seconds of imports (test_client_process.py runs the CLI as its own process).
 
 Import the fixtures by name: ``from tests.integration.cli_in_process import custodio,
 environment`` (with ``# noqa: F401``).
@@ -8,13 +11,14 @@ environment`` (with ``# noqa: F401``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
 
-from custodio.app.main import main
+from custodio.client.main import main
+from tests.integration.api.conftest import serving
 from tests.integration.conftest import PASSPHRASE, PASSWORD
 
 if TYPE_CHECKING:
@@ -32,15 +36,27 @@ Custodio = Callable[..., Done]
 
 
 @pytest.fixture
-def environment(line: Line, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def service_url(line: Line) -> Iterator[str]:
+    """The line's service answering its API on a loopback port: its URL."""
+    with serving(line, line.vault) as base:
+        yield base
+
+
+@pytest.fixture
+def environment(
+    line: Line, service_url: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """Only the line's settings (none of the caller's ``CUSTODIO_*``); the environment a
-    real process gets too."""
+    real process gets too. The users' commands are given no vault passphrase: only
+    [local] ones may use it."""
     for name in [k for k in os.environ if k.startswith("CUSTODIO_")]:
         monkeypatch.delenv(name)
     values = {
+        "CUSTODIO_SERVER": service_url,
         "CUSTODIO_DATA": str(line.world.data_dir),
         "CUSTODIO_PASSWORD": PASSWORD,
         "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE,
+        "XDG_CONFIG_HOME": str(line.directory / "config"),
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

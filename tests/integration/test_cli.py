@@ -19,7 +19,7 @@ import pytest
 from custodio import datadir
 
 PASSWORD = "correct-horse-battery"
-CUSTODIO = [sys.executable, "-m", "custodio.app.main"]
+CUSTODIO = [sys.executable, "-m", "custodio.client.main"]
 
 
 def run(

@@ -20,9 +20,9 @@ import pyotp
 import pytest
 
 from custodio.access import admin, casework, second_factor, sessions
-from custodio.access.cli import session_file
+from custodio.client import session_file
 from custodio.access.service import OneTimeCodeNeeded, Service
-from custodio.app.main import main
+from custodio.client.main import main
 from custodio.crypto import passwords, totp
 from custodio.errors import (
     AccountLocked,

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from custodio.access import casework, classification, translations, vaults
 from custodio.access import comms as comm_access
-from custodio.access.cli.main import cli
+from custodio.client.main import cli
 from custodio.access.search import search
 from custodio.catalog import comms, identifiers, labels, transcripts
 from custodio.db import Tx

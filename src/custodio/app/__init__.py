@@ -5,6 +5,6 @@ wires the handover receiver, the assembler in its own process
 (:mod:`custodio.app.assembly_process`), the journal archive, the classification jobs and
 the audit checkpoints around one :class:`~custodio.access.service.Service`;
 :mod:`custodio.app.maintenance` runs archive and assembly by hand on a stopped service;
-:mod:`custodio.app.main` is the installed ``custodio`` command: the faces' commands
-(:mod:`custodio.access.cli`) and these.
+:mod:`custodio.app.local` holds the [local] commands that the installed ``custodio``
+(:mod:`custodio.client.main`, the API's client) loads only when one is run.
 """

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from custodio.access import jobs as service
 from custodio.access.cli.context import Context, pass_context
-from custodio.access.cli.jobs_cmds import id_list
+from custodio.client.jobs_cmds import id_list
 from custodio.classify.executors import Executor, LocalExecutor
 from custodio.classify.jobs import JobContext, wait_for
 from custodio.errors import CustodioError

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from custodio.app.main import main
+from custodio.client.main import main
 from custodio.assemble import wav
 from tests.integration.assemble.conftest import Line, sent_audio
 from tests.integration.conftest import PASSPHRASE, PASSWORD

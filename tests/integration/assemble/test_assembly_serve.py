@@ -15,7 +15,7 @@ from custodio.simulator.mediator import Options, simulate
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import PASSPHRASE, PASSWORD
 
-CUSTODIO = [sys.executable, "-m", "custodio.app.main"]
+CUSTODIO = [sys.executable, "-m", "custodio.client.main"]
 
 
 def _env(data: Path) -> dict[str, str]:

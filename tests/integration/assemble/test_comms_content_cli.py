@@ -190,7 +190,7 @@ def test_dash_is_standard_output_and_never_a_file_named_dash(
         [
             sys.executable,
             "-m",
-            "custodio.app.main",
+            "custodio.client.main",
             "--user",
             "inv1",
             "comms",

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from custodio.access import casework
-from custodio.access.cli.main import cli
+from custodio.client.main import cli
 from custodio.classify import pipeline, watchlist
 from tests.integration.assemble.conftest import Line
 from tests.integration.cli_in_process import Custodio, ok, refused

@@ -228,7 +228,7 @@ def test_an_unreachable_broker_is_a_clear_error_and_loses_no_job(
 
 def custodio(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "custodio.app.main", *args],
+        [sys.executable, "-m", "custodio.client.main", *args],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -248,7 +248,7 @@ def test_custodio_worker_runs_classify_jobs_and_stops_on_sigterm(
     worker = custodio(env, "worker")
     try:  # the investigator's `classify --wait` publishes the job and waits for its end
         waited = subprocess.run(
-            [sys.executable, "-m", "custodio.app.main", "--user", "inv1", "classify",
+            [sys.executable, "-m", "custodio.client.main", "--user", "inv1", "classify",
              "--case", CASE, "--wait"],
             env={**env, "CUSTODIO_JOBS_EXECUTOR": "dramatiq"}, cwd=ROOT, capture_output=True,
             text=True, timeout=120, check=False,

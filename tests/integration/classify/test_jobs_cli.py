@@ -22,7 +22,7 @@ from custodio.simulator.mediator import Options, simulate
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
 
-CUSTODIO = [sys.executable, "-m", "custodio.app.main"]
+CUSTODIO = [sys.executable, "-m", "custodio.client.main"]
 pytestmark = pytest.mark.slow
 
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from custodio import config
 from custodio.access import classification as service
 from custodio.access import translations
-from custodio.access.cli.main import cli
+from custodio.client.main import cli
 from custodio.catalog import jobs as queue
 from custodio.catalog import labels, notifications
 from custodio.classify import handlers, pipeline

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import pytest
 
-CUSTODIO = [sys.executable, "-m", "custodio.app.main"]
+CUSTODIO = [sys.executable, "-m", "custodio.client.main"]
 ARGS = ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
 ASSEMBLY = re.compile(r"assembly: \d+ open communications, .* \(process (\d+)\)$")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from custodio.access.cli import session_file
-from custodio.access.cli.session_file import Saved
+from custodio.client import session_file
+from custodio.client.session_file import Saved
 from custodio.errors import ConfigError
 
 SAVED = Saved("inv1", "t" * 43, "2026-11-29T12:00:00.000000Z", "/data")

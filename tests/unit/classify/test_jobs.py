@@ -354,7 +354,7 @@ def test_serve_and_the_cli_load_neither_dramatiq_nor_the_speech_libraries() -> N
     """Dramatiq (the distributed executor) and the speech libraries (the classify handler)
     are imported where they are used, not by whatever imports the service or the CLI."""
     code = (
-        "import sys; import custodio.app.main, "
+        "import sys; import custodio.client.main, custodio.app.local, "
         "custodio.classify.executors, custodio.classify.handlers; "
         "print(sorted(m for m in ('dramatiq', 'pika', 'faster_whisper', 'ctranslate2') "
         "if m in sys.modules))"

@@ -1,22 +1,18 @@
-"""``custodio audit``: read, verify and checkpoint the audit log."""
+"""``custodio audit verify-catalog|checkpoint``: the audit log checked and signed on the
+service's machine, from the catalog itself. [local] (Auditors read and verify it through
+the API: :mod:`custodio.client.audit_cmds`.)"""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import click
 
 from custodio.access import auditing
-from custodio.access.cli.context import Context, emit_rows, json_option, pass_context
+from custodio.access.cli.context import Context, pass_context
 
 
-@click.group()
-def audit() -> None:
-    """The tamper-evident audit log."""
-
-
-@audit.command("verify")
+@click.command("verify-catalog")
 @click.option(
     "--state",
     "state_dir",
@@ -40,7 +36,7 @@ def audit() -> None:
     "that the log still extends what it verified then (old entries are not re-read).",
 )
 @pass_context
-def audit_verify(
+def audit_verify_catalog(
     ctx: Context,
     state_dir: Path | None,
     public_key: str | None,
@@ -70,29 +66,7 @@ def audit_verify(
     click.echo(f"audit log OK: {what}, root {report.root}")
 
 
-@audit.command("log")
-@click.option("--case", "case_ref", help="Only entries about this case.")
-@click.option("--limit", default=1000, show_default=True, help="Newest entries to show.")
-@json_option
-@pass_context
-def audit_log(ctx: Context, case_ref: str | None, limit: int, as_json: bool) -> None:
-    """Show audit entries of your agency (auditors only)."""
-    found = auditing.entries(ctx.service(), ctx.session(), case_ref=case_ref, limit=limit)
-    rows = [
-        {
-            "seq": e.seq,
-            "time": e.time,
-            "hash": e.hash(),
-            "prev": e.prev_hash,
-            **dataclasses.asdict(e.event),
-        }
-        for e in found
-    ]
-    columns = ["seq", "time", "actor", "action", "outcome", "target", "purpose"]
-    emit_rows(rows, columns, as_json)
-
-
-@audit.command("checkpoint")
+@click.command("checkpoint")
 @pass_context
 def audit_checkpoint(ctx: Context) -> None:
     """Sign a checkpoint now (`custodio serve` does it every audit_checkpoint_seconds)."""
@@ -103,4 +77,4 @@ def audit_checkpoint(ctx: Context) -> None:
         click.echo(f"checkpoint signed: {cp.size} entries, root {cp.root}, key {cp.key_id}")
 
 
-COMMANDS = [audit]
+COMMANDS = [audit_verify_catalog, audit_checkpoint]

@@ -39,6 +39,7 @@ class NewUser(models.Closed):
     role: Literal["administrator", "warrant_officer", "investigator", "interpreter", "judge",
                   "auditor"]  # fmt: skip
     unit: Name | None = None
+    agency: Name | None = Field(default=None, description="only your own may be named")
     password: Password | None = Field(default=None, description="none: a first one is made")
 
 
@@ -94,7 +95,7 @@ def list_users(session: Caller, a: Using) -> list[dict[str, object]]:
 @router.post("/users", response_model=Created, status_code=status.HTTP_201_CREATED,
              summary="Create a user of your agency")  # fmt: skip
 def add_user(body: NewUser, session: Caller, a: Using) -> Created:
-    new = admin.NewUser(body.name, body.role, body.password, unit=body.unit)
+    new = admin.NewUser(body.name, body.role, body.password, body.agency, body.unit)
     return Created(first_password=admin.add_user(a.svc, session, new))
 
 

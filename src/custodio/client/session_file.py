@@ -1,9 +1,9 @@
 """The session token that ``custodio login`` leaves for the commands after it.
 
-One file per data directory, in the user's own configuration directory
+One file per service, in the user's own configuration directory
 (``$XDG_CONFIG_HOME/custodio`` or ``~/.config/custodio``, made 0700), named by the SHA-256
-of the data directory's resolved path: ``session-<hex>.json`` holding the user's name, the
-token and when the session ends at the latest. The file is the user's only (0600),
+of the service's URL: ``session-<hex>.json`` holding the user's name, the token, when the
+session ends at the latest and the URL. The file is the user's only (0600),
 created exclusively without following a link (``O_CREAT | O_EXCL | O_NOFOLLOW``), written
 whole beside its final name and renamed into place. A file that is not a regular file of
 the user's, or that group or others may read, is refused, never used.
@@ -34,17 +34,17 @@ class Saved:
     user: str
     token: str
     expires_at: str
-    data_dir: str
+    server: str
 
 
-def path_for(data_dir: Path) -> Path:
-    resolved = os.fsencode(data_dir.resolve())
-    return config.user_config_dir() / f"session-{hashlib.sha256(resolved).hexdigest()}.json"
+def path_for(server: str) -> Path:
+    digest = hashlib.sha256(server.encode("utf-8")).hexdigest()
+    return config.user_config_dir() / f"session-{digest}.json"
 
 
-def save(data_dir: Path, saved: Saved) -> Path:
-    """Write ``saved`` for ``data_dir``, replacing what was there; the file's path."""
-    target = path_for(data_dir)
+def save(server: str, saved: Saved) -> Path:
+    """Write ``saved`` for ``server``, replacing what was there; the file's path."""
+    target = path_for(server)
     _own_directory(target.parent)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(8)}")
     text = json.dumps(saved.__dict__).encode("utf-8")
@@ -64,9 +64,9 @@ def save(data_dir: Path, saved: Saved) -> Path:
     return target
 
 
-def load(data_dir: Path) -> Saved | None:
-    """What ``custodio login`` saved for ``data_dir``, or None if nothing was."""
-    path = path_for(data_dir)
+def load(server: str) -> Saved | None:
+    """What ``custodio login`` saved for ``server``, or None if nothing was."""
+    path = path_for(server)
     try:
         fd = os.open(path, _READ)
     except FileNotFoundError:
@@ -91,10 +91,10 @@ def load(data_dir: Path) -> Saved | None:
     return Saved(**fields)
 
 
-def remove(data_dir: Path) -> bool:
-    """Forget the session of ``data_dir``; False if there was none."""
+def remove(server: str) -> bool:
+    """Forget the session of ``server``; False if there was none."""
     try:
-        path_for(data_dir).unlink()
+        path_for(server).unlink()
     except FileNotFoundError:
         return False
     return True

@@ -19,7 +19,7 @@ from custodio.access.cli.context import (
     pass_context,
     purpose_option,
 )
-from custodio.access.cli.output import Sink, evidence_output
+from custodio.client.evidence_file import Sink, evidence_output
 from custodio.catalog.comms import Filters
 from custodio.catalog.identifiers import e164
 from custodio.db.times import parse_user_time, to_text

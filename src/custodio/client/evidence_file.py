@@ -1,4 +1,4 @@
-"""Decrypted evidence leaving the CLI: the one writer of ``-o FILE``.
+"""Decrypted evidence the service handed the CLI: the one writer of ``-o FILE``.
 
 - A new file is created exclusively (``O_CREAT | O_EXCL | O_NOFOLLOW``), mode 0600
   whatever the umask: nobody else on the machine reads what the service handed out.
@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from custodio.access.cli.context import printable
+from custodio.client.text import printable
 from custodio.errors import OutputError
 
 STDOUT = "-"

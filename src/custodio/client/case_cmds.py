@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import click
 
-from custodio.access import casework
-from custodio.access.cli.context import (
-    Context,
-    emit_object,
-    emit_rows,
-    json_option,
-    pass_context,
-)
-from custodio.db.times import parse_user_time
+from custodio.client.api import path_part
+from custodio.client.context import Context, json_option, pass_context
+from custodio.client.text import emit_object, emit_rows
 
 
 @click.group()
@@ -28,9 +22,8 @@ def case() -> None:
 @pass_context
 def case_add(ctx: Context, reference: str, court: str, title: str, unit_name: str) -> None:
     """Open case REFERENCE (the court's reference, e.g. 'DP 123/2026')."""
-    casework.add_case(
-        ctx.service(), ctx.session(), casework.NewCase(reference, court, title, unit_name)
-    )
+    body = {"reference": reference, "court": court, "title": title, "unit": unit_name}
+    ctx.api().post("/cases", body)
     click.echo(f"case {reference!r} created")
 
 
@@ -39,7 +32,7 @@ def case_add(ctx: Context, reference: str, court: str, title: str, unit_name: st
 @pass_context
 def case_list(ctx: Context, as_json: bool) -> None:
     """List the cases you may see."""
-    rows = casework.list_cases(ctx.service(), ctx.session())
+    rows = ctx.api().get("/cases")
     emit_rows(rows, ["reference", "court", "title", "unit", "status"], as_json)
 
 
@@ -49,7 +42,7 @@ def case_list(ctx: Context, as_json: bool) -> None:
 @pass_context
 def case_show(ctx: Context, reference: str, as_json: bool) -> None:
     """Show a case with its warrants and who is assigned."""
-    emit_object(casework.show_case(ctx.service(), ctx.session(), reference), as_json)
+    emit_object(ctx.api().get(f"/cases/{path_part(reference)}"), as_json)
 
 
 @case.command("assign")
@@ -59,8 +52,8 @@ def case_show(ctx: Context, reference: str, as_json: bool) -> None:
 @pass_context
 def case_assign(ctx: Context, reference: str, user: str, until: str | None) -> None:
     """Assign USER to work case REFERENCE."""
-    end = parse_user_time(until, end_of_day=True) if until else None
-    casework.assign(ctx.service(), ctx.session(), reference, user, end)
+    body = {"user": user, "until": until}
+    ctx.api().post(f"/cases/{path_part(reference)}/assignments", body)
     click.echo(f"{user} assigned to case {reference!r}" + (f" until {until}" if until else ""))
 
 
@@ -70,7 +63,7 @@ def case_assign(ctx: Context, reference: str, user: str, until: str | None) -> N
 @pass_context
 def case_unassign(ctx: Context, reference: str, user: str) -> None:
     """End USER's assignment to case REFERENCE."""
-    casework.unassign(ctx.service(), ctx.session(), reference, user)
+    ctx.api().delete(f"/cases/{path_part(reference)}/assignments/{path_part(user)}")
     click.echo(f"{user} no longer assigned to case {reference!r}")
 
 
@@ -79,7 +72,7 @@ def case_unassign(ctx: Context, reference: str, user: str) -> None:
 @pass_context
 def case_close(ctx: Context, reference: str) -> None:
     """Close case REFERENCE."""
-    casework.close_case(ctx.service(), ctx.session(), reference)
+    ctx.api().post(f"/cases/{path_part(reference)}/close")
     click.echo(f"case {reference!r} closed")
 
 
@@ -94,7 +87,7 @@ def protected() -> None:
 @pass_context
 def protected_add(ctx: Context, number: str, reason: str) -> None:
     """Add NUMBER to the protected list."""
-    normalised = casework.add_protected(ctx.service(), ctx.session(), number, reason)
+    normalised = ctx.api().post("/protected", {"number": number, "reason": reason})["number"]
     click.echo(f"{normalised} is protected")
 
 
@@ -104,7 +97,8 @@ def protected_add(ctx: Context, number: str, reason: str) -> None:
 @pass_context
 def protected_remove(ctx: Context, number: str, reason: str) -> None:
     """Take NUMBER off the protected list (judges only)."""
-    normalised = casework.remove_protected(ctx.service(), ctx.session(), number, reason)
+    body = {"number": number, "reason": reason}
+    normalised = ctx.api().post("/protected/remove", body)["number"]
     click.echo(f"{normalised} is no longer protected")
 
 
@@ -113,7 +107,7 @@ def protected_remove(ctx: Context, number: str, reason: str) -> None:
 @pass_context
 def protected_list(ctx: Context, as_json: bool) -> None:
     """List the protected numbers of your agency."""
-    rows = casework.list_protected(ctx.service(), ctx.session())
+    rows = ctx.api().get("/protected")
     emit_rows(rows, ["number", "reason", "added_by", "created_at"], as_json)
 
 
