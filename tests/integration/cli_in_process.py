@@ -1,6 +1,6 @@
 """The `custodio` command run in-process through ``main()`` (its one error handler), as a
 user: the users' commands speak HTTP over TCP to the line's service, served for real
-(uvicorn on a loopback port, :func:`tests.integration.api.conftest.serving`); [local]
+(uvicorn on a loopback port, :func:`tests.integration.served_api.serving`); [local]
 commands open the line's data directory. In-process because a process per command would
 cost seconds of imports (test_client_process.py runs the CLI as its own process).
 
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from custodio.client.main import main
-from tests.integration.api.conftest import serving
 from tests.integration.conftest import PASSPHRASE, PASSWORD
+from tests.integration.served_api import serving
 
 if TYPE_CHECKING:
     from tests.integration.assemble.conftest import Line

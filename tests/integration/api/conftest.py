@@ -9,11 +9,7 @@ entries, as the catalog holds them).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from custodio.access.api import create_app
-from custodio.vault.store import Vault
 from tests.integration.assemble.conftest import Line
 from tests.integration.conftest import PASSWORD
+from tests.integration.served_api import serving
 
 
 @pytest.fixture
@@ -34,35 +28,6 @@ def catalog_url(tmp_path: Path) -> str:
     """SQLite: the faces do not depend on the backend (test_api_postgres.py runs one
     walk through the API on PostgreSQL)."""
     return f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
-
-
-class Uvicorn(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@contextlib.contextmanager
-def serving(over: Line, vault: Vault | None) -> Iterator[str]:
-    """The API over the line's service on a free loopback port; its base URL."""
-    app = create_app(over.world.svc, vault, journal_dir=over.directory / "journal")
-    sock = socket.create_server(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", log_config=None, lifespan="off",
-                            access_log=False)  # fmt: skip
-    server = Uvicorn(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 @dataclass
