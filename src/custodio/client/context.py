@@ -47,9 +47,14 @@ class Context:
                 hint="log in with `custodio login`, or give --user NAME or set CUSTODIO_USER",
             )
         password = read_password(f"password for {self.user}")
-        token = login(self.anonymous(), self.user, password)["token"]
+        api = self.anonymous()  # its connection serves the session that follows
+        try:
+            api.token = login(api, self.user, password)["token"]
+        except BaseException:
+            api.close()
+            raise
         self.password_given = password  # `custodio password` need not ask for it twice
-        self._api, self._ends_session = Api(self.server, token=token), True
+        self._api, self._ends_session = api, True
         return self._api
 
     def _forget_saved(self) -> None:
