@@ -1,29 +1,32 @@
-"""``custodio comms|quarantine``: communications and what was held back."""
+"""``custodio comms|quarantine``: communications, their content, and what was held back.
+
+Content (audio, packets, an SMS's text, labels, a transcript) is read through the
+service's API with the purpose the user gives: the service checks it against the policy
+and audits it; no key or vault is on this side. Decrypted bytes go to ``-o FILE`` through
+the one evidence writer.
+"""
 
 from __future__ import annotations
 
 import json
-import time
+import struct
 import unicodedata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import click
 
-from custodio.access import comms as service
-from custodio.access.cli.context import (
-    Context,
-    emit_object,
-    emit_rows,
-    json_option,
-    pass_context,
-    purpose_option,
-)
+from custodio.client.api import Api, path_part
+from custodio.client.context import Context, json_option, pass_context, purpose_option
 from custodio.client.evidence_file import Sink, evidence_output
-from custodio.catalog.comms import Filters
-from custodio.catalog.identifiers import e164
-from custodio.db.times import parse_user_time, to_text
+from custodio.client.text import emit_object, emit_rows
 from custodio.errors import IntegrityError
+
+DIRECTIONS = ("target", "other", "both")
+"""Whose audio: what the target said, the other party, or a stereo copy of both."""
+
+TRANSCRIPT_DIRECTIONS = ("target", "other")
 
 
 @click.group()
@@ -51,14 +54,8 @@ def comms_list(
     as_json: bool,
 ) -> None:
     """The case's communications you may see (inside the warrant, not sealed)."""
-    filters = Filters(
-        begin_from=to_text(parse_user_time(begin_from)) if begin_from else None,
-        begin_to=to_text(parse_user_time(begin_to, end_of_day=True)) if begin_to else None,
-        party=e164(party) if party else None,
-        kind=kind,
-        status=status,
-    )
-    rows = service.list_comms(ctx.service(), ctx.session(), case_ref, filters)
+    params = {"from": begin_from, "to": begin_to, "party": party, "kind": kind, "status": status}
+    rows = ctx.api().get(f"/cases/{path_part(case_ref)}/communications", params)
     columns = ["id", "kind", "direction", "status", "begin_at", "end_at", "outcome"]
     emit_rows(rows, columns, as_json)
 
@@ -73,7 +70,7 @@ def comms_show(ctx: Context, comm_id: int, as_json: bool) -> None:
     Its content is read product by product, each with its own command (audited, with your
     purpose): audio, message (an SMS's text), pcap (a data session's packets), transcript.
     """
-    detail = service.show_comm(ctx.service(), ctx.session(), comm_id)
+    detail = ctx.api().get(f"/communications/{comm_id}")
     emit_object(detail, as_json)
     if not as_json:
         for line in _readers(comm_id, detail["products"]):
@@ -93,12 +90,12 @@ def _readers(comm_id: int, products: list[dict[str, Any]]) -> list[str]:
     lines = []
     for p in products:
         template = _READERS.get(p["kind"])
-        if template is not None and p["superseded_at"] is None:
-            command = template.format(id=comm_id, direction=p["direction"])
+        if template is not None and p.get("superseded_at") is None:
+            command = template.format(id=comm_id, direction=p.get("direction"))
             kind = p["kind"]
-            if (p["details"] or {}).get("task") == "translate":  # the machine draft
+            if (p.get("details") or {}).get("task") == "translate":  # the machine draft
                 kind, command = "machine draft translation", f"{command} --translation"
-            line = f"  {kind}" + (f" ({p['direction']})" if p["direction"] else "")
+            line = f"  {kind}" + (f" ({p['direction']})" if p.get("direction") else "")
             lines.append(f"{line}: {command}")
     return ["read its content with (audited, with your purpose):", *lines] if lines else []
 
@@ -111,7 +108,7 @@ _FORCE = click.option(
 @comms.command("audio")
 @click.argument("comm_id", type=int)
 @click.option(
-    "--direction", type=click.Choice(service.DIRECTIONS), default="both", show_default=True,
+    "--direction", type=click.Choice(DIRECTIONS), default="both", show_default=True,
     help="target: what the target said; other: the other party; both: a stereo copy.",
 )  # fmt: skip
 @click.option(
@@ -123,7 +120,6 @@ _FORCE = click.option(
     "--follow", is_flag=True,
     help="An open call: write its audio as it arrives, until the call closes.",
 )  # fmt: skip
-@click.option("--poll", type=float, default=0.5, show_default=True, hidden=True)
 @purpose_option
 @pass_context
 def comms_audio(
@@ -133,7 +129,6 @@ def comms_audio(
     output: Path,
     force: bool,
     follow: bool,
-    poll: float,
     purpose: str | None,
 ) -> None:
     """Write a communication's audio to a WAV file (audited, with your purpose).
@@ -142,13 +137,12 @@ def comms_audio(
     --force. Nothing is left behind when writing fails.
     """
     if follow:
-        _follow(ctx, comm_id, direction, output, purpose, poll, force)
+        _follow(ctx.api(), comm_id, direction, output, purpose, force)
         return
     with evidence_output(output, force=force) as sink:
-        data = service.audio(ctx.service(), ctx.session(), ctx.vault(), comm_id, direction,
-                             purpose)  # fmt: skip
-        sink.write(data)
-    _wrote(sink, len(data))
+        path, params = f"/communications/{comm_id}/audio", {"direction": direction}
+        size = ctx.api().download(path, params, sink.write, purpose=purpose)
+    _wrote(sink, size)
 
 
 def _wrote(sink: Sink, size: int) -> None:
@@ -156,22 +150,59 @@ def _wrote(sink: Sink, size: int) -> None:
         click.echo(f"wrote {size} bytes to {sink.shown}")
 
 
-def _follow(ctx: Context, comm_id: int, direction: str, output: Path, purpose: str | None,
-            poll: float, force: bool) -> None:  # fmt: skip
-    """Write the growing WAV; a file gets its real length in the header at the end."""
+class _Growing:
+    """The live WAV on its way to the sink; its first bytes (the header) kept."""
+
+    HEAD = 512  # more than any header the service writes
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink, self.head, self.total = sink, b"", 0
+
+    def write(self, data: bytes) -> None:
+        if len(self.head) < self.HEAD:
+            self.head += data[: self.HEAD - len(self.head)]
+        self.sink.write(data)
+        self.total += len(data)
+
+
+def _follow(api: Api, comm_id: int, direction: str, output: Path, purpose: str | None,
+            force: bool) -> None:  # fmt: skip
+    """Write the growing WAV the service streams until the call closes; a file then gets
+    its real lengths in the header (the stream's says "unknown")."""
     with evidence_output(output, force=force) as sink:
-        live = service.follow_audio(ctx.service(), ctx.session(), comm_id, direction, purpose)
-        while not live.done:
-            data = live.poll()
-            if data:
-                sink.write(data)
-            else:
-                time.sleep(poll)
-        header = live.final_header()
-        if sink.seekable and header is not None:
-            sink.rewrite_start(header)
+        growing = _Growing(sink)
+        api.download(f"/communications/{comm_id}/live", {"direction": direction},
+                     growing.write, purpose=purpose)  # fmt: skip
+        final = final_header(growing.head, growing.total)
+        if sink.seekable and final is not None:
+            sink.rewrite_start(final[0])
     if sink.seekable:
-        click.echo(f"the call closed: wrote {live.written} octets of audio to {sink.shown}")
+        octets = final[1] if final is not None else 0
+        click.echo(f"the call closed: wrote {octets} octets of audio to {sink.shown}")
+
+
+def final_header(head: bytes, total: int) -> tuple[bytes, int] | None:
+    """The header of a WAV of ``total`` bytes that begins with ``head``, its sizes (RIFF,
+    ``fact``, ``data``) made the real ones, and the octets of audio after it; None when
+    ``head`` holds no whole header up to its ``data`` chunk."""
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    fixed, pos, align, fact = bytearray(head), 12, 1, None
+    while pos + 8 <= len(head):
+        name, length = head[pos : pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
+        if name == b"data":
+            size = total - pos - 8
+            struct.pack_into("<I", fixed, 4, pos + size + size % 2)
+            struct.pack_into("<I", fixed, pos + 4, size)
+            if fact is not None:
+                struct.pack_into("<I", fixed, fact, size // align)
+            return bytes(fixed[: pos + 8]), size
+        if name == b"fmt " and length >= 16 and pos + 22 <= len(head):
+            align = struct.unpack_from("<H", head, pos + 20)[0] or 1
+        if name == b"fact" and length >= 4:
+            fact = pos + 8  # the number of samples
+        pos += 8 + length + length % 2
+    return None
 
 
 @comms.command("message")
@@ -185,7 +216,7 @@ def comms_message(ctx: Context, comm_id: int, as_json: bool, purpose: str | None
     A message that is not text (8-bit data) says so and shows its octets in hex; --json
     prints the document as stored, with every field the assembler decoded.
     """
-    doc = service.message(ctx.service(), ctx.session(), ctx.vault(), comm_id, purpose)
+    doc = ctx.api().call("GET", f"/communications/{comm_id}/message", purpose=purpose)
     if as_json:
         emit_object(doc, True)
         return
@@ -236,9 +267,81 @@ def comms_pcap(ctx: Context, comm_id: int, output: Path, force: bool, purpose: s
     new, readable by you only; an existing one is replaced only with --force.
     """
     with evidence_output(output, force=force) as sink:
-        data = service.pcap(ctx.service(), ctx.session(), ctx.vault(), comm_id, purpose)
-        sink.write(data)
-    _wrote(sink, len(data))
+        size = ctx.api().download(f"/communications/{comm_id}/pcap", None, sink.write,
+                                  purpose=purpose)  # fmt: skip
+    _wrote(sink, size)
+
+
+@comms.command("labels")
+@click.argument("comm_id", type=int)
+@click.option("--kind", "kinds", multiple=True, help="Only labels of this kind (repeatable).")
+@click.option("--all", "superseded", is_flag=True, help="Include superseded labels.")
+@json_option
+@purpose_option
+@pass_context
+def comms_labels(
+    ctx: Context,
+    comm_id: int,
+    kinds: tuple[str, ...],
+    superseded: bool,
+    as_json: bool,
+    purpose: str | None,
+) -> None:
+    """What classification found in a communication (content: audited, with your purpose).
+
+    Each label says where it came from (engine and version, or user), how sure it is, the
+    direction and seconds, and whether a person confirmed or overruled it.
+    """
+    query = urlencode([*(("kind", k) for k in kinds), ("superseded", str(superseded).lower())])
+    rows = ctx.api().call("GET", f"/communications/{comm_id}/labels?{query}", purpose=purpose)
+    columns = ["id", "kind", "value", "confidence", "direction", "start_s", "end_s", "text",
+               "source", "review"]  # fmt: skip
+    emit_rows(rows, columns, as_json)
+
+
+@comms.command("transcript")
+@click.argument("comm_id", type=int)
+@click.option("--direction", type=click.Choice(TRANSCRIPT_DIRECTIONS),
+              help="Only what the target / the other said.")  # fmt: skip
+@click.option("--translation", is_flag=True, help="The machine draft translation to English.")
+@json_option
+@purpose_option
+@pass_context
+def comms_transcript(
+    ctx: Context,
+    comm_id: int,
+    direction: str | None,
+    translation: bool,
+    as_json: bool,
+    purpose: str | None,
+) -> None:
+    """A call's transcript: who spoke (the direction) and when (seconds), segment by segment.
+
+    Content: audited, with your purpose. Segments that speech-to-text returned empty or
+    ran out of time on are flagged, not hidden.
+    """
+    params = {"direction": direction, "translation": translation}
+    docs = ctx.api().call("GET", f"/communications/{comm_id}/transcript", params,
+                          purpose=purpose)  # fmt: skip
+    if as_json:
+        emit_object({"communication": comm_id, "transcripts": docs}, True)
+        return
+    for line in _transcript_lines(docs):
+        click.echo(line)
+
+
+def _transcript_lines(docs: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for doc in docs:
+        head = f"[{doc['direction']}] language {doc['language']}, {doc['engine']}"
+        if doc.get("machine_draft"):
+            head += " — MACHINE DRAFT TRANSLATION to English, not a verified translation"
+        lines.append(head)
+    rows = [(s["start"], d["direction"], s) for d in docs for s in d["segments"]]
+    for start, direction, seg in sorted(rows, key=lambda r: (r[0], r[1])):
+        flag = f"  [{seg['flag']}]" if seg.get("flag") else ""
+        lines.append(f"{start:8.2f}-{seg['end']:8.2f}  {direction:<6}  {seg['text']}{flag}")
+    return lines
 
 
 @comms.command("seal")
@@ -252,7 +355,7 @@ def comms_seal(ctx: Context, comm_id: int, as_json: bool) -> None:
     the communication closed, and proves that entry is in the latest signed checkpoint.
     Exits 10 when anything does not match.
     """
-    report = service.seal_check(ctx.service(), ctx.session(), ctx.vault(), comm_id)
+    report = ctx.api().get(f"/communications/{comm_id}/seal")
     if as_json:
         emit_object(report, True)
     else:
@@ -287,7 +390,7 @@ def quarantine() -> None:
 @pass_context
 def quarantine_list(ctx: Context, as_json: bool) -> None:
     """Items held for your agency, and those of LIIDs nobody registered."""
-    rows = service.quarantine_list(ctx.service(), ctx.session())
+    rows = ctx.api().get("/quarantine")
     emit_rows(rows, ["id", "reason", "data_kind", "liid", "operator", "records", "created_at"],
               as_json)  # fmt: skip
 
@@ -298,7 +401,7 @@ def quarantine_list(ctx: Context, as_json: bool) -> None:
 @pass_context
 def quarantine_show(ctx: Context, item_id: int, as_json: bool) -> None:
     """One held item: why, what, and where its encrypted copy lies."""
-    emit_object(service.quarantine_show(ctx.service(), ctx.session(), item_id), as_json)
+    emit_object(ctx.api().get(f"/quarantine/{item_id}"), as_json)
 
 
 _ORDER = click.option("--order", required=True, metavar="TEXT",
@@ -311,7 +414,7 @@ _ORDER = click.option("--order", required=True, metavar="TEXT",
 @pass_context
 def quarantine_release(ctx: Context, item_id: int, order: str) -> None:
     """Ask for an item's release (warrant officer); a judge must approve it."""
-    service.quarantine_release(ctx.service(), ctx.session(), item_id, order)
+    ctx.api().post(f"/quarantine/{item_id}/release", {"order": order})
     click.echo(f"release of quarantine item {item_id} requested; a judge must approve it: "
                f"`custodio quarantine approve {item_id}`")  # fmt: skip
 
@@ -326,8 +429,7 @@ def quarantine_approve(ctx: Context, item_id: int, as_json: bool) -> None:
     A communication held whole becomes one of the case its now registered warrant names;
     its content (audio, pcap) is derived and sealed where that warrant covers content.
     """
-    result = service.quarantine_approve(ctx.service(), ctx.session(), item_id, ctx.vault())
-    emit_object(result, as_json)
+    emit_object(ctx.api().post(f"/quarantine/{item_id}/approve"), as_json)
 
 
 @quarantine.command("destroy")
@@ -337,8 +439,7 @@ def quarantine_approve(ctx: Context, item_id: int, as_json: bool) -> None:
 @pass_context
 def quarantine_destroy(ctx: Context, item_id: int, order: str, as_json: bool) -> None:
     """Delete an item's stored object on a court's order (judge; audited with digests)."""
-    result = service.quarantine_destroy(ctx.service(), ctx.session(), ctx.vault(), item_id, order)
-    emit_object(result, as_json)
+    emit_object(ctx.api().post(f"/quarantine/{item_id}/destroy", {"order": order}), as_json)
 
 
 COMMANDS = [comms, quarantine]

@@ -1,21 +1,25 @@
 """`custodio comms audio ID --follow -o FILE` as a user runs it (in-process, through
-``main()``): the file grows while the call is open and gets its real length at the end.
-The assembler closes the call from another thread, as `custodio serve` would from its own
-process."""
+``main()``, against the line's served API): the file grows while the call is open and
+gets its real length at the end. The assembler closes the call from another thread, as
+`custodio serve` would from its own process."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from custodio.client.main import main
 from custodio.assemble import wav
+from custodio.client.comms_cmds import final_header
 from tests.integration.assemble.conftest import Line, sent_audio
-from tests.integration.conftest import PASSPHRASE, PASSWORD
+from tests.integration.cli_in_process import (
+    Custodio,
+    ok,
+    refused,
+    service_url,  # noqa: F401 (a fixture)
+)
 
 
 @pytest.fixture
@@ -25,9 +29,9 @@ def catalog_url(tmp_path: Path) -> str:
 
 
 def test_follow_writes_a_growing_wav_until_the_call_closes(
-    line: Line, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    line: Line, custodio: Custodio, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    line.directory = line.world.data_dir  # the journal where the command looks for it
+    monkeypatch.delenv("CUSTODIO_VAULT_PASSPHRASE")  # a user's command never opens the vault
     line.deliver(profile="voip", calls=1, duration=2.0)
     line.assemble(final=False, end_grace_seconds=3600)
     (row,) = line.rows("SELECT id FROM communications")
@@ -44,22 +48,33 @@ def test_follow_writes_a_growing_wav_until_the_call_closes(
 
     closer = threading.Thread(target=close_later)
     closer.start()
-    for name in [k for k in os.environ if k.startswith("CUSTODIO_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("CUSTODIO_DATA", str(line.world.data_dir))
-    monkeypatch.setenv("CUSTODIO_PASSWORD", PASSWORD)
-    monkeypatch.setenv("CUSTODIO_VAULT_PASSPHRASE", PASSPHRASE)
-    args = ["--user", "inv1", "comms", "audio", str(row["id"]), "--follow",
-            "--direction", "target", "-o", str(out), "--purpose", "live",
-            "--poll", "0.05"]  # fmt: skip
-    try:
-        main(args)
-    except SystemExit as e:
-        assert not e.code, capsys.readouterr().err
+    done = custodio("inv1", "comms", "audio", str(row["id"]), "--follow",
+                    "--direction", "target", "-o", str(out), "--purpose", "live")  # fmt: skip
     closer.join(timeout=60)
     sent = sent_audio(0, 2.0, "es")
-    assert "the call closed" in capsys.readouterr().out
+    assert f"the call closed: wrote {len(sent)} octets of audio to {out}" in ok(done)
     # it held audio before the call closed (the closer waited for it); packets in order
     # are placed as they come, so what was delivered may all be there already
     assert header < grew[0] <= header + len(sent)
     assert out.read_bytes() == wav.g711_wav(sent, wav.PCMA)  # a whole WAV with its length
+    # a closed call is not followed: the service says so (409), and no file is left
+    again = out.with_name("again.wav")
+    refused(custodio("inv1", "comms", "audio", str(row["id"]), "--follow", "-o", str(again),
+                     "--purpose", "live"), 7, "is closed")  # fmt: skip
+    assert not again.exists()
+
+
+@pytest.mark.parametrize("frames", [0, 1, 8000])
+def test_the_final_header_is_the_one_a_whole_stereo_wav_has(frames: int) -> None:
+    body = b"\x01\x02\x03\x04" * frames
+    growing = wav.pcm_stereo_header() + body
+    assert final_header(growing[:512], len(growing)) == (wav.pcm_stereo_header(frames),
+                                                         len(body))  # fmt: skip
+
+
+@pytest.mark.parametrize("samples", [0, 2, 16000])
+def test_the_final_header_is_the_one_a_whole_g711_wav_has(samples: int) -> None:
+    growing = wav.g711_wav_header(wav.PCMU) + b"\xd5" * samples
+    assert final_header(growing[:512], len(growing)) == (
+        wav.g711_wav_header(wav.PCMU, samples), samples)  # fmt: skip
+    assert final_header(growing[:20], len(growing)) is None  # not a whole header yet

@@ -1,11 +1,13 @@
 """Content leaving through the CLI: `custodio comms audio|pcap -o FILE` (one writer: a new
 file, mode 0600, never through a link, `--force` to replace, `-` for standard output) and
 `custodio comms message` (an SMS's text), each allowed by the policy and audited. The
-commands run in-process through ``main()`` (its one error handler), except where standard
-output's bytes matter: there a real process."""
+commands run in-process through ``main()`` (its one error handler) against the line's
+served API, except where standard output's bytes matter: there a real process. A user's
+command is given no vault passphrase: the service reads the vault, the CLI never does."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -25,7 +27,12 @@ from custodio.handover.routing import to_routing
 from custodio.journal import Journal
 from custodio.simulator import media
 from tests.integration.assemble.conftest import LIID, OPERATOR, Line
-from tests.integration.cli_in_process import Custodio, refused
+from tests.integration.cli_in_process import (
+    Custodio,
+    ok,
+    refused,
+    service_url,  # noqa: F401 (a fixture)
+)
 
 TEXT = "Mañana a las 9 en el garaje de la calle Sevilla."
 
@@ -182,10 +189,28 @@ def test_an_existing_file_is_replaced_only_with_force(
     assert [p.name for p in outdir.iterdir()] == ["call.wav"]  # no temporary file left
 
 
+def test_audio_through_the_api_never_asks_for_the_vault_passphrase(
+    line: Line, custodio: Custodio, outdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    comm = one_call(line)
+    monkeypatch.delenv("CUSTODIO_VAULT_PASSPHRASE")
+    closed = io.StringIO()
+    closed.close()  # a prompt would fail on it
+    monkeypatch.setattr(sys, "stdin", closed)
+    out = outdir / "call.wav"
+    done = ok(custodio("inv1", "comms", "audio", comm, "--direction", "target",
+                       "-o", str(out), "--purpose", "p"))  # fmt: skip
+    size = len(stored(line, comm, "audio", "target"))
+    assert done == f"wrote {size} bytes to {out}\n"
+    assert out.read_bytes() == stored(line, comm, "audio", "target")
+
+
 def test_dash_is_standard_output_and_never_a_file_named_dash(
     line: Line, environment: dict[str, str], outdir: Path
 ) -> None:
+    """A real process (standard output's bytes), with no vault passphrase and no input."""
     comm = one_call(line)
+    environment = {k: v for k, v in environment.items() if k != "CUSTODIO_VAULT_PASSPHRASE"}
     done = subprocess.run(
         [
             sys.executable,
@@ -205,6 +230,7 @@ def test_dash_is_standard_output_and_never_a_file_named_dash(
         ],
         env=environment,
         cwd=outdir,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         timeout=120,
         check=False,

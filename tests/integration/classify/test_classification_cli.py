@@ -12,10 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from custodio.access import casework
-from custodio.client.main import cli
 from custodio.classify import pipeline, watchlist
+from custodio.client.main import cli
 from tests.integration.assemble.conftest import Line
-from tests.integration.cli_in_process import Custodio, ok, refused
+from tests.integration.cli_in_process import (
+    Custodio,
+    ok,
+    refused,
+    service_url,  # noqa: F401 (a fixture)
+)
 from tests.integration.conftest import CASE
 
 
@@ -81,9 +86,11 @@ def test_labels_review_privilege_and_alerts_through_the_commands(
     assert f"communication {comm_id} sealed" in out
     assert line.rows("SELECT sealed FROM communications WHERE id = ?", (int(comm_id),)) == [
         {"sealed": 1}]  # fmt: skip
-    entry = line.world.last_audit()
-    assert (entry["action"], entry["actor"], entry["outcome"]) == (
-        "privilege.decide", "judge", "allowed")  # fmt: skip
+    (entry,) = line.rows(
+        "SELECT * FROM audit_entries WHERE action = 'privilege.decide' AND outcome = 'allowed'"
+    )  # the command's session ended after it
+    assert (entry["actor"], entry["purpose"]) == (
+        "judge", "auto de 29/11: conversación con su letrado")  # fmt: skip
     refused(custodio("inv1", "comms", "labels", comm_id, "--purpose", "check"), 5, "sealed")
 
 
