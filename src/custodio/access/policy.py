@@ -84,6 +84,10 @@ class Action(StrEnum):
     TRANSLATION_ASSIGN = "translation.assign"
     TRANSLATION_QUEUE = "translation.queue"
     TRANSLATION_SUBMIT = "translation.submit"
+    TAG_WRITE = "tag.write"
+    TAG_READ = "tag.read"
+    NOTE_WRITE = "note.write"
+    NOTE_READ = "note.read"
 
 
 class Scope(StrEnum):
@@ -201,6 +205,15 @@ RULES: Mapping[Action, Rule] = {
     ),
     Action.TRANSLATION_QUEUE: Rule({R.INTERPRETER: _AGENCY}),
     Action.TRANSLATION_SUBMIT: Rule({R.INTERPRETER: _ASSIGNED}, data=DataKind.CONTENT),
+    # an investigator's own marks on a communication he may see (its traffic data): tags
+    # (put on, taken off) and append-only notes. A note may retell what was said: reading
+    # notes is reading case content, so it needs a purpose (search finds them too)
+    Action.TAG_WRITE: Rule({R.INVESTIGATOR: _CASE_WARRANT}, data=DataKind.TRAFFIC),
+    Action.TAG_READ: Rule({R.INVESTIGATOR: _CASE_WARRANT, R.JUDGE: _CASE}, data=DataKind.TRAFFIC),
+    Action.NOTE_WRITE: Rule({R.INVESTIGATOR: _CASE_WARRANT}, data=DataKind.TRAFFIC),
+    Action.NOTE_READ: Rule(
+        {R.INVESTIGATOR: _CASE_WARRANT, R.JUDGE: _CASE}, purpose=True, data=DataKind.TRAFFIC
+    ),
 }
 
 # What a user may still do before his first password is changed, and without the second
