@@ -17,18 +17,19 @@ from click.testing import CliRunner
 from custodio import config
 from custodio.access import classification as service
 from custodio.access import translations
-from custodio.client.main import cli
 from custodio.catalog import jobs as queue
 from custodio.catalog import labels, notifications
 from custodio.classify import handlers, pipeline
 from custodio.classify.jobs import CLASSIFY, JobContext, Runner
 from custodio.classify.speech.model import whisper_dir
+from custodio.client.main import cli
 from custodio.db.times import now
 from custodio.errors import Forbidden
 from custodio.simulator import media
 from tests import speechgen
 from tests.integration.assemble.conftest import Line
-from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
+from tests.integration.conftest import CASE, PASSWORD
+from tests.integration.served_api import serving
 
 SMS = (
     "Entrega el martes en Algeciras. Transfiere 2.500 euros a ES91 2100 0418 4502 0005 1332, "
@@ -358,10 +359,16 @@ def test_a_silent_call_is_flagged_and_a_one_sided_english_call_gets_a_draft_tran
     (draft,) = service.transcript(svc, inv, line.vault, one_sided, "target", "triage",
                                   translation=True)  # fmt: skip
     assert draft["machine_draft"] is True and draft["task"] == "translate"
-    env = {"CUSTODIO_PASSWORD": PASSWORD, "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE}
-    args = ["--data", str(line.world.data_dir), "--user", "inv1", "comms", "transcript",
-            str(one_sided), "--translation", "--purpose", "triage"]  # fmt: skip
-    shown = CliRunner().invoke(cli, args, env=env)
+    args = ["--user", "inv1", "comms", "transcript", str(one_sided), "--translation",
+            "--purpose", "triage"]  # fmt: skip
+    with serving(line, line.vault) as url:  # the CLI reads it through the API
+        env = {
+            "CUSTODIO_SERVER": url,
+            "CUSTODIO_PASSWORD": PASSWORD,
+            "CUSTODIO_VAULT_PASSPHRASE": None,
+            "XDG_CONFIG_HOME": str(line.directory),
+        }
+        shown = CliRunner().invoke(cli, args, env=env)
     assert shown.exit_code == 0, shown.output
     assert "MACHINE DRAFT TRANSLATION" in shown.output.splitlines()[0]
     assert "target" in shown.output.splitlines()[1]  # who spoke, with the seconds
