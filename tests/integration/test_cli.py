@@ -1,4 +1,7 @@
-"""The `custodio` command as a user runs it: real processes, real sockets."""
+"""The `custodio` command as a user runs it: real processes, real sockets. The users'
+commands speak to `custodio serve` running on the data directory (``served``: its URL in
+CUSTODIO_SERVER, no data directory, no vault passphrase); [local] ones open the data
+directory (``initialised``)."""
 
 from __future__ import annotations
 
@@ -11,12 +14,14 @@ import sqlite3
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from custodio import datadir
+from tests.integration.served_cli import serving
 
 PASSWORD = "correct-horse-battery"
 CUSTODIO = [sys.executable, "-m", "custodio.client.main"]
@@ -45,6 +50,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         "CUSTODIO_PASSWORD": PASSWORD,
         "CUSTODIO_VAULT_PASSPHRASE": "vault-passphrase-for-tests",
         "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
     }
 
 
@@ -53,6 +59,14 @@ def initialised(env: dict[str, str]) -> dict[str, str]:
     done = run(["init"], env)
     assert done.returncode == 0, done.stderr
     return env
+
+
+@pytest.fixture
+def served(initialised: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]]:
+    """`custodio serve` on the initialised data directory; the environment of a user's
+    command, which reaches it at CUSTODIO_SERVER."""
+    with serving(initialised, tmp_path / "serve.log") as service:
+        yield service.users_env(initialised)
 
 
 def free_port() -> int:
@@ -77,28 +91,34 @@ def test_init_creates_then_refuses_to_run_twice(env: dict[str, str]) -> None:
     assert {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()} == files
 
 
-def test_errors_are_one_line_without_traceback_unless_debug(initialised: dict[str, str]) -> None:
-    bad = run(["--user", "admin", "user", "add", "x", "--role", "chef"], initialised)
+def test_errors_are_one_line_without_traceback_unless_debug(served: dict[str, str]) -> None:
+    bad = run(["--user", "admin", "user", "add", "x", "--role", "chef"], served)
     assert bad.returncode == 2
-    assert bad.stderr.count("\n") == 1 and "unknown role 'chef'" in bad.stderr
+    assert bad.stderr.count("\n") == 1 and "role: Input should be 'administrator'" in bad.stderr
     assert "Traceback" not in bad.stderr
-    debug = run(["--debug", "--user", "admin", "user", "add", "x", "--role", "chef"], initialised)
+    debug = run(["--debug", "--user", "admin", "user", "add", "x", "--role", "chef"], served)
     assert "Traceback" in debug.stderr
 
 
-def test_wrong_password_exits_4(initialised: dict[str, str]) -> None:
-    env = {**initialised, "CUSTODIO_PASSWORD": "wrong-password"}
+def test_wrong_password_exits_4(served: dict[str, str]) -> None:
+    env = {**served, "CUSTODIO_PASSWORD": "wrong-password"}
     done = run(["--user", "admin", "user", "list"], env)
     assert done.returncode == 4 and "unknown user or wrong password" in done.stderr
 
 
 def test_not_initialised_says_what_to_do(env: dict[str, str]) -> None:
-    done = run(["--user", "admin", "user", "list"], env)
+    """A [local] command names `custodio init`; a user's command with no service
+    answering names `custodio serve` and where it looked."""
+    done = run(["audit", "checkpoint"], env)
     assert done.returncode == 3 and "run `custodio init`" in done.stderr
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    done = run(["--user", "admin", "user", "list"], {**env, "CUSTODIO_SERVER": nowhere})
+    assert done.returncode == 3 and f"no Custodio service answers at {nowhere}" in done.stderr
+    assert "start it with `custodio serve`" in done.stderr and done.stderr.count("\n") == 1
 
 
-def test_a_warrant_officer_session_end_to_end(initialised: dict[str, str]) -> None:
-    env = initialised
+def test_a_warrant_officer_session_end_to_end(served: dict[str, str]) -> None:
+    env = served
     assert run(["--user", "admin", "unit", "add", "UDYCO"], env).returncode == 0
     made = run(
         [
@@ -167,26 +187,45 @@ def test_a_warrant_officer_session_end_to_end(initialised: dict[str, str]) -> No
     assert denied.returncode == 5 and "may not case.list" in denied.stderr
 
 
-def test_audit_verify_and_log_from_the_command_line(initialised: dict[str, str]) -> None:
-    env = initialised
+def test_audit_verify_and_log_from_the_command_line(
+    initialised: dict[str, str], served: dict[str, str], tmp_path: Path
+) -> None:
+    """An auditor has the service verify the log (`audit verify`: since its last
+    verification, or --full); on the service's machine `audit verify-catalog` [local]
+    checks the catalog itself, also with no account and the public key alone (a court's
+    expert). An edited entry fails both, naming it."""
+    env = served
     run(
         ["--user", "admin", "user", "add", "aud", "--role", "auditor", "--password-stdin"],
         env,
         input=PASSWORD + "\n",
     )
-    assert run(["audit", "checkpoint"], env).returncode == 0
+    assert run(["audit", "checkpoint"], initialised).returncode == 0
     ok = run(["--user", "aud", "audit", "verify"], env)
     assert ok.returncode == 0 and "audit log OK" in ok.stdout, ok.stderr
     entries = json.loads(run(["--user", "aud", "audit", "log", "--json"], env).stdout)
     assert entries[0]["action"] == "system.init"
     assert {"user.create", "user.login"} <= {e["action"] for e in entries}
-    since = run(["--user", "aud", "audit", "verify", "--incremental"], env)
+    since = run(["--user", "aud", "audit", "verify"], env)
     assert since.returncode == 0 and " new since the " in since.stdout, since.stderr
-    catalog = Path(env["CUSTODIO_DATA"]) / "catalog.sqlite3"
+    full = run(["--user", "aud", "audit", "verify", "--full"], env)
+    assert full.returncode == 0 and "(last verified at " in full.stdout, full.stderr
+    expert = ["--state", str(tmp_path / "expert")]
+    local = run(["--user", "aud", "audit", "verify-catalog", *expert], initialised)
+    assert local.returncode == 0 and "audit log OK" in local.stdout, local.stderr
+    catalog = Path(initialised["CUSTODIO_DATA"]) / "catalog.sqlite3"
+    with sqlite3.connect(catalog) as conn:
+        [(key,)] = conn.execute("SELECT value FROM meta WHERE key = 'audit_public_key'")
+    anonymous = ["audit", "verify-catalog", "--anonymous", "--public-key", key, *expert]
+    since = run([*anonymous, "--incremental"], initialised)
+    assert since.returncode == 0 and " new since the " in since.stdout, since.stderr
     with sqlite3.connect(catalog) as conn:
         conn.execute("UPDATE audit_entries SET purpose = 'x' WHERE seq = 2")
-    bad = run(["--user", "aud", "audit", "verify"], env)
-    assert bad.returncode == 9 and "audit entry 2 was altered" in bad.stderr
+    bad = run(["--user", "aud", "audit", "verify", "--full"], env)
+    assert bad.returncode == 9 and "audit entry 2 was altered" in bad.stderr, bad.stderr
+    assert bad.stderr.count("\n") == 1
+    bad = run(anonymous, initialised)
+    assert bad.returncode == 9 and "audit entry 2 was altered" in bad.stderr, bad.stderr
 
 
 def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c(initialised: dict[str, str]) -> None:
@@ -215,16 +254,8 @@ def test_serve_announces_answers_and_stops_cleanly_on_ctrl_c(initialised: dict[s
     assert proc.returncode == 0, err
     assert "custodio stopped" in out and "Traceback" not in err
     assert 'auth_second_factor = "off"' in err and "for tests and development only" in err
-    env = {**initialised}
-    run(
-        ["--user", "admin", "user", "add", "aud", "--role", "auditor", "--password-stdin"],
-        env,
-        input=PASSWORD + "\n",
-    )
-    entries = json.loads(run(["--user", "aud", "audit", "log", "--json"], env).stdout)
-    actions = [e["action"] for e in entries]
-    assert actions.index("service.start") < actions.index("service.stop")
-    [start] = [e for e in entries if e["action"] == "service.start"]
+    [start], [stop] = _audit(initialised, "service.start"), _audit(initialised, "service.stop")
+    assert start["seq"] < stop["seq"]
     assert start["details"]["auth_second_factor"] == "off"
 
 
@@ -249,7 +280,11 @@ def test_serve_on_a_taken_port_is_a_clear_error(initialised: dict[str, str]) -> 
         ["warrant", "extend"],
         ["warrant", "revoke"],
         ["protected", "add"],
+        ["login"],
+        ["logout"],
         ["audit", "verify"],
+        ["audit", "verify-catalog"],
+        ["audit", "checkpoint"],
         ["audit", "log"],
         ["jobs", "list"],
         ["jobs", "retry"],
@@ -266,18 +301,12 @@ def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None
 
 
 def test_import_and_vault_verify_from_the_command_line(
-    initialised: dict[str, str], tmp_path: Path
+    initialised: dict[str, str], served: dict[str, str], tmp_path: Path
 ) -> None:
+    """`import` and `vault verify` [local] beside the running service."""
     env = initialised
-    for args in (
-        ["unit", "add", "UDYCO"],
-        ["user", "add", "wo", "--role", "warrant_officer", "--unit", "UDYCO", "--password-stdin"],
-    ):
-        assert run(["--user", "admin", *args], env, input=PASSWORD + "\n").returncode == 0
+    _case_with_officer(served)
     wo = ["--user", "wo"]
-    run(
-        [*wo, "case", "add", "DP 1/2026", "--court", "JI 3", "--title", "T", "--unit", "UDYCO"], env
-    )
     seized = tmp_path / "auto.pdf"
     seized.write_bytes(b"%PDF-1.7 auto de entrada y registro " * 100)
     done = run(
@@ -361,27 +390,28 @@ def _stored_objects(env: dict[str, str]) -> list[Path]:
 HINT = "give it as UTF-8 text"
 
 
-def test_an_argument_that_is_not_utf8_is_named_in_one_line(initialised: dict[str, str]) -> None:
+def test_an_argument_that_is_not_utf8_is_named_in_one_line(served: dict[str, str]) -> None:
     """Bytes that are no UTF-8 reach Python as surrogates, which no catalog takes."""
-    for args, name in (
+    cases: list[tuple[list[str | bytes], str]] = [
         (["--user", "admin", "comms", "list", "--case", b"DP \xff"], "--case 'DP \\xff'"),
         (["--user", b"adm\xe9n", "user", "list"], "--user 'adm\\xe9n'"),
-    ):
-        done = subprocess.run([*CUSTODIO, *args], env=initialised, capture_output=True,
+    ]
+    for args, name in cases:
+        done = subprocess.run([*CUSTODIO, *args], env=served, capture_output=True,
                               text=True, timeout=60, check=False)  # fmt: skip
         assert done.returncode == 2, done.stderr
         assert done.stderr == f"custodio: error: {name} is not valid UTF-8 — {HINT}\n"
-    env = {**initialised, "CUSTODIO_PASSWORD": os.fsdecode(b"contrase\xf1a")}
+    env = {**served, "CUSTODIO_PASSWORD": os.fsdecode(b"contrase\xf1a")}
     done = run(["--user", "admin", "user", "list"], env)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "CUSTODIO_PASSWORD is not valid UTF-8" in done.stderr
 
 
 def test_a_file_name_that_is_not_utf8_is_imported_and_recorded_with_escapes(
-    initialised: dict[str, str], tmp_path: Path
+    initialised: dict[str, str], served: dict[str, str], tmp_path: Path
 ) -> None:
     env = initialised
-    _case_with_officer(env)
+    _case_with_officer(served)
     seized = Path(os.fsdecode(bytes(tmp_path) + b"/acta-\xf1.pdf"))  # Latin-1, from a seizure
     seized.write_bytes(b"%PDF-1.4 acta " * 50)
     done = run(["--user", "wo", "import", str(seized), "--case", "DP 1/2026", "--kind", "document",
@@ -405,10 +435,10 @@ def test_a_file_name_that_is_not_utf8_is_imported_and_recorded_with_escapes(
 
 
 def test_a_failed_import_removes_its_object_and_is_audited(
-    initialised: dict[str, str], tmp_path: Path
+    initialised: dict[str, str], served: dict[str, str], tmp_path: Path
 ) -> None:
     env = initialised
-    _case_with_officer(env)
+    _case_with_officer(served)
     with sqlite3.connect(Path(env["CUSTODIO_DATA"]) / "catalog.sqlite3") as db:
         db.execute("CREATE TRIGGER full BEFORE INSERT ON imports "
                    "BEGIN SELECT RAISE(ABORT, 'the catalog is full'); END")  # fmt: skip
@@ -445,20 +475,20 @@ def test_the_data_directory_is_owner_only_and_serve_refuses_it_otherwise(
     assert f"chmod -R go= {data}" in done.stderr and "serving" not in done.stdout
 
 
-def test_a_first_password_opens_only_its_own_change(initialised: dict[str, str]) -> None:
+def test_a_first_password_opens_only_its_own_change(served: dict[str, str]) -> None:
     """Issue 16: a first password (printed once by `user add`) opens nothing but
     `custodio password`, which takes the login's password as the current one and asks
     for the new one twice; then the user works with the new password only."""
-    run(["--user", "admin", "unit", "add", "UDYCO"], initialised)
+    run(["--user", "admin", "unit", "add", "UDYCO"], served)
     added = run(["--user", "admin", "user", "add", "wo", "--role", "warrant_officer",
-                 "--unit", "UDYCO"], initialised)  # fmt: skip
+                 "--unit", "UDYCO"], served)  # fmt: skip
     first = added.stdout.split("must be changed): ")[1].strip()
-    as_wo = {**initialised, "CUSTODIO_PASSWORD": first}
+    as_wo = {**served, "CUSTODIO_PASSWORD": first}
     refused = run(["--user", "wo", "case", "list"], as_wo)
     assert refused.returncode != 0 and "change it first: `custodio password`" in refused.stderr
     new = "a-new-password-for-wo"
     changed = run(["--user", "wo", "password"], as_wo, input=f"{new}\n{new}\n")
     assert changed.returncode == 0 and "password changed" in changed.stdout, changed.stderr
     assert run(["--user", "wo", "case", "list"], as_wo).returncode == 4  # the first is gone
-    listed = run(["--user", "wo", "case", "list"], {**initialised, "CUSTODIO_PASSWORD": new})
+    listed = run(["--user", "wo", "case", "list"], {**served, "CUSTODIO_PASSWORD": new})
     assert listed.returncode == 0, listed.stderr

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 _INTERNAL = "the service could not complete the request"
 _INTERNAL_HINT = "the cause is in the service's log; tell its administrator"
+_FINDINGS = (errors.AuditIntegrityError,)
+"""Failures whose message is what was asked for (which audit entry fails to verify): told."""
 
 
 class ErrorBody(BaseModel):
@@ -53,7 +55,7 @@ def respond(status: int, code: str, message: str, hint: str | None = None) -> JS
 
 def of_custodio(error: errors.CustodioError) -> JSONResponse:
     status = error.http_status
-    if status >= 500 and status != 503:
+    if status >= 500 and status != 503 and not isinstance(error, _FINDINGS):
         log.error("API request failed: %s: %s", type(error).__name__, error)
         return respond(status, code_of(error), _INTERNAL, _INTERNAL_HINT)
     return respond(status, code_of(error), error.message, error.hint)
