@@ -8,14 +8,11 @@ from typing import Any
 
 import click
 
-from custodio.access import search as service
-from custodio.access.cli.context import (
-    Context,
-    emit_rows,
-    json_option,
-    pass_context,
-    purpose_option,
-)
+from custodio.client.context import Context, json_option, pass_context, purpose_option
+from custodio.client.text import emit_rows
+
+MAX_LIMIT = 200
+"""The most hits one search returns (the API's ``limit``)."""
 
 COLUMNS = ["case", "communication_id", "kind", "direction", "at", "snippet"]
 
@@ -23,7 +20,7 @@ COLUMNS = ["case", "communication_id", "kind", "direction", "at", "snippet"]
 @click.command("search")
 @click.argument("text")
 @click.option("--case", "case_ref", metavar="REF", help="Only this case (default: all yours).")
-@click.option("--limit", type=click.IntRange(1, service.MAX_LIMIT), default=50, show_default=True,
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=50, show_default=True,
               help="At most this many hits.")  # fmt: skip
 @purpose_option
 @json_option
@@ -35,8 +32,8 @@ def search(
     entities, best first: the case, the communication, what matched, the second of the call
     where it was said and the passage with the words found between « and » (audited, with
     your purpose and what you searched for)."""
-    hits = service.search(ctx.service(), ctx.session(), text, case_ref=case_ref,
-                          purpose=purpose, limit=limit)  # fmt: skip
+    params = {"q": text, "case": case_ref, "limit": limit}
+    hits = ctx.api().get("/search", params, purpose=purpose)
     emit_rows(hits if as_json else [_row(h) for h in hits], COLUMNS, as_json)
 
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 
 from tests.integration.assemble.conftest import Line
-from tests.integration.cli_in_process import Custodio, ok, refused
+from tests.integration.cli_in_process import (
+    Custodio,
+    ok,
+    refused,
+    service_url,  # noqa: F401 (a fixture)
+)
 from tests.integration.conftest import CASE
 
 WHY = "Operación Niebla: the money's trail"
