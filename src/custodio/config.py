@@ -360,6 +360,11 @@ class Config:
         return self.data_dir / "audit-signing.key"
 
     @property
+    def second_factor_key_file(self) -> Path:
+        """The key that seals the users' TOTP secrets in the catalog (crypto/sealing.py)."""
+        return self.data_dir / "second-factor.key"
+
+    @property
     def vault_directory(self) -> Path:
         return self._in_data(self.settings.vault_directory or "objects")
 

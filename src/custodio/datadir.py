@@ -5,6 +5,7 @@
     custodio.toml              the settings (config.py; owner-only)
     catalog.sqlite3            the embedded catalog (unless catalog_url names PostgreSQL)
     audit-signing.key          the audit log's checkpoint key
+    second-factor.key          seals the users' TOTP secrets in the catalog
     vault.key                  the vault's key file (unless vault_key_file names another)
     objects/                   the directory backend's objects (unless vault_directory, S3)
     journal/                   the ingest journal: the receiver writes it, assembly reads it

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from custodio.access.policy import Action, Actor, Resource
 from custodio.access.service import Request, Service, Session, own_agency
 from custodio.catalog import people
+from custodio.catalog import sessions as stored_sessions
 from custodio.crypto import passwords
 from custodio.db import Tx
 from custodio.errors import InvalidInput
@@ -109,6 +110,9 @@ def unlock_user(svc: Service, session: Session, name: str) -> None:
 
 
 def disable_user(svc: Service, session: Session, name: str, disabled: bool = True) -> None:
+    """Disable (or enable again) a user of the administrator's agency; disabling ends all
+    his sessions (how many: ``sessions_ended`` in the audit entry)."""
+
     def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
         user = people.get_user(tx, name, actor.agency_id)
         if user.id == actor.user_id:
@@ -116,14 +120,20 @@ def disable_user(svc: Service, session: Session, name: str, disabled: bool = Tru
         return Resource(agency_id=user.agency_id, label=request.target)
 
     def perform(tx: Tx, actor: Actor, request: Request) -> None:
-        people.set_disabled(tx, people.get_user(tx, name, actor.agency_id), disabled)
+        user = people.get_user(tx, name, actor.agency_id)
+        people.set_disabled(tx, user, disabled)
+        if disabled:
+            ended = stored_sessions.revoke_all(tx, user.id, svc.clock())
+            request.details["sessions_ended"] = ended
 
     request = Request(f"user:{name}", details={"disabled": disabled})
     svc.act(session, Action.USER_DISABLE, request, resolve, perform)
 
 
 def change_password(svc: Service, session: Session, old: str, new: str) -> None:
-    """A user changes his own password, proving the old one by logging in with it."""
+    """A user changes his own password, proving the old one by logging in with it; his
+    other sessions end (the one he changes it in goes on; how many: ``sessions_ended`` in
+    the audit entry)."""
     check_password_strength(new)
     if old == new:
         raise InvalidInput("the new password must differ from the old one")
@@ -132,6 +142,9 @@ def change_password(svc: Service, session: Session, old: str, new: str) -> None:
 
     def perform(tx: Tx, actor: Actor, request: Request) -> None:
         people.set_password(tx, people.get_user(tx, actor.name, actor.agency_id), hashed)
+        keep = session.session_id
+        ended = stored_sessions.revoke_all(tx, actor.user_id, svc.clock(), keep=keep)
+        request.details["sessions_ended"] = ended
 
     request = Request(f"user:{session.name}")
     svc.act(session, Action.PASSWORD_CHANGE, request, own_agency, perform)

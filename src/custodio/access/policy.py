@@ -81,6 +81,7 @@ class Action(StrEnum):
     SEARCH = "search"
     SESSION_REVOKE = "session.revoke"
     TOTP_ENROL = "totp.enrol"
+    TOTP_RESET = "totp.reset"
     TRANSLATION_ASSIGN = "translation.assign"
     TRANSLATION_QUEUE = "translation.queue"
     TRANSLATION_SUBMIT = "translation.submit"
@@ -198,6 +199,8 @@ RULES: Mapping[Action, Rule] = {
     ),
     Action.SESSION_REVOKE: Rule({R.ADMINISTRATOR: _AGENCY}),
     Action.TOTP_ENROL: Rule({role: _AGENCY for role in Role}),
+    # a user's lost second factor forgotten (never the administrator's own: second_factor.py)
+    Action.TOTP_RESET: Rule({R.ADMINISTRATOR: _AGENCY}),
     # one communication given to an interpreter (or taken back), his own open assignments
     # (no content), and the translation he submits (a label; the assignment closes)
     Action.TRANSLATION_ASSIGN: Rule(

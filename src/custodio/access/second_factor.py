@@ -7,14 +7,19 @@ the user's current secret, if he has one, stays. Both steps are the policy actio
 ``totp.enrol``, audited (never the secret nor a code); a user who already has a second
 factor must be logged in with it to replace it (docs/access-policy.md).
 
-The secret is kept in the catalog (docs/threat-model.md says who can read it).
+``reset`` is an administrator's, for a user who lost his device (``totp.reset``, his own
+agency's users, never himself): the user's secret is forgotten and his sessions end, and
+he enrols a new one at his next login.
+
+The catalog keeps the secret sealed under the second-factor key (``catalog/sessions.py``;
+docs/threat-model.md says who can read what).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from custodio.access.policy import Action, Actor
+from custodio.access.policy import Action, Actor, Resource
 from custodio.access.service import (
     OTP_DIGITS,
     Request,
@@ -23,10 +28,11 @@ from custodio.access.service import (
     check_credentials_shape,
     own_agency,
 )
+from custodio.catalog import people
 from custodio.catalog import sessions as stored
 from custodio.crypto import totp
 from custodio.db import Tx
-from custodio.errors import Conflict, InvalidInput
+from custodio.errors import Conflict, Forbidden, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ def enrol(svc: Service, session: Session) -> Enrolment:
     secret = totp.new_secret()
 
     def perform(tx: Tx, actor: Actor, request: Request) -> None:
-        stored.set_pending_totp(tx, actor.user_id, secret)
+        stored.set_pending_totp(tx, svc.totp_key, actor.user_id, secret)
 
     request = Request(f"user:{session.name}", details={"step": "new secret"})
     svc.act(session, Action.TOTP_ENROL, request, own_agency, perform)
@@ -54,7 +60,7 @@ def confirm(svc: Service, session: Session, code: str) -> None:
     check_credentials_shape(session.name, "", code)
 
     def perform(tx: Tx, actor: Actor, request: Request) -> None:
-        pending = stored.totp_of(tx, actor.user_id).pending_secret
+        pending = stored.totp_of(tx, svc.totp_key, actor.user_id).pending_secret
         if pending is None:
             raise Conflict(
                 "no second factor waiting to be confirmed", hint="start with `custodio totp enrol`"
@@ -74,3 +80,36 @@ def confirm(svc: Service, session: Session, code: str) -> None:
     except (InvalidInput, Conflict) as e:
         svc.record_failure(session, Action.TOTP_ENROL, request, e)
         raise
+
+
+@dataclass(frozen=True)
+class Reset:
+    """What a reset did: whether the user had a confirmed second factor, and how many of
+    his sessions it ended."""
+
+    had_second_factor: bool
+    sessions_ended: int
+
+
+def reset(svc: Service, admin: Session, user_name: str) -> Reset:
+    """An administrator forgets the second factor of a user of his agency (not his own) and
+    ends all his sessions; audited as ``totp.reset`` with what it did."""
+
+    def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
+        user = people.get_user(tx, user_name, actor.agency_id)
+        if user.id == actor.user_id:
+            raise Forbidden(
+                "an administrator cannot reset his own second factor",
+                hint="another administrator of the agency can; or replace it while logged in "
+                "with it: `custodio totp enrol`",
+            )
+        return Resource(agency_id=user.agency_id, label=request.target)
+
+    def perform(tx: Tx, actor: Actor, request: Request) -> Reset:
+        user = people.get_user(tx, user_name, actor.agency_id)
+        done = Reset(stored.reset_totp(tx, user.id), stored.revoke_all(tx, user.id, svc.clock()))
+        request.details.update(had_second_factor=done.had_second_factor,
+                               sessions_ended=done.sessions_ended)  # fmt: skip
+        return done
+
+    return svc.act(admin, Action.TOTP_RESET, Request(f"user:{user_name}"), resolve, perform)

@@ -22,13 +22,15 @@ from custodio.catalog import cases, people
 from custodio.catalog import meta as catalog_meta
 from custodio.catalog import sessions as stored_sessions
 from custodio.config import Config
-from custodio.crypto import passwords, signing, totp
+from custodio.crypto import passwords, sealing, signing, totp
+from custodio.crypto.sealing import SealingKey
 from custodio.crypto.signing import Signer
 from custodio.db import Database, Tx, migrate
 from custodio.db.times import now
 from custodio.errors import (
     AccountLocked,
     AuthenticationFailed,
+    ConfigError,
     CustodioError,
     Forbidden,
     InvalidInput,
@@ -71,20 +73,32 @@ Opening = Callable[[Tx, people.User, bool], Session]
 
 class Service:
     def __init__(
-        self, config: Config, db: Database, *, clock: Callable[[], datetime] = now
+        self,
+        config: Config,
+        db: Database,
+        *,
+        totp_key: SealingKey,
+        clock: Callable[[], datetime] = now,
     ) -> None:
         self.config = config
         self.db = db
+        self.totp_key = totp_key  # seals the users' TOTP secrets (catalog/sessions.py)
         self.clock = clock
         self.log_id: str = db.read(lambda tx: meta(tx, "audit_log_id"))
 
     @classmethod
     def open(cls, config: Config, *, clock: Callable[[], datetime] = now) -> Service:
+        """The service over the data directory's catalog, brought up to date: the schema
+        migrated, the second-factor key loaded (made where missing), clear TOTP secrets
+        sealed."""
         db = Database(config.catalog_url, batch_max=config.settings.catalog_batch_max)
         try:
             migrate.upgrade(db)
             audit.build_tree(db)  # only a log from before schema 7 needs it, once
-            return cls(config, db, clock=clock)
+            key = _second_factor_key(config, db)
+            if db.read(stored_sessions.any_clear_totp):  # only a catalog from before sealing
+                db.write(lambda tx: _seal_clear_secrets(tx, key))
+            return cls(config, db, totp_key=key, clock=clock)
         except BaseException:
             db.close()
             raise
@@ -175,7 +189,7 @@ class Service:
             must_change_password=user.must_change_password,
             second_factor=second_factor,
             second_factor_required=self.config.settings.auth_second_factor != "off",
-            totp_enrolled=stored_sessions.totp_of(tx, user.id).enrolled,
+            totp_enrolled=stored_sessions.totp_enrolled(tx, user.id),
         )
 
     def live_session(
@@ -339,7 +353,7 @@ class Service:
     ) -> tuple[Exception | None, bool]:
         """(the problem, whether a second factor was proven): (None, False) for a user
         without one (a code he gives is ignored), (None, True) for a fresh code of his."""
-        secret = stored_sessions.totp_of(tx, user.id).secret
+        secret = stored_sessions.totp_of(tx, self.totp_key, user.id).secret
         if secret is None:
             return None, False
         if otp is None:
@@ -364,6 +378,37 @@ class Service:
             f"minutes after {limit} failed logins",
             hint="wait, or ask an administrator: `custodio user unlock NAME`",
         )
+
+
+def _second_factor_key(config: Config, db: Database) -> SealingKey:
+    """The key of ``second-factor.key``; a new one where there is none and nothing in the
+    catalog was sealed under a former one (a data directory made before keys were)."""
+    path = config.second_factor_key_file
+    if path.exists():
+        return sealing.load_key_file(path)
+    if db.read(stored_sessions.any_sealed_totp):
+        raise ConfigError(
+            f"{path} is missing and the catalog holds second factors sealed under it",
+            hint="restore it from the backup of the data directory (docs/threat-model.md)",
+        )
+    try:
+        return sealing.create_key_file(path)
+    except FileExistsError:  # another process made it meanwhile
+        return sealing.load_key_file(path)
+
+
+def _seal_clear_secrets(tx: Tx, key: SealingKey) -> None:
+    """Seal the TOTP secrets a catalog from before sealing holds in the clear (audited)."""
+    users = stored_sessions.seal_clear_totp(tx, key)
+    if users:
+        event = Event(
+            action="totp.sealed",
+            outcome=audit.ALLOWED,
+            target="users",
+            actor=SYSTEM,
+            details={"users": users},
+        )
+        audit.append(tx, event)
 
 
 def own_agency(tx: Tx, actor: Actor, request: Request) -> Resource:

@@ -14,7 +14,7 @@ from custodio.access import vaults
 from custodio.access.admin import check_password_strength
 from custodio.audit.entry import Event
 from custodio.catalog import meta, people
-from custodio.crypto import passwords, signing
+from custodio.crypto import passwords, sealing, signing
 from custodio.db import Database, Tx, migrate
 from custodio.db.times import now_text
 from custodio.errors import AlreadyInitialised, ConfigError
@@ -66,6 +66,7 @@ def _refuse_existing(data_dir: Path) -> None:
 
 def _create(cfg: config.Config, request: InitRequest) -> None:
     signer = signing.generate(cfg.signing_key_file)
+    sealing.create_key_file(cfg.second_factor_key_file)  # seals the users' TOTP secrets
     hashed = passwords.hash_password(request.password)
     if not cfg.settings.catalog_url:  # the embedded catalog: owner-only before SQLite opens it
         os.close(

@@ -85,6 +85,17 @@ def user_disable(ctx: Context, name: str, enable: bool) -> None:
     click.echo(f"user {name!r} {'enabled' if enable else 'disabled'}")
 
 
+@user.command("reset-totp")
+@click.argument("name")
+@pass_context
+def user_reset_totp(ctx: Context, name: str) -> None:
+    """Forget the second factor of NAME (a lost device) and end his sessions; he enrols a
+    new one at his next login (`custodio totp enrol`)."""
+    done = ctx.api().post(f"/users/{path_part(name)}/totp/reset")
+    what = "second factor reset" if done["had_second_factor"] else "no second factor to reset"
+    click.echo(f"user {name!r}: {what}; {done['sessions_ended']} session(s) ended")
+
+
 @click.command()
 @pass_context
 def password(ctx: Context) -> None:

@@ -15,6 +15,7 @@ SYSTEM_EVENTS = {
     "user.login",
     "user.logout",
     "session.resume",
+    "totp.sealed",
     "audit.verified",
     "vault.shredded",
     "handover.operator_mismatch",

@@ -67,6 +67,11 @@ class Revoked(BaseModel):
     sessions: int
 
 
+class TotpReset(BaseModel):
+    had_second_factor: bool = Field(description="the user had a confirmed second factor")
+    sessions_ended: int = Field(description="his sessions that the reset ended")
+
+
 @router.post("/me/password", response_model=models.Done, summary="Change your password")
 def change_password(body: NewPassword, session: Caller, a: Using) -> models.Done:
     admin.change_password(a.svc, session, body.old, body.new)
@@ -116,6 +121,13 @@ def disable(name: UserName, body: Disable, session: Caller, a: Using) -> models.
                summary="End every session of a user")  # fmt: skip
 def revoke(name: UserName, session: Caller, a: Using) -> Revoked:
     return Revoked(sessions=sessions.revoke(a.svc, session, name))
+
+
+@router.post("/users/{name}/totp/reset", response_model=TotpReset,
+             summary="Forget a user's lost second factor and end his sessions")  # fmt: skip
+def reset_totp(name: UserName, session: Caller, a: Using) -> TotpReset:
+    done = second_factor.reset(a.svc, session, name)
+    return TotpReset(had_second_factor=done.had_second_factor, sessions_ended=done.sessions_ended)
 
 
 @router.post("/units", response_model=models.Done, status_code=status.HTTP_201_CREATED,
