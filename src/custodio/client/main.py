@@ -22,6 +22,7 @@ from custodio.client import (
     case_cmds,
     comms_cmds,
     jobs_cmds,
+    notes_cmds,
     review_cmds,
     search_cmds,
     translation_cmds,
@@ -111,6 +112,7 @@ for module in (
     jobs_cmds,
     search_cmds,
     translation_cmds,
+    notes_cmds,
     audit_cmds,
 ):
     for command in module.COMMANDS:

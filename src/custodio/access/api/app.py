@@ -16,6 +16,7 @@ from custodio.access.api.routes import (
     audit,
     cases,
     comms,
+    notes,
     officers,
     quarantine,
     review,
@@ -73,5 +74,5 @@ def create_app(
 ROUTERS: list[APIRouter] = [
     session.router, watchlist.router, officers.router, cases.router, comms.router, review.router,
     quarantine.router, work.router, audit.router, search.router, account.router,
-    translations.router,
+    translations.router, notes.router,
 ]  # fmt: skip
