@@ -14,18 +14,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from custodio.access import casework, classification, translations, vaults
 from custodio.access import comms as comm_access
-from custodio.client.main import cli
 from custodio.access.search import search
 from custodio.catalog import comms, identifiers, labels, transcripts
+from custodio.client.main import cli
 from custodio.db import Tx
 from custodio.errors import Conflict, Forbidden, InvalidInput, NotFound
 from custodio.vault.envelope import Kind
 from custodio.vault.store import Vault
-from tests.integration.conftest import CASE, PASSWORD, World, new_warrant, secrets
+from tests.integration.assemble.conftest import line  # noqa: F401 (a fixture, by name)
+from tests.integration.cli_in_process import (  # noqa: F401
+    Custodio,
+    Done,
+    custodio,
+    environment,
+    ok,
+    service_url,
+)
+from tests.integration.cli_in_process import refused as cli_refused
+from tests.integration.conftest import CASE, World, new_warrant, secrets
 
 OTHER_CASE = "DP 7/2026"
 INSIDE = "2026-11-20T10:00:00.000000Z"  # inside the warrants' windows (November to January)
@@ -245,31 +255,35 @@ def test_who_may_give_out_a_communication(desk: Desk) -> None:
     assert [c["id"] for c in listed] == [given]  # not the sealed nor the early one
 
 
-def test_the_cli_gives_out_lists_and_submits(desk: Desk, tmp_path: Path) -> None:
+def test_the_cli_gives_out_lists_and_submits(
+    desk: Desk,
+    custodio: Custodio,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """The commands through the API (the world's service, served on a loopback port)."""
     given = desk.comm()
-    env = {"CUSTODIO_PASSWORD": PASSWORD}
 
-    def run(user: str, *args: str) -> Result:
-        return CliRunner().invoke(cli, ["--data", str(desk.world.data_dir), "--user", user,
-                                        "translation", *args], env=env)  # fmt: skip
+    def run(user: str, *args: str) -> Done:
+        return custodio(user, "translation", *args)
 
     done = run("inv1", "assign", str(given), "terp", "--language", "es")
-    assert done.exit_code == 0, done.output
-    assert done.output == f"communication {given} given to terp to translate into es\n"
+    assert ok(done) == f"communication {given} given to terp to translate into es\n"
     listed = run("terp", "queue", "--json")
-    assert [q["communication"] for q in json.loads(listed.output)] == [given]
-    assert "VOICE" not in run("terp", "queue").output and CASE in run("terp", "queue").output
+    assert [q["communication"] for q in json.loads(ok(listed))] == [given]
+    assert "VOICE" not in ok(run("terp", "queue")) and CASE in ok(run("terp", "queue"))
     text = tmp_path / "traduccion.txt"
     text.write_text("Mañana en el puerto.\n", "utf-8")
-    refused_both = run("terp", "submit", str(given), "--text", "x", "--file", str(text))
-    assert isinstance(refused_both.exception, InvalidInput)  # main() prints it in one line
-    assert "--text or --file" in str(refused_both.exception)
+    cli_refused(run("terp", "submit", str(given), "--text", "x", "--file", str(text)), 2,
+                "--text or --file")  # fmt: skip
     submitted = run("terp", "submit", str(given), "--file", str(text), "--json")
-    assert submitted.exit_code == 0, submitted.output
-    assert json.loads(submitted.output)["source"] == "interpreter:terp"
-    again = run("terp", "submit", str(given), "--text", "otra")
-    assert isinstance(again.exception, Forbidden)
-    assert "not been given this communication" in str(again.exception)
+    assert json.loads(ok(submitted))["source"] == "interpreter:terp"
+    cli_refused(run("terp", "submit", str(given), "--text", "otra"), 5,
+                "not been given this communication")  # fmt: skip
+    taken = run("inv1", "assign", str(given), "terp", "--language", "fr")
+    assert "to translate into fr" in ok(taken)
+    assert ok(run("inv1", "unassign", str(given), "terp")) == (
+        f"communication {given} no longer assigned to terp\n")  # fmt: skip
+    assert ok(run("terp", "queue")) == "(none)\n"
     for path in ([], ["assign"], ["unassign"], ["queue"], ["submit"]):
         shown = CliRunner().invoke(cli, ["translation", *path, "--help"])
         assert shown.exit_code == 0 and shown.output.startswith("Usage:"), (path, shown.output)

@@ -7,8 +7,9 @@ from typing import TextIO
 
 import click
 
-from custodio.access import translations as service
-from custodio.access.cli.context import Context, emit_object, emit_rows, json_option, pass_context
+from custodio.client.api import path_part
+from custodio.client.context import Context, json_option, pass_context
+from custodio.client.text import emit_object, emit_rows
 from custodio.errors import InvalidInput
 
 COLUMNS = ["communication", "case", "kind", "spoken", "language", "begin_at", "duration_s",
@@ -30,7 +31,8 @@ def translation() -> None:
 def assign(ctx: Context, comm_id: int, interpreter: str, language: str, as_json: bool) -> None:
     """Give communication COMM_ID to INTERPRETER to translate: he may then read it (and
     only it) until he submits his translation or it is taken back."""
-    done = service.assign(ctx.service(), ctx.session(), comm_id, interpreter, language)
+    body = {"interpreter": interpreter, "language": language}
+    done = ctx.api().post(f"/communications/{comm_id}/translation-assignments", body)
     if as_json:
         emit_object(done, as_json)
         return
@@ -44,7 +46,7 @@ def assign(ctx: Context, comm_id: int, interpreter: str, language: str, as_json:
 @pass_context
 def unassign(ctx: Context, comm_id: int, interpreter: str) -> None:
     """Take communication COMM_ID back from INTERPRETER: his access to it ends."""
-    service.unassign(ctx.service(), ctx.session(), comm_id, interpreter)
+    ctx.api().delete(f"/communications/{comm_id}/translation-assignments/{path_part(interpreter)}")
     click.echo(f"communication {comm_id} no longer assigned to {interpreter}")
 
 
@@ -54,7 +56,7 @@ def unassign(ctx: Context, comm_id: int, interpreter: str) -> None:
 def queue(ctx: Context, as_json: bool) -> None:
     """Your open translation assignments: which communication, of which case, in which
     language — no content (read it with `comms audio|transcript|message ID --purpose`)."""
-    emit_rows(service.my_queue(ctx.service(), ctx.session()), COLUMNS, as_json)
+    emit_rows(ctx.api().get("/me/translations"), COLUMNS, as_json)
 
 
 @translation.command("submit")
@@ -78,8 +80,8 @@ def submit(
     if (text is None) == (source is None):
         raise InvalidInput("give the translation with --text or --file (one of them)")
     body = text if source is None else source.read()
-    assert body is not None
-    done = service.submit(ctx.service(), ctx.session(), comm_id, body, language)
+    done = ctx.api().post(f"/communications/{comm_id}/translations",
+                          {"text": body, "language": language})  # fmt: skip
     if as_json:
         emit_object(done, as_json)
         return
