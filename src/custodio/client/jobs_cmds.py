@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import click
 
-from custodio.access import jobs as service
-from custodio.access.cli.context import Context, emit_rows, json_option, pass_context
-from custodio.catalog.jobs import STATES
+from custodio.client.context import Context, json_option, pass_context
+from custodio.client.text import emit_rows
 from custodio.errors import InvalidInput
+
+STATES = ("queued", "running", "done", "failed")
+"""A job's states (the catalog's ``jobs.state``)."""
 
 
 @click.group()
@@ -22,7 +24,7 @@ def jobs() -> None:
 @pass_context
 def jobs_list(ctx: Context, state: str | None, as_json: bool) -> None:
     """Your agency's jobs, latest change first; a failed job shows its error."""
-    rows = service.list_jobs(ctx.service(), ctx.session(), state)
+    rows = ctx.api().get("/jobs", {"state": state})
     columns = ["id", "kind", "communication_id", "case_ref", "state", "attempts", "generation",
                "updated_at", "error"]  # fmt: skip
     emit_rows(rows, columns, as_json)
@@ -37,7 +39,8 @@ def jobs_retry(ctx: Context, job_ids: tuple[int, ...], all_failed: bool) -> None
     if bool(job_ids) == all_failed:
         raise InvalidInput("name the jobs to retry or give --failed (not both)",
                            hint="`custodio jobs list --state failed` shows them")  # fmt: skip
-    ids = service.retry_jobs(ctx.service(), ctx.session(), None if all_failed else job_ids)
+    body = {"ids": None if all_failed else list(job_ids)}
+    ids = list(ctx.api().post("/jobs/retry", body)["jobs"])
     click.echo(f"queued again: {len(ids)} job(s)" + (f" ({id_list(ids)})" if ids else ""))
 
 

@@ -1,6 +1,7 @@
 """Jobs as users meet them: queued by assembly when a communication closes, listed and
-retried by an administrator, queued again by the case's investigator (real `custodio`
-processes, the policy and the audit log)."""
+retried by an administrator through the API, queued again by the case's investigator
+([local] `custodio classify`), run by a real `custodio serve` process; the policy and the
+audit log."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ from custodio.catalog import jobs as queue
 from custodio.db.times import from_text
 from custodio.simulator.mediator import Options, simulate
 from tests.integration.assemble.conftest import Line
+from tests.integration.cli_in_process import (
+    Custodio,
+    ok,
+    refused,
+    service_url,  # noqa: F401 (a fixture)
+)
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD
 
 CUSTODIO = [sys.executable, "-m", "custodio.client.main"]
@@ -30,26 +37,6 @@ pytestmark = pytest.mark.slow
 def catalog_url(tmp_path: Path) -> str:
     """SQLite only: the queue's SQL runs on both backends in tests/unit/classify/test_jobs."""
     return f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
-
-
-def custodio(line: Line, user: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
-    full = {**base, "CUSTODIO_DATA": str(line.world.data_dir), "CUSTODIO_USER": user,
-            "CUSTODIO_PASSWORD": PASSWORD, "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE,
-            "XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", ""), **env}  # fmt: skip
-    return subprocess.run([*CUSTODIO, *args], env=full, capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
-
-
-def ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def refused(done: subprocess.CompletedProcess[str], code: int, text: str) -> None:
-    assert done.returncode == code, (done.stdout, done.stderr)
-    assert done.stderr.startswith("custodio: error: ") and text in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_assembly_queues_one_job_per_closed_communication_in_its_transaction(
@@ -68,7 +55,9 @@ def test_assembly_queues_one_job_per_closed_communication_in_its_transaction(
     assert len(line.rows("SELECT id FROM jobs")) == 3
 
 
-def test_jobs_list_retry_and_classify_through_the_commands(line: Line) -> None:
+def test_jobs_list_retry_and_classify_through_the_commands(
+    line: Line, custodio: Custodio, monkeypatch: pytest.MonkeyPatch
+) -> None:
     line.deliver(calls=0, sms=1)
     line.assemble()
     ((job_id, comm_id),) = [
@@ -81,30 +70,28 @@ def test_jobs_list_retry_and_classify_through_the_commands(line: Line) -> None:
     db.write(lambda tx: queue.fail(tx, job, "w", "ModelError: model.bin digest mismatch",
                                    retry_seconds=1, max_attempts=1))  # fmt: skip
 
-    out = ok(custodio(line, "admin", "jobs", "list", "--state", "failed"))
+    out = ok(custodio("admin", "jobs", "list", "--state", "failed"))
     assert "model.bin digest mismatch" in out and CASE in out
-    listed = json.loads(ok(custodio(line, "wo", "jobs", "list", "--json")))
+    listed = json.loads(ok(custodio("wo", "jobs", "list", "--json")))
     assert [(j["id"], j["state"], j["communication_id"]) for j in listed] == [
         (job_id, "failed", comm_id)
     ]
-    refused(custodio(line, "inv1", "jobs", "list"), 5, "investigator may not jobs.list")
-    refused(custodio(line, "admin", "jobs", "retry"), 2, "--failed")
-    refused(custodio(line, "wo", "jobs", "retry", "--failed"), 5, "may not jobs.retry")
-    assert "queued again: 1 job(s)" in ok(custodio(line, "admin", "jobs", "retry", str(job_id)))
-    refused(custodio(line, "admin", "jobs", "retry", str(job_id)), 7, "is queued, not failed")
+    refused(custodio("inv1", "jobs", "list"), 5, "investigator may not jobs.list")
+    refused(custodio("admin", "jobs", "retry"), 2, "--failed")
+    refused(custodio("wo", "jobs", "retry", "--failed"), 5, "may not jobs.retry")
+    assert "queued again: 1 job(s)" in ok(custodio("admin", "jobs", "retry", str(job_id)))
+    refused(custodio("admin", "jobs", "retry", str(job_id)), 7, "is queued, not failed")
     assert line.rows("SELECT state, attempts, error FROM jobs") == [
         {"state": "queued", "attempts": 0, "error": None}
     ]
 
     # an investigator outside the case is refused, and that is audited
-    refused(
-        custodio(line, "inv2", "classify", "--case", CASE, "--redo"), 5, "not assigned to this case"
-    )
+    refused(custodio("inv2", "classify", "--case", CASE, "--redo"), 5, "not assigned to this case")
     denied = line.world.last_audit()
     assert (denied["action"], denied["outcome"], denied["actor"]) == (
         "classify.run", "denied", "inv2",
     )  # fmt: skip
-    out = ok(custodio(line, "inv1", "classify", "--case", CASE, "--redo"))
+    out = ok(custodio("inv1", "classify", "--case", CASE, "--redo"))
     assert f"queued 1 communication(s) of {CASE} for classification" in out
     assert line.rows("SELECT state, generation FROM jobs") == [{"state": "queued", "generation": 2}]
     allowed = line.world.last_audit()
@@ -112,8 +99,8 @@ def test_jobs_list_retry_and_classify_through_the_commands(line: Line) -> None:
     assert json.loads(str(allowed["details"])) == {"redo": True, "queued": 1}
 
     # --wait runs the jobs here (local executor) with a progress bar on stderr
-    done = custodio(line, "inv1", "classify", "--case", CASE, "--wait",
-                    CUSTODIO_JOBS_MAX_ATTEMPTS="1")  # fmt: skip
+    monkeypatch.setenv("CUSTODIO_JOBS_MAX_ATTEMPTS", "1")
+    done = custodio("inv1", "classify", "--case", CASE, "--wait")
     assert "0 communication(s)" in done.stdout and "1 job(s) to run" in done.stdout
     assert "classify: 100%" in done.stderr and "1/1" in done.stderr
     (state,) = line.rows("SELECT state FROM jobs")
