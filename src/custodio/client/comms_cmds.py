@@ -8,20 +8,22 @@ the one evidence writer.
 
 from __future__ import annotations
 
+import http.client
 import json
 import struct
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import click
 
-from custodio.client.api import Api, path_part
+from custodio.client.api import Api, Params, path_part
 from custodio.client.context import Context, json_option, pass_context, purpose_option
 from custodio.client.evidence_file import Sink, evidence_output
 from custodio.client.text import emit_object, emit_rows
-from custodio.errors import IntegrityError
+from custodio.errors import BackendError, IntegrityError
 
 DIRECTIONS = ("target", "other", "both")
 """Whose audio: what the target said, the other party, or a stereo copy of both."""
@@ -41,6 +43,7 @@ def comms() -> None:
 @click.option("--party", metavar="NUMBER", help="With this party (any format; E.164 compared).")
 @click.option("--kind", help="voice, sms, data or other.")
 @click.option("--status", help="open, complete, partial or orphan.")
+@click.option("--tag", metavar="TAG", help="Carrying this tag (`custodio tag`).")
 @json_option
 @pass_context
 def comms_list(
@@ -51,10 +54,12 @@ def comms_list(
     party: str | None,
     kind: str | None,
     status: str | None,
+    tag: str | None,
     as_json: bool,
 ) -> None:
     """The case's communications you may see (inside the warrant, not sealed)."""
-    params = {"from": begin_from, "to": begin_to, "party": party, "kind": kind, "status": status}
+    params = {"from": begin_from, "to": begin_to, "party": party, "kind": kind, "status": status,
+              "tag": tag}  # fmt: skip
     rows = ctx.api().get(f"/cases/{path_part(case_ref)}/communications", params)
     columns = ["id", "kind", "direction", "status", "begin_at", "end_at", "outcome"]
     emit_rows(rows, columns, as_json)
@@ -141,13 +146,28 @@ def comms_audio(
         return
     with evidence_output(output, force=force) as sink:
         path, params = f"/communications/{comm_id}/audio", {"direction": direction}
-        size = ctx.api().download(path, params, sink.write, purpose=purpose)
+        size = stream(ctx.api(), path, params, sink.write, purpose)
     _wrote(sink, size)
 
 
 def _wrote(sink: Sink, size: int) -> None:
     if sink.seekable:  # a file: say so (on standard output the bytes are all there is)
         click.echo(f"wrote {size} bytes to {sink.shown}")
+
+
+def stream(api: Api, path: str, params: Params | None, write: Callable[[bytes], None],
+           purpose: str | None) -> int:  # fmt: skip
+    """``GET path`` streamed into ``write``; its length. A transfer cut off half-way (the
+    service gone, nothing for the connection's timeout) is a :class:`BackendError`: the
+    evidence writer then leaves nothing behind."""
+    try:
+        return api.download(path, params, write, purpose=purpose)
+    except (OSError, http.client.HTTPException) as e:
+        api.close()
+        raise BackendError(
+            f"the service stopped sending {path} half-way ({e or type(e).__name__})",
+            hint="nothing was kept; run the command again",
+        ) from e
 
 
 class _Growing:
@@ -171,8 +191,8 @@ def _follow(api: Api, comm_id: int, direction: str, output: Path, purpose: str |
     its real lengths in the header (the stream's says "unknown")."""
     with evidence_output(output, force=force) as sink:
         growing = _Growing(sink)
-        api.download(f"/communications/{comm_id}/live", {"direction": direction},
-                     growing.write, purpose=purpose)  # fmt: skip
+        stream(api, f"/communications/{comm_id}/live", {"direction": direction},
+               growing.write, purpose)  # fmt: skip
         final = final_header(growing.head, growing.total)
         if sink.seekable and final is not None:
             sink.rewrite_start(final[0])
@@ -267,8 +287,7 @@ def comms_pcap(ctx: Context, comm_id: int, output: Path, force: bool, purpose: s
     new, readable by you only; an existing one is replaced only with --force.
     """
     with evidence_output(output, force=force) as sink:
-        size = ctx.api().download(f"/communications/{comm_id}/pcap", None, sink.write,
-                                  purpose=purpose)  # fmt: skip
+        size = stream(ctx.api(), f"/communications/{comm_id}/pcap", None, sink.write, purpose)
     _wrote(sink, size)
 
 

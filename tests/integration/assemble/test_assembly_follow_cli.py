@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from custodio.assemble import wav
-from custodio.client.comms_cmds import final_header
+from custodio.client.api import Api, Params
+from custodio.client.comms_cmds import final_header, stream
+from custodio.client.evidence_file import evidence_output
+from custodio.errors import BackendError
 from tests.integration.assemble.conftest import Line, sent_audio
 from tests.integration.cli_in_process import (
     Custodio,
@@ -78,3 +82,20 @@ def test_the_final_header_is_the_one_a_whole_g711_wav_has(samples: int) -> None:
     assert final_header(growing[:512], len(growing)) == (
         wav.g711_wav_header(wav.PCMU, samples), samples)  # fmt: skip
     assert final_header(growing[:20], len(growing)) is None  # not a whole header yet
+
+
+class CutOff(Api):
+    """A service that sends the start of the audio, then nothing more."""
+
+    def download(self, path: str, params: Params | None, write: Callable[[bytes], None], *,
+                 purpose: str | None = None) -> int:  # fmt: skip
+        write(wav.g711_wav_header(wav.PCMA) + b"\xd5" * 160)
+        raise TimeoutError("timed out")
+
+
+def test_a_stream_cut_off_half_way_is_one_error_and_leaves_no_file(tmp_path: Path) -> None:
+    out = tmp_path / "live.wav"
+    cut = pytest.raises(BackendError, match=r"stopped sending .* half-way \(timed out\)")
+    with cut, evidence_output(out) as sink:
+        stream(CutOff("http://127.0.0.1:9"), "/communications/1/live", None, sink.write, "live")
+    assert not out.exists()
