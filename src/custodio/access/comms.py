@@ -100,11 +100,16 @@ def list_comms(
 
     def perform(tx: Tx, actor: Actor, request: Request) -> list[dict[str, Any]]:
         case = cases.get(tx, actor.agency_id, case_ref)
+        reads: tuple[Action, ...] = (Action.TRAFFIC_READ,)
+        if filters.tag is not None:  # which carry a tag: tag.read too (not even a count else)
+            request.details["tag"] = filters.tag
+            reads += (_tag_reader(actor),)
         rows = comms.of_case(tx, case.id, filters)
         # read once for the page, not once per row
         given = translations.translators_of(tx, [r.id for r in rows])
         case_windows = windows(tx, case.id)
-        shown = [_summary(r) for r in rows if _may_read(svc, tx, actor, r, given, case_windows)]
+        shown = [_summary(r) for r in rows
+                 if _may_read(svc, tx, actor, r, given, case_windows, reads)]  # fmt: skip
         request.details.update(listing="communications", shown=len(shown),
                                hidden=len(rows) - len(shown))  # fmt: skip
         return shown
@@ -120,11 +125,20 @@ def _may_read(
     comm: comms.Communication,
     given: Mapping[int, frozenset[int]],
     case_windows: tuple[Window, ...],
+    reads: tuple[Action, ...] = (Action.TRAFFIC_READ,),
 ) -> bool:
     label = f"communication:{comm.id}"
     resource = comm_resource(tx, comm, label, translators=given.get(comm.id, frozenset()),
                              case_windows=case_windows)  # fmt: skip
-    return policy.allows(actor, Action.TRAFFIC_READ, resource, now=svc.clock())
+    return all(policy.allows(actor, a, resource, now=svc.clock()) for a in reads)
+
+
+def _tag_reader(actor: Actor) -> Action:
+    """``tag.read``, for a role granted it; a timeline filtered by tag is refused to the
+    others (its count of hidden communications would tell them how many carry it)."""
+    if actor.role not in policy.RULES[Action.TAG_READ].grants:
+        raise Forbidden(f"the role {actor.role} may not {Action.TAG_READ}")
+    return Action.TAG_READ
 
 
 def _summary(c: comms.Communication) -> dict[str, Any]:

@@ -437,6 +437,7 @@ class Filters:
     party: str | None = None  # E.164
     kind: str | None = None
     status: str | None = None
+    tag: str | None = None  # carrying this tag now (as stored: catalog.notes.tag_text)
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in KINDS:
@@ -464,6 +465,12 @@ def of_case(tx: Tx, case_id: int, f: Filters) -> list[Communication]:
             "WHERE p.communication_id = c.id AND p.e164 = ?)"
         )
         params.append(f.party)
+    if f.tag is not None:
+        sql += (
+            " AND EXISTS (SELECT 1 FROM comm_tags t WHERE t.communication_id = c.id "
+            "AND t.tag = ? AND t.removed_at IS NULL)"
+        )
+        params.append(f.tag)
     rows = tx.all(sql + " ORDER BY c.begin_at, c.id", params)
     return [Communication.from_row(r) for r in rows]
 

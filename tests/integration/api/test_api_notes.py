@@ -6,6 +6,8 @@ deletes a note."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from custodio.access import casework
 from custodio.catalog import comms
 from custodio.db import Tx
@@ -124,3 +126,26 @@ def test_who_is_not_on_the_case_gets_403_and_a_judge_of_it_reads(served: Served)
     assert denied == [(who, action) for who in ("inv2", "wo", "aud")
                       for action in ("tag.write", "tag.write", "tag.read", "note.write",
                                      "note.read")] + [("judge", "note.write")]  # fmt: skip
+
+
+def test_the_timeline_filtered_by_tag(served: Served) -> None:
+    first, second = a_call(served.line), a_call(served.line)
+    inv1 = served.client("inv1")
+    inv1.post(f"/communications/{second}/tags", json={"tag": "relevante"})
+    inv1.post(f"/communications/{first}/tags", json={"tag": "seguimiento"})
+    timeline = f"/cases/{quote(CASE)}/communications"
+    before = served.last_seq()
+    assert [c["id"] for c in inv1.get(timeline).json()] == [first, second]
+    assert [c["id"] for c in inv1.get(timeline, params={"tag": "Relevante"}).json()] == [second]
+    inv1.delete(f"/communications/{second}/tags/relevante")
+    assert inv1.get(timeline, params={"tag": "relevante"}).json() == []
+    error(inv1.get(timeline, params={"tag": "a/b"}), 400, "invalid_input", "not a tag")
+    # a warrant officer views the case but may not read tags: not even a count of them
+    error(served.client("wo").get(timeline, params={"tag": "seguimiento"}), 403, "forbidden",
+          "may not tag.read")  # fmt: skip
+    listed = [(e["actor"], e["outcome"], e["details"].get("tag"), e["details"].get("shown"))
+              for e in served.entries(after=before) if e["action"] == "case.view"]  # fmt: skip
+    assert listed == [
+        ("inv1", "allowed", None, 2), ("inv1", "allowed", "relevante", 1),
+        ("inv1", "allowed", "relevante", 0), ("wo", "denied", "seguimiento", None),
+    ]  # fmt: skip

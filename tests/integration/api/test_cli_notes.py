@@ -17,6 +17,7 @@ from tests.integration.cli_in_process import (  # noqa: F401 (fixtures, by name)
     refused,
     service_url,
 )
+from tests.integration.conftest import CASE
 
 WHY = "diligencias 12/2026"
 
@@ -40,6 +41,11 @@ def test_tags_from_the_command_line(
     assert [(t["tag"], t["removed_by"]) for t in shown] == [("relevante", "inv1"),
                                                            ("seguimiento", None)]  # fmt: skip
     refused(custodio("wo", "tag", "add", call, "otro"), 5, "may not tag.write")
+    a_call(line)  # another, untagged
+    listed = json.loads(ok(custodio("inv1", "comms", "list", "--case", CASE, "--tag",
+                                    "Seguimiento", "--json")))  # fmt: skip
+    assert [c["id"] for c in listed] == [int(call)]
+    assert "(none)" in ok(custodio("inv1", "comms", "list", "--case", CASE, "--tag", "relevante"))
 
 
 def test_notes_from_the_command_line(

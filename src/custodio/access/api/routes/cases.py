@@ -12,6 +12,7 @@ from custodio.access.api import models
 from custodio.access.api.deps import MAX_NAME, Caller, Using
 from custodio.catalog.comms import Filters
 from custodio.catalog.identifiers import e164
+from custodio.catalog.notes import tag_text
 from custodio.db.times import parse_user_time, to_text
 from custodio.errors import InvalidInput
 
@@ -48,6 +49,7 @@ def list_comms(
     kind: Annotated[str | None, Query(max_length=20, description="voice, sms, data, other")] = None,
     status: Annotated[str | None, Query(max_length=20,
                                         description="open, complete, partial, orphan")] = None,
+    tag: Annotated[str | None, Query(max_length=64, description="carrying this tag")] = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     filters = Filters(
         begin_from=_time("from", begin_from, end_of_day=False),
@@ -55,6 +57,7 @@ def list_comms(
         party=e164(party) if party else None,
         kind=kind,
         status=status,
+        tag=tag_text(tag) if tag is not None else None,
     )
     return service.list_comms(a.svc, session, case_ref(reference), filters)
 
