@@ -109,6 +109,9 @@ def test_a_sealed_secret_copied_to_another_user_does_not_open(secure: World) -> 
     with pytest.raises(IntegrityError, match="does not open") as failed:
         sessions.start(secure.svc, "wo", PASSWORD, totp.code_at(secret, secure.clock.now))
     assert "reset-totp" in (failed.value.hint or "")
+    refused = audit_rows(secure, "user.login")[-1]
+    assert (refused["actor"], refused["outcome"]) == ("wo", "denied")
+    assert "does not open" in refused["details"]["reason"]
 
 
 def test_an_older_data_directory_gets_a_key_and_its_clear_secrets_sealed_at_start(

@@ -33,6 +33,7 @@ from custodio.errors import (
     ConfigError,
     CustodioError,
     Forbidden,
+    IntegrityError,
     InvalidInput,
     SessionExpired,
 )
@@ -352,8 +353,12 @@ class Service:
         self, tx: Tx, user: people.User, otp: str | None, at: datetime
     ) -> tuple[Exception | None, bool]:
         """(the problem, whether a second factor was proven): (None, False) for a user
-        without one (a code he gives is ignored), (None, True) for a fresh code of his."""
-        secret = stored_sessions.totp_of(tx, self.totp_key, user.id).secret
+        without one (a code he gives is ignored), (None, True) for a fresh code of his.
+        A secret that does not open is the problem (audited as the login's, then raised)."""
+        try:
+            secret = stored_sessions.totp_of(tx, self.totp_key, user.id).secret
+        except IntegrityError as e:
+            return e, False
         if secret is None:
             return None, False
         if otp is None:
