@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from custodio.access import casework
-from custodio.access.cli.context import Context, emit_rows, json_option, pass_context
-from custodio.catalog import identifiers, warrants
-from custodio.db.times import parse_user_time
+from custodio.client.api import path_part
+from custodio.client.context import Context, json_option, pass_context
+from custodio.client.text import emit_rows
 from custodio.errors import InvalidInput
 
 
@@ -62,19 +61,11 @@ def warrant_add(
     """Register a warrant for a case, its targets and (optionally) its LIID."""
     if bool(liid) != bool(operator):
         raise InvalidInput("--liid and --operator go together")
-    start = parse_user_time(valid_from)
-    new = warrants.NewWarrant(
-        reference=reference,
-        court=court,
-        judge=judge,
-        issued_at=parse_user_time(issued) if issued else start,
-        valid_from=start,
-        valid_until=parse_user_time(valid_until, end_of_day=True),
-        scope=warrants.parse_scope(scope),
-        targets=tuple(identifiers.parse(t) for t in targets),
-        liids=((liid, operator),) if liid and operator else (),
-    )
-    casework.add_warrant(ctx.service(), ctx.session(), case_ref, new)
+    body = {"reference": reference, "court": court, "judge": judge, "issued": issued,
+            "valid_from": valid_from, "valid_until": valid_until, "scope": scope.split(","),
+            "targets": list(targets), "liid": liid or None,
+            "operator": operator or None}  # fmt: skip
+    ctx.api().post(f"/cases/{path_part(case_ref)}/warrants", body)
     click.echo(f"warrant {reference!r} registered for case {case_ref!r}")
 
 
@@ -96,13 +87,9 @@ def warrant_extend(
     valid_until: str,
 ) -> None:
     """Extend warrant REFERENCE by a judge's order (18 months in all at most)."""
-    ext = casework.Extension(
-        order_reference,
-        judge,
-        parse_user_time(valid_from) if valid_from else None,
-        parse_user_time(valid_until, end_of_day=True),
-    )
-    casework.extend_warrant(ctx.service(), ctx.session(), case_ref, reference, ext)
+    body = {"warrant": reference, "order_reference": order_reference, "judge": judge,
+            "valid_from": valid_from, "valid_until": valid_until}  # fmt: skip
+    ctx.api().post(f"/cases/{path_part(case_ref)}/warrants/extend", body)
     click.echo(f"warrant {reference!r} extended until {valid_until}")
 
 
@@ -113,7 +100,8 @@ def warrant_extend(
 @pass_context
 def warrant_revoke(ctx: Context, reference: str, case_ref: str, reason: str) -> None:
     """Revoke warrant REFERENCE now: nothing received after this moment is visible."""
-    casework.revoke_warrant(ctx.service(), ctx.session(), case_ref, reference, reason)
+    body = {"warrant": reference, "reason": reason}
+    ctx.api().post(f"/cases/{path_part(case_ref)}/warrants/revoke", body)
     click.echo(f"warrant {reference!r} revoked")
 
 
@@ -125,7 +113,8 @@ def warrant_revoke(ctx: Context, reference: str, case_ref: str, reason: str) -> 
 @pass_context
 def warrant_bind(ctx: Context, reference: str, case_ref: str, liid: str, operator: str) -> None:
     """Bind another LIID to warrant REFERENCE."""
-    casework.bind_liid(ctx.service(), ctx.session(), case_ref, reference, liid, operator)
+    body = {"warrant": reference, "liid": liid, "operator": operator}
+    ctx.api().post(f"/cases/{path_part(case_ref)}/warrants/bind", body)
     click.echo(f"LIID {liid!r} at {operator!r} bound to warrant {reference!r}")
 
 
@@ -135,7 +124,7 @@ def warrant_bind(ctx: Context, reference: str, case_ref: str, liid: str, operato
 @pass_context
 def warrant_list(ctx: Context, case_ref: str, as_json: bool) -> None:
     """List the warrants of a case."""
-    rows = casework.list_warrants(ctx.service(), ctx.session(), case_ref)
+    rows = ctx.api().get(f"/cases/{path_part(case_ref)}/warrants")
     emit_rows(
         rows,
         ["reference", "judge", "valid_from", "valid_until", "scope", "status", "targets"],

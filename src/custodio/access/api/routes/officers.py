@@ -24,7 +24,7 @@ from custodio.errors import InvalidInput
 router = APIRouter(tags=["warrant officers"])
 
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME, pattern=models.NO_NUL)]
-Moment = Annotated[str, Field(min_length=10, max_length=40, description="ISO 8601")]
+Moment = Annotated[str, Field(min_length=1, max_length=40, description="ISO 8601")]
 
 
 class NewCase(models.Closed):
