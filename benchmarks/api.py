@@ -22,7 +22,9 @@ concurrency (the server's floor: uvicorn, the event loop, no catalog), and witho
 one call at a time in this process, the same timeline query and search as catalog SQL
 alone and as the service function (policy and audit entry included), and ``Vault.get``
 of the same audio object. Then the CLI's start-up: ``custodio --help`` and
-``custodio comms list`` (median of 5).
+``custodio comms list`` asking the running service (median of 5). With ``--against TREE``
+(a worktree of an older commit) the mixed load is then served alternately by this code
+and by that tree's, ``--rounds`` times each, and the p95 ratios printed.
 
 The data are written in bulk, not by the assembler and the classifier: the same rows
 (``communications``, ``comm_parties``, the ``pdus`` product, ``transcript`` products and
@@ -518,15 +520,27 @@ def serve_env(built: Built) -> dict[str, str]:
     }
 
 
+def code_of(tree: str | None) -> tuple[list[str], dict[str, str]]:
+    """The command that runs ``custodio`` from source ``tree`` (default: this one's), and
+    the environment it needs (an older tree's entry point was ``custodio.app.main``)."""
+    if tree is None:
+        return CUSTODIO, {}
+    src = Path(tree) / "src"
+    old = (src / "custodio/app/main.py").exists()
+    entry = "custodio.app.main" if old else "custodio.client.main"
+    return [sys.executable, "-m", entry], {"PYTHONPATH": str(src)}
+
+
 class Served:
     """``custodio serve`` on loopback ports 0; its HTTP address from what it prints."""
 
-    def __init__(self, built: Built) -> None:
+    def __init__(self, built: Built, tree: str | None = None) -> None:
         args = ["serve", "--http", "127.0.0.1:0", "--hi2", "127.0.0.1:0", "--hi3", "127.0.0.1:0"]
         self.err = open(Path(built.directory).parent / "serve.err", "w")  # noqa: SIM115
+        command, extra = code_of(tree)
         self.proc = subprocess.Popen(
-            [*CUSTODIO, *args],
-            env=serve_env(built),
+            [*command, *args],
+            env={**serve_env(built), **extra},
             text=True,
             stdout=subprocess.PIPE,
             stderr=self.err,
@@ -739,12 +753,16 @@ def peers(built: Built, runs: int) -> None:
 # --- the CLI ------------------------------------------------------------------------------
 
 
-def cli_startup(built: Built, runs: int = 5) -> None:
-    """``custodio --help`` and a listing, wall time of the installed command, median of 5."""
+def cli_startup(built: Built, base: str, runs: int = 5) -> None:
+    """``custodio --help`` and a listing from the running service (``base``), wall time
+    of the installed command as a user runs it (a saved session, no data directory, no
+    passphrase), median of ``runs``."""
     command = str(Path(sys.executable).parent / "custodio")
     home = Path(built.directory).parent / "config"
-    env = {**serve_env(built), "CUSTODIO_PASSWORD": PASSWORD, "XDG_CONFIG_HOME": str(home)}
-    subprocess.run([command, "--user", "inv", "login"], env=env, check=True, capture_output=True)
+    plain = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
+    env = {**plain, "CUSTODIO_SERVER": base, "XDG_CONFIG_HOME": str(home)}
+    subprocess.run([command, "--user", "inv", "login"], env={**env, "CUSTODIO_PASSWORD": PASSWORD},
+                   check=True, capture_output=True)  # fmt: skip
     begin, end = Load("", built).window(random.Random(5))
     listing = [
         command,
@@ -786,9 +804,9 @@ def python_floor(runs: int) -> float:
 # --- main ---------------------------------------------------------------------------------
 
 
-def revision() -> str:
+def revision(tree: str | None = None) -> str:
     """The commit serve runs, ``-dirty`` when the working tree has changes (it runs them)."""
-    where = Path(__file__).parent
+    where = Path(tree) if tree else Path(__file__).parent
     args = ["git", "-C", str(where), "describe", "--always", "--dirty"]
     found = subprocess.run(args, check=False, capture_output=True, text=True).stdout.strip()
     return found or "unknown"
@@ -897,13 +915,45 @@ def run(built: Built, backend: str, args: argparse.Namespace) -> None:
         total = sum(len(v) for v in mixed.values())
         print(f"  all             n={total:>6}  {total / args.seconds:7.1f}/s")
         sampled.report()
+        print(f"CLI start-up ({loadavg()}; the listing asks the running service):")
+        cli_startup(built, served.base)
     finally:
         served.stop()
     peers(built, args.runs)
-    print(
-        f"CLI start-up ({loadavg()}; the listing opens the catalog itself, as the CLI does today):"
-    )
-    cli_startup(built)
+    if args.against:
+        paired(built, args)
+
+
+def paired(built: Built, args: argparse.Namespace) -> None:
+    """The mixed load under ``--users``, served alternately by this tree's code and by
+    ``--against``'s, ``--rounds`` times each, on the same catalog: p95 per kind, and the
+    ratio of the medians of the rounds."""
+    print(f"\nPaired: this code ({revision()}) against {args.against} "
+          f"({revision(args.against)}), {args.rounds} rounds of "
+          f"{args.seconds:.0f} s each")  # fmt: skip
+    p95: dict[str, dict[str, list[float]]] = {"this": {}, "against": {}}
+    for n in range(args.rounds):
+        for name, tree in (("this", None), ("against", args.against)):
+            served = Served(built, tree)
+            try:
+                tokens = [login(served.base) for _ in range(args.users)]
+                load = Load(served.base, built)
+                hammer(load, tokens[:2], 3, MIX)
+                mixed = hammer(load, tokens, args.seconds, MIX)
+            finally:
+                served.stop()
+            total = sum(len(v) for v in mixed.values())
+            line = ", ".join(f"{k} {pct(v, 95):,.0f}" for k, v in mixed.items() if v)
+            print(f"  round {n + 1} {name:<7} p95 ms: {line}; {total / args.seconds:.1f} answers/s"
+                  f" ({loadavg()})")  # fmt: skip
+            for kind, values in mixed.items():
+                if values:
+                    p95[name].setdefault(kind, []).append(pct(values, 95))
+    for kind, _ in MIX:
+        this, other = p95["this"].get(kind), p95["against"].get(kind)
+        if this and other:
+            a, b = statistics.median(this), statistics.median(other)
+            print(f"  {kind:<14} p95 median {a:,.0f} ms against {b:,.0f} ms: {b / a:.1f}x faster")
 
 
 def main() -> None:
@@ -923,6 +973,11 @@ def main() -> None:
     parser.add_argument(
         "--py-spy", metavar="PATH", help="sample serve with this py-spy during the 20 users"
     )
+    parser.add_argument(
+        "--against", metavar="TREE",
+        help="then serve the same load from this source tree too (a git worktree), alternately",
+    )  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of --against")
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
     parser.add_argument("--clean", action="store_true", help="remove the cached data and exit")
     args = parser.parse_args()
