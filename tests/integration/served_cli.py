@@ -5,7 +5,7 @@ open the data directory themselves, beside it.
 
 ``serving(env, log)`` starts it with ``env`` (the data directory, the vault passphrase),
 its HTTP service and handover listeners on free loopback ports (port 0: serve announces
-the ones it got), its log (stderr) in the file ``log``; :meth:`ServedCli.users_env` is
+the ones it got), its log (stderr) in the file ``log`` (0600); :meth:`ServedCli.users_env` is
 the environment a user's command gets: the service's URL, never the data directory nor
 the vault passphrase.
 """
@@ -13,6 +13,7 @@ the vault passphrase.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import threading
@@ -68,7 +69,7 @@ def _drain(served: ServedCli) -> None:
 def serving(env: dict[str, str], log: Path) -> Iterator[ServedCli]:
     """``custodio serve`` with ``env`` until the block ends (killed then if the test did
     not stop it); standard input closed: it may ask nothing."""
-    with log.open("w") as errors:
+    with os.fdopen(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as errors:
         proc = subprocess.Popen([*CUSTODIO, *ARGS], env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=errors, text=True)  # fmt: skip
     served: ServedCli | None = None

@@ -20,8 +20,8 @@ import pyotp
 import pytest
 
 from custodio.access import admin, casework, second_factor, sessions
-from custodio.client import session_file
 from custodio.access.service import OneTimeCodeNeeded, Service
+from custodio.client import session_file
 from custodio.client.main import main
 from custodio.crypto import passwords, totp
 from custodio.errors import (
@@ -31,7 +31,16 @@ from custodio.errors import (
     InvalidInput,
     SessionExpired,
 )
-from tests.integration.conftest import CASE, PASSWORD, Clock, World, init_data_dir, new_warrant
+from tests.integration.conftest import (
+    CASE,
+    PASSPHRASE,
+    PASSWORD,
+    Clock,
+    World,
+    init_data_dir,
+    new_warrant,
+)
+from tests.integration.served_cli import ServedCli, serving
 
 
 @pytest.fixture
@@ -290,14 +299,23 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 @pytest.fixture
+def service(secure: World, tmp_path: Path) -> Iterator[ServedCli]:
+    """`custodio serve` on the secure data directory, as a process of its own."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODIO_")}
+    env = {**base, "CUSTODIO_DATA": str(secure.data_dir), "CUSTODIO_VAULT_PASSPHRASE": PASSPHRASE}
+    with serving(env, tmp_path / "serve.log") as served:
+        yield served
+
+
+@pytest.fixture
 def cli(
-    secure: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    service: ServedCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[[dict[str, str]], None]:
-    """The environment of a user at a terminal: the data directory, XDG_CONFIG_HOME in
+    """The environment of a user at a terminal: the service's URL, XDG_CONFIG_HOME in
     tmp_path; ``cli(values)`` sets CUSTODIO_* values (an empty one is removed)."""
     for name in [k for k in os.environ if k.startswith("CUSTODIO_")]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("CUSTODIO_DATA", str(secure.data_dir))
+    monkeypatch.setenv("CUSTODIO_SERVER", service.server)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
     def setenv(values: dict[str, str]) -> None:
@@ -312,6 +330,7 @@ def cli(
 
 def test_login_once_then_commands_without_a_password(
     secure: World,
+    service: ServedCli,
     cli: Callable[[dict[str, str]], None],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -322,7 +341,7 @@ def test_login_once_then_commands_without_a_password(
     cli({"CUSTODIO_PASSWORD": PASSWORD})
     code, out, err = run(["--user", "wo", "login"], capsys)
     assert code == 0 and "logged in as wo until " in out, err
-    token_file = session_file.path_for(secure.data_dir)
+    token_file = session_file.path_for(service.server)
     assert token_file.parent == tmp_path / "config" / "custodio"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(token_file.parent.stat().st_mode) == 0o700
@@ -339,10 +358,13 @@ def test_login_once_then_commands_without_a_password(
     assert code == 2 and "log in with `custodio login`" in err
     printed.append(out + err)
     assert token not in "".join(printed) + caplog.text + everything_stored(secure)
+    assert token not in service.log.read_text() + service.printed()
 
 
 def test_the_investigators_second_factor_from_the_command_line(
-    secure: World, cli: Callable[[dict[str, str]], None], capsys: pytest.CaptureFixture[str]
+    service: ServedCli,
+    cli: Callable[[dict[str, str]], None],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     cli({"CUSTODIO_PASSWORD": PASSWORD})
     code, out, err = run(["--user", "inv1", "case", "list"], capsys)
@@ -370,15 +392,17 @@ def test_the_investigators_second_factor_from_the_command_line(
     cli({"CUSTODIO_PASSWORD": ""})
     code, out, err = run(["case", "show", CASE], capsys)
     assert code == 4 and "log in again: `custodio login`" in err
-    assert not session_file.path_for(secure.data_dir).exists()  # a dead token is forgotten
+    assert not session_file.path_for(service.server).exists()  # a dead token is forgotten
 
 
 def test_a_token_file_others_can_read_is_not_used(
-    secure: World, cli: Callable[[dict[str, str]], None], capsys: pytest.CaptureFixture[str]
+    service: ServedCli,
+    cli: Callable[[dict[str, str]], None],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     cli({"CUSTODIO_PASSWORD": PASSWORD})
     assert run(["--user", "wo", "login"], capsys)[0] == 0
-    token_file = session_file.path_for(secure.data_dir)
+    token_file = session_file.path_for(service.server)
     token_file.chmod(0o644)
     cli({"CUSTODIO_PASSWORD": ""})
     code, _, err = run(["case", "list"], capsys)

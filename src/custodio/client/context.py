@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,11 +25,14 @@ class Context:
     debug: bool
     password_given: str | None = field(default=None, repr=False)
     _api: Api | None = field(default=None, repr=False)
+    _anonymous: Api | None = field(default=None, repr=False)
     _ends_session: bool = field(default=False, repr=False)
 
     def anonymous(self) -> Api:
-        """The service, no session yet (to log in)."""
-        return Api(self.server)
+        """The service, no session yet (to log in); closed when the command ends."""
+        if self._anonymous is None:
+            self._anonymous = Api(self.server)
+        return self._anonymous
 
     def api(self) -> Api:
         """The service in the acting user's session: the one ``custodio login`` saved for
@@ -62,12 +66,13 @@ class Context:
         session_file.remove(self.server)
 
     def close(self) -> None:
+        if self._anonymous is not None:
+            self._anonymous.close()
+            self._anonymous = None
         if self._api is not None:
             if self._ends_session:  # the session this command opened ends with it
-                try:
+                with contextlib.suppress(Exception):  # it expires by itself; the outcome stands
                     self._api.delete("/session")
-                except Exception:  # noqa: BLE001,S110 (it expires by itself; the command's outcome stands)
-                    pass
             self._api.close()
             self._api = None
 
@@ -114,4 +119,3 @@ def purpose_option(fn: F) -> F:
     return click.option(
         "--purpose", metavar="TEXT", help="Why you need this (required for content; audited)."
     )(fn)
-
