@@ -76,10 +76,27 @@ def comms_show(ctx: Context, comm_id: int, as_json: bool) -> None:
     purpose): audio, message (an SMS's text), pcap (a data session's packets), transcript.
     """
     detail = ctx.api().get(f"/communications/{comm_id}")
-    emit_object(detail, as_json)
+    if detail.get("locations") is None:  # the warrant does not cover them: not shown
+        detail.pop("locations", None)
+    emit_object(_ordered(detail, _COMM_FIELDS), as_json)
     if not as_json:
         for line in _readers(comm_id, detail["products"]):
             click.echo(line)
+
+
+_COMM_FIELDS = (
+    "id", "agency_id", "case_id", "warrant_id", "liid", "operator", "cin", "call_id", "kind",
+    "direction", "status", "begin_at", "answer_at", "end_at", "closed_by", "outcome",
+    "target_basis", "sealed", "quarantined", "amendments", "open_seq", "last_seq",
+    "created_at", "updated_at", "reasons", "notes", "parties", "products", "locations",
+)  # fmt: skip
+"""A communication's fields in the order the CLI shows them (the catalog's)."""
+
+
+def _ordered(obj: dict[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
+    """``obj`` with the fields named in ``first`` first, in that order, then the others as
+    they came (the API's JSON puts its model's named fields first)."""
+    return {**{k: obj[k] for k in first if k in obj}, **obj}
 
 
 _READERS = {
@@ -420,7 +437,13 @@ def quarantine_list(ctx: Context, as_json: bool) -> None:
 @pass_context
 def quarantine_show(ctx: Context, item_id: int, as_json: bool) -> None:
     """One held item: why, what, and where its encrypted copy lies."""
-    emit_object(ctx.api().get(f"/quarantine/{item_id}"), as_json)
+    item = ctx.api().get(f"/quarantine/{item_id}")
+    emit_object(_ordered(item, _HELD_FIELDS), as_json)
+
+
+_HELD_FIELDS = ("id", "agency_id", "case_id", "warrant_id", "communication_id", "liid",
+                "operator", "cin", "reason")  # fmt: skip
+"""The first fields of a held item in the catalog's order (the others follow it)."""
 
 
 _ORDER = click.option("--order", required=True, metavar="TEXT",
@@ -458,7 +481,8 @@ def quarantine_approve(ctx: Context, item_id: int, as_json: bool) -> None:
 @pass_context
 def quarantine_destroy(ctx: Context, item_id: int, order: str, as_json: bool) -> None:
     """Delete an item's stored object on a court's order (judge; audited with digests)."""
-    emit_object(ctx.api().post(f"/quarantine/{item_id}/destroy", {"order": order}), as_json)
+    result = ctx.api().post(f"/quarantine/{item_id}/destroy", {"order": order})
+    emit_object(_ordered(result, ("item", "destroyed", "object_id", "sha256")), as_json)
 
 
 COMMANDS = [comms, quarantine]
