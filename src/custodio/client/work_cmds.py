@@ -4,6 +4,7 @@ classification looks for, how it ranks what it found, and the work that comes of
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -86,11 +87,20 @@ def case_tuning(
     """Show or change a case's classification tuning (priority weights, thresholds)."""
     path = f"/cases/{path_part(case_ref)}/tuning"
     if not weights and alert_threshold is None and match_threshold is None:
-        emit_object(ctx.api().get(path), as_json)
-        return
-    change = {"weights": dict(_weight(w) for w in weights) or None,
-              "alert_threshold": alert_threshold, "match_threshold": match_threshold}  # fmt: skip
-    emit_object(ctx.api().patch(path, change), as_json)
+        tuning = ctx.api().get(path)
+    else:
+        change = {"weights": dict(_weight(w) for w in weights) or None,
+                  "alert_threshold": alert_threshold,
+                  "match_threshold": match_threshold}  # fmt: skip
+        tuning = ctx.api().patch(path, change)
+    emit_object(tuning if as_json else _whole(tuning), as_json)
+
+
+def _whole(value: Any) -> Any:
+    """``value`` with its whole numbers written as such (88, not 88.0)."""
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 @click.group()
