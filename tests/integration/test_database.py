@@ -121,3 +121,13 @@ def test_the_password_never_appears_in_errors() -> None:
     with pytest.raises(CatalogError) as err:
         Database("postgresql://nobody:s3cr3t-pw@127.0.0.1:1/x?connect_timeout=2")
     assert "s3cr3t-pw" not in str(err.value)
+
+
+def test_a_read_cannot_change_the_catalog(db: Database) -> None:
+    """``Database.read`` is a read-only snapshot (SQLite ``query_only``, PostgreSQL ``READ
+    ONLY``): a change attempted there fails loudly instead of being rolled back unseen,
+    and the catalog is as it was."""
+    before = db.read(lambda tx: tx.one("SELECT COUNT(*) AS n FROM units")["n"])
+    with pytest.raises(CatalogError):
+        db.read(lambda tx: tx.execute("INSERT INTO units (agency_id, name) VALUES (1, 'x')"))
+    assert db.read(lambda tx: tx.one("SELECT COUNT(*) AS n FROM units")["n"]) == before

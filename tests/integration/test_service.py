@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from custodio.access import admin, auditing, casework
-from custodio.access.service import Service
+from custodio.access.casework import by_case
+from custodio.access.policy import Action, Actor
+from custodio.access.service import Request, Service
 from custodio.catalog import identifiers
-from custodio.db import migrate
+from custodio.db import Tx, migrate
 from custodio.errors import (
     AccountLocked,
     AlreadyInitialised,
@@ -263,3 +265,31 @@ def test_audit_verify_passes_on_an_untouched_log(world: World) -> None:
     auditing.checkpoint(world.svc)
     report = auditing.verify_log(world.svc, world.as_("aud"))
     assert report.entries > 10 and report.checkpoints == 2
+
+
+def test_a_read_decided_on_a_snapshot_is_confirmed_before_its_answer_leaves(world: World) -> None:
+    """``Service.look``: a listing decided and performed on a read snapshot is answered only
+    once the writer, asking the policy again about the actor as he is then, has committed
+    its audit entry. An assignment ended between the two (here, by a warrant officer while
+    the investigator's listing runs) refuses the answer, audited as denied."""
+    inv1, wo = world.as_("inv1"), world.as_("wo")
+    seen: list[str] = []
+
+    def perform(tx: Tx, actor: Actor, request: Request) -> str:
+        seen.append(actor.name)
+        casework.unassign(world.svc, wo, CASE, "inv1")  # committed while the snapshot is open
+        return "the case's communications"
+
+    request = Request(f"case:{CASE}")
+    with pytest.raises(Forbidden):
+        world.svc.look(inv1, Action.CASE_VIEW, request, by_case(CASE), perform)
+    assert seen == ["inv1"]  # the snapshot allowed it
+    entry = world.last_audit()
+    assert (entry["actor"], entry["action"], entry["outcome"]) == ("inv1", "case.view", "denied")
+
+    casework.assign(world.svc, wo, CASE, "inv1", None)
+    answer = world.svc.look(inv1, Action.CASE_VIEW, Request(f"case:{CASE}"), by_case(CASE),
+                            lambda tx, actor, request: "allowed now")  # fmt: skip
+    assert answer == "allowed now"
+    entry = world.last_audit()
+    assert (entry["actor"], entry["action"], entry["outcome"]) == ("inv1", "case.view", "allowed")

@@ -95,7 +95,7 @@ def list_users(svc: Service, session: Session) -> list[dict[str, object]]:
     def perform(tx: Tx, actor: Actor, request: Request) -> list[dict[str, object]]:
         return [u.public() for u in people.list_users(tx, actor.agency_id)]
 
-    return svc.act(session, Action.USER_LIST, Request("users"), own_agency, perform)
+    return svc.look(session, Action.USER_LIST, Request("users"), own_agency, perform)
 
 
 def unlock_user(svc: Service, session: Session, name: str) -> None:

@@ -64,7 +64,7 @@ def list_cases(svc: Service, session: Session) -> list[dict[str, object]]:
         request.details["shown"] = len(visible)
         return visible
 
-    return svc.act(session, Action.CASE_LIST, Request("cases"), own_agency, perform)
+    return svc.look(session, Action.CASE_LIST, Request("cases"), own_agency, perform)
 
 
 def show_case(svc: Service, session: Session, reference: str) -> dict[str, object]:
@@ -78,7 +78,7 @@ def show_case(svc: Service, session: Session, reference: str) -> dict[str, objec
         }
 
     request = Request(f"case:{reference}")
-    return svc.act(session, Action.CASE_VIEW, request, by_case(reference), perform)
+    return svc.look(session, Action.CASE_VIEW, request, by_case(reference), perform)
 
 
 def assign(
@@ -191,7 +191,7 @@ def list_warrants(svc: Service, session: Session, case_ref: str) -> list[dict[st
         return [w.public(svc.clock()) for w in warrants.of_case(tx, case)]
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.WARRANT_VIEW, request, by_case(case_ref), perform)
+    return svc.look(session, Action.WARRANT_VIEW, request, by_case(case_ref), perform)
 
 
 def add_protected(svc: Service, session: Session, number: str, reason: str) -> str:
@@ -218,4 +218,4 @@ def list_protected(svc: Service, session: Session) -> list[dict[str, str]]:
     def perform(tx: Tx, actor: Actor, request: Request) -> list[dict[str, str]]:
         return [p.as_dict() for p in protected.list_all(tx, actor.agency_id)]
 
-    return svc.act(session, Action.PROTECTED_LIST, Request("protected"), own_agency, perform)
+    return svc.look(session, Action.PROTECTED_LIST, Request("protected"), own_agency, perform)

@@ -66,7 +66,7 @@ def comm_labels(
         return [label.public() for label in found]
 
     request = Request(f"communication:{comm_id}")
-    return svc.act(session, Action.CONTENT_READ, request, _comm(comm_id), perform, purpose=purpose)
+    return svc.look(session, Action.CONTENT_READ, request, _comm(comm_id), perform, purpose=purpose)
 
 
 def transcript(
@@ -101,7 +101,7 @@ def transcript(
         return rows
 
     request = Request(f"communication:{comm_id}")
-    rows = svc.act(session, Action.CONTENT_READ, request, _comm(comm_id), perform, purpose=purpose)
+    rows = svc.look(session, Action.CONTENT_READ, request, _comm(comm_id), perform, purpose=purpose)
     if not rows:
         what = "machine draft translation" if translation else "transcript"
         raise NotFound(
@@ -211,7 +211,7 @@ def watchlist_list(
         return [t.public() for t in found]
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.WATCHLIST_VIEW, request, by_case(case_ref), perform)
+    return svc.look(session, Action.WATCHLIST_VIEW, request, by_case(case_ref), perform)
 
 
 def effective_tuning(t: watchlists.Tuning) -> dict[str, Any]:
@@ -233,7 +233,7 @@ def show_tuning(svc: Service, session: Session, case_ref: str) -> dict[str, Any]
         return effective_tuning(watchlists.tuning(tx, cases.get(tx, actor.agency_id, case_ref).id))
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.WATCHLIST_VIEW, request, by_case(case_ref), perform)
+    return svc.look(session, Action.WATCHLIST_VIEW, request, by_case(case_ref), perform)
 
 
 def set_tuning(
@@ -300,7 +300,7 @@ def privilege_list(svc: Service, session: Session, case_ref: str) -> list[dict[s
         return out
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.CASE_VIEW, request, by_case(case_ref), perform)
+    return svc.look(session, Action.CASE_VIEW, request, by_case(case_ref), perform)
 
 
 def privilege_decide(
@@ -369,7 +369,7 @@ def alerts_list(
 
     request = Request(f"case:{case_ref}" if case_ref else "alerts")
     action = Action.ALERT_LIST if case_ref else Action.CASE_LIST
-    return svc.act(session, action, request, _resolve_for(case_ref), perform)
+    return svc.look(session, action, request, _resolve_for(case_ref), perform)
 
 
 def interpreter_queue(svc: Service, session: Session, language: str | None) -> list[dict[str, Any]]:
@@ -388,4 +388,4 @@ def interpreter_queue(svc: Service, session: Session, language: str | None) -> l
         request.details.update(listing="interpreter", language=language, shown=len(out))
         return out
 
-    return svc.act(session, Action.CASE_LIST, Request("interpreter-queue"), own_agency, perform)
+    return svc.look(session, Action.CASE_LIST, Request("interpreter-queue"), own_agency, perform)

@@ -115,7 +115,7 @@ def list_comms(
         return shown
 
     request = Request(f"case:{case_ref}")
-    return svc.act(session, Action.CASE_VIEW, request, resolve, perform)
+    return svc.look(session, Action.CASE_VIEW, request, resolve, perform)
 
 
 def _may_read(
@@ -160,7 +160,7 @@ def show_comm(svc: Service, session: Session, comm_id: int) -> dict[str, Any]:
         return detail
 
     request = Request(f"communication:{comm_id}")
-    return svc.act(session, Action.TRAFFIC_READ, request, _comm(comm_id), perform)
+    return svc.look(session, Action.TRAFFIC_READ, request, _comm(comm_id), perform)
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def audio(
         return parts
 
     request = Request(f"communication:{comm_id}")
-    parts = svc.act(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
+    parts = svc.look(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
                     purpose=purpose)  # fmt: skip
     if direction != "both":
         return vault.get(parts[0].vault_case, parts[0].object_id)
@@ -286,7 +286,7 @@ def _content_product(
         return found[-1]
 
     request = Request(f"communication:{comm_id}")
-    return svc.act(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
+    return svc.look(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
                    purpose=purpose)  # fmt: skip
 
 
@@ -401,7 +401,7 @@ def quarantine_list(svc: Service, session: Session) -> list[dict[str, Any]]:
         request.details["shown"] = len(rows)
         return rows
 
-    return svc.act(session, Action.QUARANTINE_LIST, Request("quarantine"), own_agency, perform)
+    return svc.look(session, Action.QUARANTINE_LIST, Request("quarantine"), own_agency, perform)
 
 
 def quarantine_show(svc: Service, session: Session, item_id: int) -> dict[str, Any]:
@@ -409,7 +409,7 @@ def quarantine_show(svc: Service, session: Session, item_id: int) -> dict[str, A
         return comms.quarantine_item(tx, item_id).as_dict()
 
     request = Request(f"quarantine:{item_id}")
-    return svc.act(session, Action.QUARANTINE_SHOW, request, _item_resource(item_id), perform)
+    return svc.look(session, Action.QUARANTINE_SHOW, request, _item_resource(item_id), perform)
 
 
 # --- the per-communication seal ------------------------------------------------------

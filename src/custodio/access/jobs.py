@@ -29,7 +29,7 @@ def list_jobs(svc: Service, session: Session, state: str | None = None) -> list[
         request.details.update(listing="jobs", state=state, shown=len(rows))
         return [r.as_dict() for r in rows]
 
-    return svc.act(session, Action.JOBS_LIST, Request("jobs"), own_agency, perform)
+    return svc.look(session, Action.JOBS_LIST, Request("jobs"), own_agency, perform)
 
 
 def retry_jobs(svc: Service, session: Session, job_ids: Sequence[int] | None) -> list[int]:

@@ -74,7 +74,7 @@ def tags(
         return [t.as_dict() for t in found]
 
     request = Request(f"communication:{comm_id}")
-    return svc.act(session, Action.TAG_READ, request, _comm(comm_id), perform)
+    return svc.look(session, Action.TAG_READ, request, _comm(comm_id), perform)
 
 
 def add_note(svc: Service, session: Session, comm_id: int, text: str) -> dict[str, Any]:
@@ -103,5 +103,5 @@ def notes(
         return [n.as_dict() for n in found]
 
     request = Request(f"communication:{comm_id}")
-    return svc.act(session, Action.NOTE_READ, request, _comm(comm_id), perform,
+    return svc.look(session, Action.NOTE_READ, request, _comm(comm_id), perform,
                    purpose=purpose)  # fmt: skip

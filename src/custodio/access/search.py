@@ -68,7 +68,7 @@ def search(
         return [{"case": refs[h.case_id], **h.as_dict()} for h in hits]
 
     request = Request("cases" if case_ref is None else f"case:{case_ref}")
-    return svc.act(session, Action.SEARCH, request, resolve, perform, purpose=purpose)
+    return svc.look(session, Action.SEARCH, request, resolve, perform, purpose=purpose)
 
 
 def _gate(tx: Tx, case: Case) -> Resource:

@@ -143,6 +143,45 @@ class Service:
             self._record_refusal(session, action, request, purpose, refusal)
             raise
 
+    def look(
+        self,
+        session: Session,
+        action: Action,
+        request: Request,
+        resolve: Resolve,
+        perform: Perform[T],
+        *,
+        purpose: str | None = None,
+    ) -> T:
+        """:meth:`act` for an action that changes nothing but the audit log (a listing, a
+        search, reading content): decided and performed on a read snapshot in the
+        caller's thread, so that readers do not queue behind one another in the catalog's
+        single writer. The writer then asks the policy again about the actor as he is at
+        that moment (his session, account and assignments) and appends the entry; the
+        result is returned only once that entry is committed. ``perform`` runs in a
+        read-only transaction: a change there fails.
+        """
+
+        def decide(tx: Tx) -> tuple[T, Resource]:
+            actor = self.actor(tx, session)
+            resource = resolve(tx, actor, request)
+            request.case_id = resource.case_id
+            policy.check(actor, action, resource, now=self.clock(), purpose=purpose)
+            return perform(tx, actor, request), resource
+
+        def confirm(tx: Tx) -> None:
+            actor = self.actor(tx, session)
+            policy.check(actor, action, resource, now=self.clock(), purpose=purpose)
+            audit.append(tx, self._event(actor, action, request, purpose, audit.ALLOWED))
+
+        try:
+            result, resource = self.db.read(decide)
+            self.db.write(confirm)
+        except Forbidden as refusal:
+            self._record_refusal(session, action, request, purpose, refusal)
+            raise
+        return result
+
     def authorize(
         self,
         session: Session,

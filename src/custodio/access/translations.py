@@ -104,7 +104,7 @@ def my_queue(svc: Service, session: Session) -> list[dict[str, Any]]:
                                hidden=len(rows) - len(shown))  # fmt: skip
         return shown
 
-    return svc.act(session, Action.TRANSLATION_QUEUE, Request("translations"), own_agency, perform)
+    return svc.look(session, Action.TRANSLATION_QUEUE, Request("translations"), own_agency, perform)
 
 
 def _workable(svc: Service, tx: Tx, actor: Actor, comm_id: int) -> bool:

@@ -118,9 +118,12 @@ class Database:
     # -- reading -----------------------------------------------------------------------
 
     def read(self, fn: Callable[[Tx], T]) -> T:
-        """Run ``fn`` on this thread's reader connection, inside one read snapshot."""
+        """Run ``fn`` on this thread's reader connection, inside one read snapshot.
+
+        The transaction is read-only (SQLite's ``query_only``, PostgreSQL's ``READ
+        ONLY``): a change attempted here fails instead of being rolled back unseen."""
         tx = Tx(self._reader(), self.dialect)
-        tx.execute("BEGIN")
+        tx.execute("BEGIN" if self.dialect == "sqlite" else "BEGIN READ ONLY")
         try:
             return fn(tx)
         finally:
@@ -130,6 +133,8 @@ class Database:
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.url)
+            if self.dialect == "sqlite":
+                Tx(conn, self.dialect).execute("PRAGMA query_only = ON")
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
