@@ -14,10 +14,15 @@ import pytest
 from custodio.catalog import transcripts
 from custodio.vault.envelope import Kind
 from tests.integration.api.conftest import Served, error
-from tests.integration.served_api import serving
 from tests.integration.assemble.conftest import Line
 from tests.integration.assemble.test_comms_content_cli import one_data_session
-from tests.integration.cli_in_process import Custodio, custodio, environment  # noqa: F401
+from tests.integration.cli_in_process import (  # noqa: F401 (fixtures, by name)
+    Custodio,
+    custodio,
+    environment,
+    service_url,
+)
+from tests.integration.served_api import serving
 
 PURPOSE = "diligencias 12/2026"
 

@@ -150,4 +150,8 @@ def missing_ranges(seen: set[int]) -> list[list[int]]:
     return ranges
 
 
-from tests.integration.cli_in_process import custodio, environment  # noqa: E402, F401 (fixtures; they use line)
+from tests.integration.cli_in_process import (  # noqa: E402, F401 (fixtures; they use line)
+    custodio,
+    environment,
+    service_url,
+)
