@@ -16,9 +16,9 @@ _LOCAL = "custodio.app.local"
     cls=Lazy,
     lazy={
         "checkpoint": (f"{_LOCAL}:audit_checkpoint",
-                       "Sign a checkpoint now (serve does it on its own). [local]"),
+                       "[local] Sign a checkpoint now (serve does it by itself)."),
         "verify-catalog": (f"{_LOCAL}:audit_verify_catalog",
-                           "Verify the log from the catalog itself (court expert). [local]"),
+                           "[local] Verify the log from the catalog itself."),
     },
 )  # fmt: skip
 def audit() -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.utils import make_default_short_help
 
 from custodio.client.text import is_utf8, printable
 from custodio.errors import InvalidInput
@@ -36,18 +37,20 @@ class Lazy(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's one-line help, as click shows it, a lazy one's without importing it."""
+        names = [n for n in self.list_commands(ctx)
+                 if n in self.lazy or not self.commands[n].hidden]  # fmt: skip
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
         rows = []
-        for name in self.list_commands(ctx):
+        for name in names:
             if name in self.commands:
-                command = self.commands[name]
-                if command.hidden:
-                    continue
-                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
             else:
-                rows.append((name, self.lazy[name][1]))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
+                rows.append((name, make_default_short_help(self.lazy[name][1], limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 def add(group: click.Group, command: click.Command) -> None:

@@ -42,23 +42,26 @@ LOCAL = "custodio.app.local"
 
 
 _LOCAL_COMMANDS = {
-    "init": "Create a data directory: settings, catalog, audit log, keys. [local]",
-    "serve": "Run the service: handover, assembly, the API. [local]",
-    "assemble": "Turn the journal's records into communications. [local]",
-    "handover": "The handover interfaces: archive the journal, report per operator. [local]",
-    "vault": "The vault: verify, clean up, rotate the key. [local]",
-    "agency": "Agencies and their first administrator. [local]",
-    "import": "Store evidence obtained outside the handover. [local]",
-    "classify": "Queue classification of a case's closed communications. [local]",
-    "worker": "Run classification jobs from the RabbitMQ queue. [local]",
-    "simulate": "Play an operator: deliver HI2/HI3 PS-PDUs (testing). [local]",
+    "init": "[local] Create a data directory: settings, catalog, keys.",
+    "serve": "[local] Run the service: handover, assembly, the API.",
+    "assemble": "[local] Assemble the journal on a stopped service.",
+    "handover": "[local] Archive the journal; what operators delivered.",
+    "vault": "[local] Verify, clean up, rotate the vault's key.",
+    "agency": "[local] A new agency and its first administrator.",
+    "import": "[local] Store evidence obtained outside the handover.",
+    "classify": "[local] Queue classification of a case's communications.",
+    "worker": "[local] Run classification jobs from RabbitMQ.",
+    "simulate": "[local] Play an operator's mediator (testing).",
 }
+
+
+def _where(name: str) -> str:
+    return f"{LOCAL}:{'import_' if name == 'import' else name}"
 
 
 @click.group(
     cls=Lazy,
-    lazy={name: (f"{LOCAL}:{name.replace('import', 'import_')}", text)
-          for name, text in _LOCAL_COMMANDS.items()},  # fmt: skip
+    lazy={name: (_where(name), text) for name, text in _LOCAL_COMMANDS.items()},
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="custodio")
