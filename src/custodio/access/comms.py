@@ -5,7 +5,8 @@
   unless he is a judge); the listing itself is audited as ``case.view`` with the counts.
 - ``show_comm``: one communication (``traffic.read``; a refusal is audited).
 - ``audio``: the audio of a communication (``content.read`` with a purpose); the entry
-  is committed before any byte is read from the vault.
+  is committed before any byte is read from the vault. ``audio_view``: the same, one
+  direction opened for range reads (HTTP Range requests read only their chunks).
 - ``follow_audio``: an open call's audio as it grows (``content.read``, audited once).
 - ``message``: an SMS as stored (text, header fields, octets) and ``pcap``: a data
   session's packets (``content.read`` with a purpose, like audio).
@@ -45,7 +46,7 @@ from custodio.errors import (
     InvalidInput,
     NotFound,
 )
-from custodio.vault.store import Vault
+from custodio.vault.store import ObjectView, Vault
 
 DIRECTIONS = ("target", "other", "both")
 
@@ -175,6 +176,29 @@ def audio(
     svc: Service, session: Session, vault: Vault, comm_id: int, direction: str, purpose: str | None
 ) -> bytes:
     """The WAV of one direction as received, or ``both`` as a derived stereo PCM copy."""
+    parts = _allowed_audio(svc, session, comm_id, direction, purpose)
+    if direction != "both":
+        return vault.get(parts[0].vault_case, parts[0].object_id)
+    return _stereo(vault, parts)
+
+
+def audio_view(
+    svc: Service, session: Session, vault: Vault, comm_id: int, direction: str, purpose: str | None
+) -> ObjectView | bytes:
+    """What :func:`audio` returns, one direction as a view of the stored WAV instead: its
+    size known and its bytes read by ranges (only the chunks a range lies in), for HTTP
+    Range requests. Allowed and audited exactly as :func:`audio`, before the view is
+    opened; ``both`` is derived whole, in memory."""
+    parts = _allowed_audio(svc, session, comm_id, direction, purpose)
+    if direction != "both":
+        return vault.view(parts[0].vault_case, parts[0].object_id)
+    return _stereo(vault, parts)
+
+
+def _allowed_audio(
+    svc: Service, session: Session, comm_id: int, direction: str, purpose: str | None
+) -> list[AudioPart]:
+    """The audio products ``direction`` reads, allowed and audited (``content.read``)."""
     if direction not in DIRECTIONS:
         raise InvalidInput(f"--direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
 
@@ -184,11 +208,8 @@ def audio(
         return parts
 
     request = Request(f"communication:{comm_id}")
-    parts = svc.look(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
+    return svc.look(session, Action.CONTENT_READ, request, _comm(comm_id), perform,
                     purpose=purpose)  # fmt: skip
-    if direction != "both":
-        return vault.get(parts[0].vault_case, parts[0].object_id)
-    return _stereo(vault, parts)
 
 
 def _audio_parts(tx: Tx, comm_id: int, direction: str) -> list[AudioPart]:

@@ -3,6 +3,7 @@
     vault = Vault(backend, index, provider, VaultSettings())
     ref = vault.put("CASE-1", Kind.AUDIO, data)          # or put_file(...)
     data = vault.get("CASE-1", ref.object_id)            # or stream(...), read_range(...)
+    view = vault.view("CASE-1", ref.object_id)           # view.size, view.read(start, n)
 
 The access policy and the audit log are the caller's: the vault checks authenticity, not
 authority. Maintenance (verify, cleanup, rotation, crypto-shredding) is in
@@ -189,19 +190,55 @@ class Vault:
 
     def read_range(self, case_id: str, object_id: str, start: int, length: int) -> bytes:
         """Plaintext bytes [start, start + length), reading only the chunks they lie in."""
+        return self.view(case_id, object_id).read(start, length)
+
+    def view(self, case_id: str, object_id: str) -> ObjectView:
+        """An object opened for range reads: its header and chunk table are read and
+        authenticated now (three small backend reads), its chunks only as ranges ask."""
         ref = self.ref(case_id, object_id)
         keys = self.case_keys(case_id)
         oid = bytes.fromhex(object_id)
         name = envelope.object_name(oid)
-        stored_size = self.backend.size(name)
+        backend = self.backend
 
         def fetch(at: int, length: int, /) -> bytes:
-            return self.backend.read_range(name, at, length)
+            return backend.read_range(name, at, length)
 
         layout, opener = envelope.read_layout(
-            fetch, stored_size, keys, oid, ref.kind, label=_label(ref)
+            fetch, backend.size(name), keys, oid, ref.kind, label=_label(ref)
         )
-        return envelope.read_range(fetch, layout, opener, start, length)
+        return ObjectView(fetch, layout, opener)
+
+
+class ObjectView:
+    """One object's plaintext, read by ranges (made by :meth:`Vault.view`).
+
+    ``size`` comes from the authenticated chunk table; each :meth:`read` fetches and opens
+    only the chunks its range lies in (IntegrityError naming the object if one was
+    tampered with). Objects are immutable, so a view stays valid while the object exists.
+    """
+
+    def __init__(
+        self, fetch: envelope.Fetch, layout: envelope.Layout, opener: envelope.Opener
+    ) -> None:
+        self._fetch = fetch
+        self._layout = layout
+        self._opener = opener
+
+    @property
+    def size(self) -> int:
+        """The plaintext's length in bytes."""
+        return self._layout.plain_size
+
+    @property
+    def chunk_size(self) -> int:
+        """Plaintext bytes per chunk: a read aligned on it opens no chunk twice."""
+        return self._layout.header.chunk_size
+
+    def read(self, start: int, length: int) -> bytes:
+        """Plaintext bytes [start, start + length), fewer at the end (InvalidInput if
+        negative)."""
+        return envelope.read_range(self._fetch, self._layout, self._opener, start, length)
 
 
 def _label(ref: ObjectRef) -> str:

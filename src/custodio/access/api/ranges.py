@@ -1,19 +1,35 @@
-"""HTTP range requests (RFC 9110 §14) over content held in memory.
+"""HTTP range requests (RFC 9110 §14) over content held in memory or read by ranges.
 
 One range per request (``bytes=FIRST-LAST``, ``bytes=FIRST-``, ``bytes=-SUFFIX``); a
 request for several ranges, or one in another unit, is answered with the whole content
 (200), as the RFC allows. A range that lies wholly past the end is unsatisfiable (416).
+
+Content read by ranges (a vault object's view) gives its size without reading it: a range
+reads only its own bytes, the whole is streamed in blocks of :data:`BLOCK`, never held.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Protocol
 
 from fastapi import Response
+from fastapi.responses import StreamingResponse
 
 from custodio.access.api import errors
 
 _ONE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
+BLOCK = 1024 * 1024  # bytes read per step of a whole body streamed
+
+
+class Readable(Protocol):
+    """Content read by ranges: its size, and ``read`` of [start, start + length)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def read(self, start: int, length: int, /) -> bytes: ...
 
 
 class Unsatisfiable(Exception):
@@ -42,20 +58,41 @@ def span(header: str | None, size: int) -> tuple[int, int] | None:
     return first, min(last, size - 1)
 
 
-def respond(data: bytes, header: str | None, media_type: str,
+def respond(content: bytes | Readable, header: str | None, media_type: str,
             headers: dict[str, str] | None = None) -> Response:  # fmt: skip
-    """The whole ``data`` (200), the part the Range header asks (206), or 416."""
+    """The whole content (200), the part the Range header asks (206), or 416."""
+    size = len(content) if isinstance(content, bytes) else content.size
     base = {"Accept-Ranges": "bytes", "Cache-Control": "no-store", **(headers or {})}
     try:
-        asked = span(header, len(data))
+        asked = span(header, size)
     except Unsatisfiable:
         refused = errors.respond(416, "range_not_satisfiable",
-                                 f"the range {header!r} lies past the end ({len(data)} bytes)",
+                                 f"the range {header!r} lies past the end ({size} bytes)",
                                  "ask for bytes inside Content-Range's length")  # fmt: skip
-        refused.headers.update({**base, "Content-Range": f"bytes */{len(data)}"})
+        refused.headers.update({**base, "Content-Range": f"bytes */{size}"})
         return refused
     if asked is None:
-        return Response(data, media_type=media_type, headers=base)
+        if isinstance(content, bytes):
+            return Response(content, media_type=media_type, headers=base)
+        base["Content-Length"] = str(size)
+        return StreamingResponse(_blocks(content), media_type=media_type, headers=base)
     first, last = asked
-    base["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
-    return Response(data[first : last + 1], status_code=206, media_type=media_type, headers=base)
+    base["Content-Range"] = f"bytes {first}-{last}/{size}"
+    if isinstance(content, bytes):
+        part = content[first : last + 1]
+    else:
+        part = content.read(first, last + 1 - first)
+    return Response(part, status_code=206, media_type=media_type, headers=base)
+
+
+def _blocks(content: Readable) -> Iterator[bytes]:
+    """The whole content, block by block; the first is read before the response starts,
+    so that a failure there (a tampered object) is still answered as an error."""
+    first = content.read(0, BLOCK)
+    return _following(content, first)
+
+
+def _following(content: Readable, first: bytes) -> Iterator[bytes]:
+    yield first
+    for at in range(BLOCK, content.size, BLOCK):
+        yield content.read(at, BLOCK)

@@ -1,7 +1,9 @@
 """One communication: its traffic data, its content (each read with a purpose), its seal.
 
 Content (labels, transcript, SMS text, audio, packets) is read from the vault in memory
-and handed out as the service layer returns it: nothing is written to disk in clear.
+and handed out as the service layer returns it: nothing is written to disk in clear. One
+direction's audio is read by ranges: a Range request decrypts only the chunks it lies
+in, the whole is streamed chunk by chunk.
 """
 
 from __future__ import annotations
@@ -85,9 +87,9 @@ def audio(
     direction: Literal["target", "other", "both"] = "both",
     range_: Annotated[str | None, Header(alias="Range", max_length=100)] = None,
 ) -> Response:
-    data = service.audio(a.svc, session, vault, comm_id, direction, purpose)
+    content = service.audio_view(a.svc, session, vault, comm_id, direction, purpose)
     name = f'attachment; filename="communication-{comm_id}-{direction}.wav"'
-    return ranges.respond(data, range_, "audio/wav", {"Content-Disposition": name})
+    return ranges.respond(content, range_, "audio/wav", {"Content-Disposition": name})
 
 
 @router.get("/communications/{comm_id}/live", response_class=StreamingResponse,
