@@ -928,12 +928,12 @@ def paired(built: Built, args: argparse.Namespace) -> None:
     """The mixed load under ``--users``, served alternately by this tree's code and by
     ``--against``'s, ``--rounds`` times each, on the same catalog: p95 per kind, and the
     ratio of the medians of the rounds."""
-    print(f"\nPaired: this code ({revision()}) against {args.against} "
+    print(f"\nPaired: {args.this or 'this code'} ({revision(args.this)}) against {args.against} "
           f"({revision(args.against)}), {args.rounds} rounds of "
           f"{args.seconds:.0f} s each")  # fmt: skip
     p95: dict[str, dict[str, list[float]]] = {"this": {}, "against": {}}
     for n in range(args.rounds):
-        for name, tree in (("this", None), ("against", args.against)):
+        for name, tree in (("this", args.this), ("against", args.against)):
             served = Served(built, tree)
             try:
                 tokens = [login(served.base) for _ in range(args.users)]
@@ -943,12 +943,12 @@ def paired(built: Built, args: argparse.Namespace) -> None:
             finally:
                 served.stop()
             total = sum(len(v) for v in mixed.values())
-            line = ", ".join(f"{k} {pct(v, 95):,.0f}" for k, v in mixed.items() if v)
+            line = ", ".join(f"{k} {pct(mixed[k], 95) * 1000:,.0f}" for k, _ in MIX if mixed.get(k))
             print(f"  round {n + 1} {name:<7} p95 ms: {line}; {total / args.seconds:.1f} answers/s"
                   f" ({loadavg()})")  # fmt: skip
             for kind, values in mixed.items():
                 if values:
-                    p95[name].setdefault(kind, []).append(pct(values, 95))
+                    p95[name].setdefault(kind, []).append(pct(values, 95) * 1000)
     for kind, _ in MIX:
         this, other = p95["this"].get(kind), p95["against"].get(kind)
         if this and other:
@@ -978,6 +978,10 @@ def main() -> None:
         help="then serve the same load from this source tree too (a git worktree), alternately",
     )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=2, help="rounds of --against")
+    parser.add_argument("--this", metavar="TREE", help="with --against: the tree to compare")
+    parser.add_argument(
+        "--paired-only", action="store_true", help="with --against: only the paired rounds"
+    )
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
     parser.add_argument("--clean", action="store_true", help="remove the cached data and exit")
     args = parser.parse_args()
@@ -994,7 +998,10 @@ def main() -> None:
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for backend in backends:
         built = prepared(backend, args.comms, args.transcripts, args.audio, args.rebuild)
-        run(built, backend, args)
+        if args.paired_only and args.against:
+            paired(built, args)
+        else:
+            run(built, backend, args)
 
 
 if __name__ == "__main__":
