@@ -103,17 +103,28 @@ def test_a_range_is_that_slice_and_reads_only_its_chunks(
     assert backend.opened == 0
 
 
-def test_the_whole_is_streamed_in_blocks(
-    client: TestClient, backend: Counting, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("block", "steps"),
+    [
+        (3 * CHUNK, [(0, 2), (3, 5), (6, 8), (9, 10)]),
+        (3 * CHUNK + 10, [(0, 2), (3, 5), (6, 8), (9, 10)]),  # whole chunks, never split
+        (10, [(i, i) for i in range(11)]),  # at least one chunk
+    ],
+)
+def test_the_whole_is_streamed_in_blocks_of_whole_chunks(
+    client: TestClient,
+    backend: Counting,
+    monkeypatch: pytest.MonkeyPatch,
+    block: int,
+    steps: list[tuple[int, int]],
 ) -> None:
-    monkeypatch.setattr(ranges, "BLOCK", 3 * CHUNK)
+    monkeypatch.setattr(ranges, "BLOCK", block)
     backend.reads.clear()
     whole = client.get("/object")
     assert whole.status_code == 200 and whole.content == DATA
     assert whole.headers["Content-Length"] == str(SIZE)
     assert whole.headers["Accept-Ranges"] == "bytes" and "Content-Range" not in whole.headers
-    chunk_reads = [n for _, n in backend.reads[3:]]
-    assert chunk_reads == [frames(0, 2), frames(3, 5), frames(6, 8), frames(9, 10)]
+    assert [n for _, n in backend.reads[3:]] == [frames(a, b) for a, b in steps]
     assert backend.opened == 0
 
 

@@ -5,7 +5,8 @@ request for several ranges, or one in another unit, is answered with the whole c
 (200), as the RFC allows. A range that lies wholly past the end is unsatisfiable (416).
 
 Content read by ranges (a vault object's view) gives its size without reading it: a range
-reads only its own bytes, the whole is streamed in blocks of :data:`BLOCK`, never held.
+reads only its own chunks, the whole is streamed in blocks of about :data:`BLOCK`, never
+held.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ BLOCK = 1024 * 1024  # bytes read per step of a whole body streamed
 
 
 class Readable(Protocol):
-    """Content read by ranges: its size, and ``read`` of [start, start + length)."""
+    """Content read by ranges: its size, and ``read`` of [start, start + length); reads
+    aligned on ``chunk_size`` read no stored chunk twice."""
 
     @property
     def size(self) -> int: ...
+
+    @property
+    def chunk_size(self) -> int: ...
 
     def read(self, start: int, length: int, /) -> bytes: ...
 
@@ -86,13 +91,15 @@ def respond(content: bytes | Readable, header: str | None, media_type: str,
 
 
 def _blocks(content: Readable) -> Iterator[bytes]:
-    """The whole content, block by block; the first is read before the response starts,
-    so that a failure there (a tampered object) is still answered as an error."""
-    first = content.read(0, BLOCK)
-    return _following(content, first)
+    """The whole content in blocks of about :data:`BLOCK` (whole chunks); the first is
+    read before the response starts, so that a failure there (a tampered object) is
+    still answered as an error."""
+    step = max(1, BLOCK // content.chunk_size) * content.chunk_size
+    first = content.read(0, step)
+    return _following(content, first, step)
 
 
-def _following(content: Readable, first: bytes) -> Iterator[bytes]:
+def _following(content: Readable, first: bytes, step: int) -> Iterator[bytes]:
     yield first
-    for at in range(BLOCK, content.size, BLOCK):
-        yield content.read(at, BLOCK)
+    for at in range(step, content.size, step):
+        yield content.read(at, step)
