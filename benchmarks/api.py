@@ -1,7 +1,8 @@
 """The REST API under load: timeline, search and audio first byte, 20 users on loopback.
 
     .venv/bin/python benchmarks/api.py [--comms 1000000] [--transcripts 200000]
-        [--backend sqlite|postgresql|both] [--seconds 30] [--users 20] [--quick]
+        [--backend sqlite|postgresql|both] [--seconds 30] [--users 20] [--think 1.0] [--quick]
+        [--against TREE [--this TREE] [--rounds 2] [--paired-only]]
 
 A catalog of ``--comms`` communications (four cases, each with its warrant, spread over
 87 days) and ``--transcripts`` transcripts of six segments each, with their search index;
@@ -16,7 +17,10 @@ and token, ask for ``--seconds`` a mix of:
 - audio first byte: ``GET /communications/ID/audio?direction=target`` with
   ``Range: bytes=0-4095``, the time until the first octet of the body arrives.
 
-Each request is timed from the client: p50/p95/p99, count and throughput per kind. Beside
+Each request is timed from the client: p50/p95/p99, count and throughput per kind. The
+users ask with no pause (the service saturated: latency is then ``--users`` over the
+throughput), then again each pausing ``--think`` seconds on average between an answer and
+the next request (exponentially distributed: people reading what they asked for). Beside
 each figure, measured in the same run on the same catalog: ``GET /health`` under the same
 concurrency (the server's floor: uvicorn, the event loop, no catalog), and without HTTP,
 one call at a time in this process, the same timeline query and search as catalog SQL
@@ -616,9 +620,15 @@ def timed(
 
 
 def hammer(
-    load: Load, tokens: list[str], seconds: float, mix: Sequence[tuple[str, float]]
+    load: Load,
+    tokens: list[str],
+    seconds: float,
+    mix: Sequence[tuple[str, float]],
+    think: float = 0.0,
 ) -> dict[str, list[float]]:
-    """``len(tokens)`` threads asking for ``seconds``; latencies per kind (errors apart)."""
+    """``len(tokens)`` threads asking for ``seconds``; latencies per kind (errors apart).
+    With ``think`` each user pauses between an answer and his next request, for a time
+    drawn from an exponential distribution of that mean (a person reading the page)."""
     out: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     lock = threading.Lock()
@@ -636,6 +646,10 @@ def hammer(
                 path, params, headers = load.request(kind, rng)
                 t, status, _ = timed(http, path, params, headers)
                 mine.append((kind, t, status))
+                if think:
+                    time.sleep(
+                        min(rng.expovariate(1 / think), max(0.0, stop_at - time.perf_counter()))
+                    )
         with lock:
             for kind, t, status in mine:
                 if status in (200, 206):
@@ -915,6 +929,14 @@ def run(built: Built, backend: str, args: argparse.Namespace) -> None:
         total = sum(len(v) for v in mixed.values())
         print(f"  all             n={total:>6}  {total / args.seconds:7.1f}/s")
         sampled.report()
+        heading = (f"Mixed load, {args.users} users each pausing {args.think:.1f} s on average "
+                   f"between requests, {args.seconds:.0f} s")  # fmt: skip
+        with Cpu(served.proc.pid, heading) as c:
+            c.answers = paced = hammer(load, tokens, args.seconds, MIX, think=args.think)
+        for kind, _ in MIX:
+            report(kind, paced.get(kind, []), args.seconds, TARGETS[kind])
+        total = sum(len(v) for v in paced.values())
+        print(f"  all             n={total:>6}  {total / args.seconds:7.1f}/s")
         print(f"CLI start-up ({loadavg()}; the listing asks the running service):")
         cli_startup(built, served.base)
     finally:
@@ -964,6 +986,10 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--users", type=int, default=20)
+    parser.add_argument(
+        "--think", type=float, default=1.0,
+        help="then the same users pausing this many seconds on average between requests",
+    )  # fmt: skip
     parser.add_argument("--runs", type=int, default=50, help="calls of each peer")
     parser.add_argument(
         "--quick",
