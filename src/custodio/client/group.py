@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from click.utils import make_default_short_help
 
 from custodio.client.text import is_utf8, printable
 from custodio.errors import InvalidInput
@@ -48,9 +47,16 @@ class Lazy(click.Group):
             if name in self.commands:
                 rows.append((name, self.commands[name].get_short_help_str(limit)))
             else:
-                rows.append((name, make_default_short_help(self.lazy[name][1], limit)))
+                rows.append((name, _shortened(self.lazy[name][1], limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _shortened(text: str, limit: int) -> str:
+    """``text`` cut at a word to at most ``limit`` characters, "..." saying so."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 3)].rsplit(" ", 1)[0].rstrip(" .,:;") + "..."
 
 
 def add(group: click.Group, command: click.Command) -> None:
