@@ -88,6 +88,11 @@ class Settings:
         Address("127.0.0.1", 8480),
         "HOST:PORT of the HTTP service: the REST API, health, metrics (loopback by default).",
     )
+    import_max_bytes: int = _setting(
+        2 * 1024**3,
+        "Largest file `custodio import` (POST /api/v1/cases/{reference}/evidence) takes; "
+        "every other request body is at most 64 KiB.",
+    )
     hi2: Address = _setting(
         Address("127.0.0.1", 6201), "HOST:PORT of the HI2 (IRI) handover listener."
     )

@@ -303,7 +303,8 @@ def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None
 def test_import_and_vault_verify_from_the_command_line(
     initialised: dict[str, str], served: dict[str, str], tmp_path: Path
 ) -> None:
-    """`import` and `vault verify` [local] beside the running service."""
+    """`import` through the service's API (no data directory, no vault passphrase), and
+    `vault verify` [local] beside the running service."""
     env = initialised
     _case_with_officer(served)
     wo = ["--user", "wo"]
@@ -322,7 +323,7 @@ def test_import_and_vault_verify_from_the_command_line(
             "acta 12/2026",
             "--json",
         ],
-        env,
+        served,
     )
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)
@@ -415,7 +416,7 @@ def test_a_file_name_that_is_not_utf8_is_imported_and_recorded_with_escapes(
     seized = Path(os.fsdecode(bytes(tmp_path) + b"/acta-\xf1.pdf"))  # Latin-1, from a seizure
     seized.write_bytes(b"%PDF-1.4 acta " * 50)
     done = run(["--user", "wo", "import", str(seized), "--case", "DP 1/2026", "--kind", "document",
-                "--json"], env)  # fmt: skip
+                "--json"], served)  # fmt: skip
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)
     assert (row["file"], row["sha256"]) == (
@@ -445,7 +446,7 @@ def test_a_failed_import_removes_its_object_and_is_audited(
     seized = tmp_path / "acta.pdf"
     seized.write_bytes(b"%PDF-1.4 acta " * 50)
     done = run(["--user", "wo", "import", str(seized), "--case", "DP 1/2026", "--kind",
-                "document"], env)  # fmt: skip
+                "document"], served)  # fmt: skip
     assert done.returncode in (7, 8) and "the catalog is full" in done.stderr, done.stderr
     assert done.stderr.startswith("custodio: error:") and done.stderr.count("\n") == 1
     assert _stored_objects(env) == []  # written, then removed: nothing unreferenced

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from custodio.access.casework import by_case
 from custodio.access.policy import Action, Actor
@@ -86,29 +86,75 @@ def _import_one(
     note: str | None,
 ) -> Imported:
     name = stored_name(path)
-    request = Request(f"case:{case_ref}", details={"file": name, "kind": kind.name.lower()})
-    if name != path.name:
+    upload = begin_import(svc, session, case_ref, name, kind.name.lower(), note,
+                          escaped=name != path.name)  # fmt: skip
+    try:
+        source = path.open("rb")
+    except OSError as e:
+        failure = InvalidInput(f"cannot read {name}: {e.strerror or e}")
+        _failed(svc, session, vault, upload.request, None, failure)
+        raise failure from e
+    with source:
+        return finish_import(svc, session, vault, upload, source)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An import the policy allowed, waiting for its bytes (:func:`begin_import`)."""
+
+    case_ref: str
+    name: str
+    kind: Kind
+    note: str | None
+    request: Request
+
+
+def begin_import(
+    svc: Service,
+    session: Session,
+    case_ref: str,
+    name: str,
+    kind: str,
+    note: str | None = None,
+    *,
+    escaped: bool = False,
+) -> Upload:
+    """Ask the policy whether ``session`` may import a file ``name`` into the case, before
+    its bytes are read (a refusal is audited). ``escaped``: the name holds ``\\xNN``
+    escapes for bytes that were not UTF-8 (recorded in the audit entry)."""
+    if kind not in IMPORT_KINDS:
+        raise InvalidInput(f"--kind must be one of {', '.join(IMPORT_KINDS)}, not {kind!r}")
+    request = Request(f"case:{case_ref}", details={"file": name, "kind": kind})
+    if escaped:
         request.details["file_name_escaped"] = True
-    resolve = by_case(case_ref)
-    svc.authorize(session, Action.EVIDENCE_IMPORT, request, resolve)
+    svc.authorize(session, Action.EVIDENCE_IMPORT, request, by_case(case_ref))
+    return Upload(case_ref, name, Kind.parse(kind), note, request)
+
+
+def finish_import(
+    svc: Service, session: Session, vault: Vault, upload: Upload, source: BinaryIO
+) -> Imported:
+    """Store a seekable ``source`` (read twice) as the import :func:`begin_import` allowed,
+    with the SHA-256 of its bytes; the policy is asked again as the import is recorded.
+    A failure after the object was written removes it again, audited (``denied``)."""
+    request, resolve = upload.request, by_case(upload.case_ref)
     ref: ObjectRef | None = None
     try:
         case = svc.db.read(lambda tx: cases.by_id(tx, request.case_id or 0))
-        ref = _write(vault, case, kind, path, name)
+        ref = _write(vault, case, upload.kind, source, upload.name)
         duplicate = vault.index.find_object(ref.case_id, ref.object_id) is not None
-        record = _record(case, ref, name, kind, note)
+        record = _record(case, ref, upload.name, upload.kind, upload.note)
         svc.act(session, Action.EVIDENCE_IMPORT, request, resolve, record)
     except BaseException as failure:
         _failed(svc, session, vault, request, ref, failure)
         raise
     assert ref is not None and ref.sha256 is not None
-    return Imported(name, ref.object_id, ref.sha256, ref.size, ref.stored_size, duplicate)
+    return Imported(upload.name, ref.object_id, ref.sha256, ref.size, ref.stored_size, duplicate)
 
 
-def _write(vault: Vault, case: Case, kind: Kind, path: Path, name: str) -> ObjectRef:
+def _write(vault: Vault, case: Case, kind: Kind, source: BinaryIO, name: str) -> ObjectRef:
     try:
-        with path.open("rb") as source:
-            return vault.write_file(vault_case_id(case), kind, source, sha256=True)
+        return vault.write_file(vault_case_id(case), kind, source, sha256=True)
     except OSError as e:
         raise InvalidInput(f"cannot read {name}: {e.strerror or e}") from e
 

@@ -5,7 +5,9 @@
 - ``retry_jobs``: failed jobs queued again, named or all (``jobs.retry``: administrators).
 - ``classify_case``: queue classification of a case's closed communications — those not
   yet classified, or all of them with ``redo`` (``classify.run``: investigators of the
-  case, warrant officers and administrators of the agency).
+  case, warrant officers and administrators of the agency);
+- ``case_jobs``: the states of a case's classification jobs, to follow them (``classify.run``
+  too: whoever may queue them may see how they go; ids and states only).
 
 Each is one :meth:`Service.act`: the check, the change and its audit entry commit together.
 """
@@ -65,3 +67,19 @@ def classify_case(
 
     request = Request(f"case:{case_ref}")
     return svc.act(session, Action.CLASSIFY_RUN, request, resolve, perform)
+
+
+def case_jobs(svc: Service, session: Session, case_ref: str) -> dict[int, str]:
+    """The case's classification jobs: job id -> state (queued, running, done, failed)."""
+
+    def resolve(tx: Tx, actor: Actor, request: Request) -> Resource:
+        return case_resource(cases.get(tx, actor.agency_id, case_ref), request.target)
+
+    def perform(tx: Tx, actor: Actor, request: Request) -> dict[int, str]:
+        case = cases.get(tx, actor.agency_id, case_ref)
+        states = queue.of_case(tx, case.id, queue.CLASSIFY)
+        request.details.update(listing="jobs", shown=len(states))
+        return states
+
+    request = Request(f"case:{case_ref}")
+    return svc.look(session, Action.CLASSIFY_RUN, request, resolve, perform)

@@ -16,12 +16,10 @@ from custodio.app import commands, job_commands
 init = init_cmd.init
 serve = commands.serve
 assemble = commands.assemble
-classify = job_commands.classify
 worker = job_commands.worker
 simulate = simulate_cmd.simulate_cmd
 agency = admin_cmds.agency
 vault = _vault_cmds.vault
-import_ = _vault_cmds.import_
 audit_checkpoint = audit_cmds.audit_checkpoint
 audit_verify_catalog = audit_cmds.audit_verify_catalog
 

@@ -409,6 +409,13 @@ def pending(tx: Tx, case_id: int, kind: str) -> list[int]:
     return [int(r["id"]) for r in rows]
 
 
+def of_case(tx: Tx, case_id: int, kind: str) -> dict[int, str]:
+    """The case's jobs of ``kind``: job id -> state."""
+    rows = tx.all("SELECT id, state FROM jobs WHERE case_id = ? AND kind = ? ORDER BY id",
+                  (case_id, kind))  # fmt: skip
+    return {int(r["id"]): str(r["state"]) for r in rows}
+
+
 # --- the dramatiq executor's bookkeeping ---------------------------------------------
 
 

@@ -14,7 +14,7 @@ import http.client
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode, urlsplit
 
 from custodio import errors
@@ -154,30 +154,45 @@ class Api:
             while line := reply.readline():
                 yield line
 
+    def upload(self, path: str, params: Params | None, source: BinaryIO, size: int) -> Any:
+        """``POST path`` with the ``size`` bytes of ``source`` as the body, streamed from
+        it (``application/octet-stream``); the JSON answer."""
+        with self._exchange("POST", path, params, None, None, raw=(source, size)) as reply:
+            raw = reply.read(MAX_JSON_BYTES + 1)
+        return json.loads(raw) if raw else None
+
     # -- the exchange ----------------------------------------------------------------
 
     def _exchange(self, method: str, path: str, params: Params | None, body: Any,
-                  purpose: str | None) -> _Reply:  # fmt: skip
+                  purpose: str | None, *,
+                  raw: tuple[BinaryIO, int] | None = None) -> _Reply:  # fmt: skip
         target = PREFIX + path
         query = {k: _text(v) for k, v in (params or {}).items() if v is not None}
         if query:
             target += "?" + urlencode(query)
-        headers = {"Accept": "application/json", "User-Agent": "custodio-cli"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        if purpose is not None:
-            headers["X-Custodio-Purpose"] = quote(purpose, safe="")
-        data = None
+        headers = self._headers(purpose)
+        data: bytes | BinaryIO | None = None
         if body is not None:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json"
+        start = 0
+        if raw is not None:
+            data, start = raw[0], raw[0].tell()
+            headers["Content-Type"] = "application/octet-stream"
+            headers["Content-Length"] = str(raw[1])
         for attempt in (1, 2):  # a kept-alive connection the service closed: once more
             conn = self._connection()
             try:
+                if raw is not None:
+                    raw[0].seek(start)
                 conn.request(method, target, body=data, headers=headers)
                 reply = conn.getresponse()
                 break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+                refused = raw is not None and not isinstance(e, http.client.RemoteDisconnected)
+                if refused and (answer := _answer(conn)) is not None:
+                    reply = answer  # the service refused the upload before reading it all
+                    break
                 self.close()
                 if attempt == 2:
                     raise self._unreachable("closed the connection") from None
@@ -190,6 +205,14 @@ class Api:
                 self._on_expired()
             raise error
         return _Reply(reply, self)
+
+    def _headers(self, purpose: str | None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": "custodio-cli"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if purpose is not None:
+            headers["X-Custodio-Purpose"] = quote(purpose, safe="")
+        return headers
 
     def _unreachable(self, why: str) -> errors.ConfigError:
         return errors.ConfigError(
@@ -215,6 +238,14 @@ class _Reply:
                 self._api.close()
         if exc[0] is not None:
             self._api.close()
+
+
+def _answer(conn: http.client.HTTPConnection) -> http.client.HTTPResponse | None:
+    """The answer the service sent before it closed a connection we were writing to."""
+    try:
+        return conn.getresponse()
+    except (OSError, http.client.HTTPException):
+        return None
 
 
 def _text(value: str | int | float | bool) -> str:

@@ -1,5 +1,5 @@
-"""``custodio jobs``: the classification jobs (`custodio classify` and `custodio worker`, which
-run them on this machine, are the composition root's: :mod:`custodio.app.job_commands`)."""
+"""``custodio jobs``: the classification jobs (`custodio classify` queues a case's:
+:mod:`custodio.client.classify_cmds`; the service's workers run them)."""
 
 from __future__ import annotations
 

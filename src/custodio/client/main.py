@@ -20,7 +20,9 @@ from custodio.client import (
     audit_cmds,
     auth_cmds,
     case_cmds,
+    classify_cmds,
     comms_cmds,
+    evidence_cmds,
     jobs_cmds,
     notes_cmds,
     review_cmds,
@@ -48,20 +50,14 @@ _LOCAL_COMMANDS = {
     "handover": "[local] Archive the journal; what operators delivered.",
     "vault": "[local] Verify, clean up, rotate the vault's key.",
     "agency": "[local] A new agency and its first administrator.",
-    "import": "[local] Store evidence obtained outside the handover.",
-    "classify": "[local] Queue classification of a case's communications.",
     "worker": "[local] Run classification jobs from RabbitMQ.",
     "simulate": "[local] Play an operator's mediator (testing).",
 }
 
 
-def _where(name: str) -> str:
-    return f"{LOCAL}:{'import_' if name == 'import' else name}"
-
-
 @click.group(
     cls=Lazy,
-    lazy={name: (_where(name), text) for name, text in _LOCAL_COMMANDS.items()},
+    lazy={name: (f"{LOCAL}:{name}", text) for name, text in _LOCAL_COMMANDS.items()},
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="custodio")
@@ -110,9 +106,11 @@ for module in (
     case_cmds,
     warrant_cmds,
     comms_cmds,
+    evidence_cmds,
     review_cmds,
     work_cmds,
     jobs_cmds,
+    classify_cmds,
     search_cmds,
     translation_cmds,
     notes_cmds,

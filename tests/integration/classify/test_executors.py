@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pika
@@ -32,6 +33,7 @@ from custodio.db import Tx
 from custodio.errors import BackendError
 from tests.integration.classify.jobworker import KIND
 from tests.integration.conftest import CASE, PASSPHRASE, PASSWORD, World
+from tests.integration.served_api import serving
 
 BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 ROOT = Path(__file__).parents[3]
@@ -246,19 +248,29 @@ def test_custodio_worker_runs_classify_jobs_and_stops_on_sigterm(
     # an SMS without any message object: the real pipeline runs and finds nothing
     (job_id,) = make_jobs(world, 1, kind=queue.CLASSIFY, comm_kind="sms")
     worker = custodio(env, "worker")
-    try:  # the investigator's `classify --wait` publishes the job and waits for its end
-        waited = subprocess.run(
-            [sys.executable, "-m", "custodio.client.main", "--user", "inv1", "classify",
-             "--case", CASE, "--wait"],
-            env={**env, "CUSTODIO_JOBS_EXECUTOR": "dramatiq"}, cwd=ROOT, capture_output=True,
-            text=True, timeout=120, check=False,
-        )  # fmt: skip
+    # the service: its API, and its publisher of due jobs (as `custodio serve` runs them)
+    served = SimpleNamespace(world=world, directory=tmp_path)
+    dramatiq = {**env, "CUSTODIO_JOBS_EXECUTOR": "dramatiq"}
+    publisher = Publisher(config.load(world.data_dir, environ=dramatiq), world.svc.db,
+                          sweep_seconds=0.2)  # fmt: skip
+    publisher.start()
+    try:  # the investigator's `classify --wait` follows the job until its end
+        with serving(served, None) as base:  # type: ignore[arg-type]
+            users = {k: v for k, v in env.items()
+                     if k not in ("CUSTODIO_DATA", "CUSTODIO_VAULT_PASSPHRASE")}  # fmt: skip
+            waited = subprocess.run(
+                [sys.executable, "-m", "custodio.client.main", "--user", "inv1", "classify",
+                 "--case", CASE, "--wait"],
+                env={**users, "CUSTODIO_SERVER": base, "XDG_CONFIG_HOME": str(tmp_path / "cfg")},
+                cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
     finally:
+        publisher.stop()
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=30)
     assert waited.returncode == 0, (waited.stderr, err[-3000:])
     assert "1 job(s) to run" in waited.stdout and "done: 1, failed: 0" in waited.stdout
-    assert "classify: 100%" in waited.stderr
+    assert "classify: 1/1 (100%)" in waited.stderr
     assert all_done(world, [job_id])
     assert worker.returncode == 0, err
     assert "custodio worker stopped" in out

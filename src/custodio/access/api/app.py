@@ -16,6 +16,7 @@ from custodio.access.api.routes import (
     audit,
     cases,
     comms,
+    evidence,
     notes,
     officers,
     quarantine,
@@ -61,7 +62,7 @@ def create_app(
     )
     app.state.custodio = Api(svc, vault, journal_dir)
     errors.install(app)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, upload_limit=svc.config.settings.import_max_bytes)
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX, responses=errors.ERRORS)
     for router in extra:
@@ -72,7 +73,7 @@ def create_app(
 # A case reference may hold "/": the routes under /cases/{reference:path}/... come before
 # the one that takes the rest of the path as a reference (cases.show_case, last in cases).
 ROUTERS: list[APIRouter] = [
-    session.router, watchlist.router, officers.router, cases.router, comms.router, review.router,
-    quarantine.router, work.router, audit.router, search.router, account.router,
-    translations.router, notes.router,
+    session.router, watchlist.router, officers.router, evidence.router, cases.router,
+    comms.router, review.router, quarantine.router, work.router, audit.router, search.router,
+    account.router, translations.router, notes.router,
 ]  # fmt: skip

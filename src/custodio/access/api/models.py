@@ -346,3 +346,22 @@ class TranslationSubmitted(BaseModel):
     assignment: int
     language: str
     source: str = Field(description="interpreter:NAME")
+
+
+class Imported(BaseModel):
+    file: str
+    sha256: str = Field(description="of the bytes as they arrived (chain of custody)")
+    bytes: int
+    stored: int = Field(description="octets in the vault (compressed, encrypted)")
+    object: str
+    duplicate: bool = Field(description="the case held identical content: stored once")
+
+
+class Classified(BaseModel):
+    queued: int = Field(description="communications queued now")
+    jobs: list[int] = Field(description="the case's jobs left to run (queued now or before)")
+
+
+class CaseJob(BaseModel):
+    id: int
+    state: str

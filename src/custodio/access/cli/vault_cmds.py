@@ -1,9 +1,9 @@
-"""``custodio vault|import``: the encrypted evidence store."""
+"""``custodio vault``: the encrypted evidence store (imports are the API's:
+``custodio import``, :mod:`custodio.client.evidence_cmds`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import click
 
@@ -104,34 +104,4 @@ def vault_rotate(ctx: Context) -> None:
     )
 
 
-@click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--case", "case_ref", required=True, help="The case the evidence belongs to.")
-@click.option(
-    "--kind", type=click.Choice(evidence.IMPORT_KINDS), required=True, help="What the files hold."
-)
-@click.option("--note", help="Where it comes from (seizure record, court order...).")
-@json_option
-@pass_context
-def import_(
-    ctx: Context, files: tuple[Path, ...], case_ref: str, kind: str, note: str | None, as_json: bool
-) -> None:
-    """Store evidence obtained outside the handover, with its original SHA-256."""
-    done = evidence.import_files(
-        ctx.service(), ctx.session(), ctx.vault(), case_ref, list(files), kind, note
-    )
-    rows = [
-        {
-            "file": d.filename,
-            "sha256": d.sha256,
-            "bytes": d.size,
-            "stored": d.stored_size,
-            "object": d.object_id,
-            "duplicate": d.duplicate,
-        }
-        for d in done
-    ]
-    emit_rows(rows, ["file", "sha256", "bytes", "stored", "duplicate"], as_json)
-
-
-COMMANDS = [vault, import_]
+COMMANDS = [vault]
