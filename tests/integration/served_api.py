@@ -29,7 +29,11 @@ class Uvicorn(uvicorn.Server):
 def serving(over: Line, vault: Vault | None) -> Iterator[str]:
     """The API over the line's service on a free loopback port; its base URL."""
     app = create_app(over.world.svc, vault, journal_dir=over.directory / "journal")
-    sock = socket.create_server(("127.0.0.1", 0))
+    # named IPPROTO_TCP, as serve's own (app/http.py): asyncio then sets TCP_NODELAY, and a
+    # kept-alive answer does not wait 40 ms for the client's delayed ACK
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", log_config=None, lifespan="off",
                             access_log=False)  # fmt: skip

@@ -4,7 +4,7 @@ of an intercepted text can drive the terminal."""
 
 from __future__ import annotations
 
-from custodio.access.cli.comms_cmds import _message_lines
+from custodio.client.comms_cmds import _message_lines
 
 V2 = {
     "kind": "sms",
