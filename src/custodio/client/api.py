@@ -26,6 +26,8 @@ PREFIX = "/api/v1"
 TIMEOUT_SECONDS = 120.0
 CHUNK = 64 * 1024
 MAX_JSON_BYTES = 256 * 1024 * 1024
+STORE_RATE = 10 * 1024 * 1024
+"""Octets a second the service is given to store an upload before it answers."""
 
 Params = Mapping[str, str | int | float | bool | None]
 
@@ -98,10 +100,12 @@ class Api:
                 import ssl  # noqa: PLC0415 (only where needed: 10 ms of every start-up)
 
                 context = ssl.create_default_context()
-                self._conn = http.client.HTTPSConnection(host, port, timeout=self._timeout,
-                                                         context=context)  # fmt: skip
+                self._conn = http.client.HTTPSConnection(
+                    host, port, timeout=self._timeout, context=context, blocksize=CHUNK
+                )
             else:
-                self._conn = http.client.HTTPConnection(host, port, timeout=self._timeout)
+                self._conn = http.client.HTTPConnection(host, port, timeout=self._timeout,
+                                                        blocksize=CHUNK)  # fmt: skip
         return self._conn
 
     def close(self) -> None:
@@ -175,21 +179,37 @@ class Api:
         if body is not None:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        start = 0
         if raw is not None:
-            data, start = raw[0], raw[0].tell()
+            data = raw[0]
             headers["Content-Type"] = "application/octet-stream"
             headers["Content-Length"] = str(raw[1])
+        reply = self._send(method, target, data, headers)
+        if reply.status >= 400:
+            error = error_of(reply.status, reply.read(64 * 1024))
+            if isinstance(error, errors.SessionExpired) and self._on_expired is not None:
+                self._on_expired()
+            raise error
+        return _Reply(reply, self)
+
+    def _send(self, method: str, target: str, data: bytes | BinaryIO | None,
+              headers: dict[str, str]) -> http.client.HTTPResponse:  # fmt: skip
+        """The answer to one request. A file ``data`` (an upload) is sent from where it is
+        now; the service is given time to store it before it answers."""
+        upload = data if data is not None and not isinstance(data, bytes) else None
+        start = upload.tell() if upload is not None else 0
         for attempt in (1, 2):  # a kept-alive connection the service closed: once more
             conn = self._connection()
             try:
-                if raw is not None:
-                    raw[0].seek(start)
+                if upload is not None:
+                    upload.seek(start)
                 conn.request(method, target, body=data, headers=headers)
+                if upload is not None and conn.sock is not None:  # the service stores it first
+                    size = int(headers["Content-Length"])
+                    conn.sock.settimeout(self._timeout + size / STORE_RATE)
                 reply = conn.getresponse()
                 break
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
-                refused = raw is not None and not isinstance(e, http.client.RemoteDisconnected)
+                refused = upload is not None and not isinstance(e, http.client.RemoteDisconnected)
                 if refused and (answer := _answer(conn)) is not None:
                     reply = answer  # the service refused the upload before reading it all
                     break
@@ -199,12 +219,9 @@ class Api:
             except OSError as e:
                 self.close()
                 raise self._unreachable(e.strerror or str(e)) from e
-        if reply.status >= 400:
-            error = error_of(reply.status, reply.read(64 * 1024))
-            if isinstance(error, errors.SessionExpired) and self._on_expired is not None:
-                self._on_expired()
-            raise error
-        return _Reply(reply, self)
+        if upload is not None and conn.sock is not None:
+            conn.sock.settimeout(self._timeout)
+        return reply
 
     def _headers(self, purpose: str | None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "custodio-cli"}
