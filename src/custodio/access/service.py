@@ -129,10 +129,7 @@ class Service:
         purpose: str | None = None,
     ) -> T:
         def run(tx: Tx) -> T:
-            actor = self.actor(tx, session)
-            resource = resolve(tx, actor, request)
-            request.case_id = resource.case_id
-            policy.check(actor, action, resource, now=self.clock(), purpose=purpose)
+            actor, _ = self._decide(tx, session, action, request, resolve, purpose)
             result = perform(tx, actor, request)
             audit.append(tx, self._event(actor, action, request, purpose, audit.ALLOWED))
             return result
@@ -163,10 +160,7 @@ class Service:
         """
 
         def decide(tx: Tx) -> tuple[T, Resource]:
-            actor = self.actor(tx, session)
-            resource = resolve(tx, actor, request)
-            request.case_id = resource.case_id
-            policy.check(actor, action, resource, now=self.clock(), purpose=purpose)
+            actor, resource = self._decide(tx, session, action, request, resolve, purpose)
             return perform(tx, actor, request), resource
 
         def confirm(tx: Tx) -> None:
@@ -199,16 +193,29 @@ class Service:
         """
 
         def ask(tx: Tx) -> None:
-            actor = self.actor(tx, session)
-            resource = resolve(tx, actor, request)
-            request.case_id = resource.case_id
-            policy.check(actor, action, resource, now=self.clock(), purpose=purpose)
+            self._decide(tx, session, action, request, resolve, purpose)
 
         try:
             self.db.read(ask)
         except Forbidden as refusal:
             self._record_refusal(session, action, request, purpose, refusal)
             raise
+
+    def _decide(
+        self,
+        tx: Tx,
+        session: Session,
+        action: Action,
+        request: Request,
+        resolve: Resolve,
+        purpose: str | None,
+    ) -> tuple[Actor, Resource]:
+        """The actor and the resource, once the policy allowed ``action`` (Forbidden if not)."""
+        actor = self.actor(tx, session)
+        resource = resolve(tx, actor, request)
+        request.case_id = resource.case_id
+        policy.check(actor, action, resource, now=self.clock(), purpose=purpose)
+        return actor, resource
 
     def actor(self, tx: Tx, session: Session) -> Actor:
         user = people.find_user(tx, session.name)
