@@ -45,13 +45,13 @@ async def import_evidence(
 ) -> models.Imported:  # fmt: skip
     """The body is the file's bytes (``application/octet-stream``, at most the setting
     ``import_max_bytes``). The policy is asked before the body is read; the body is held
-    sealed (never in clear) on disk until the vault has stored it."""
+    sealed (never in clear) in the data directory until the vault has stored it."""
     ref = case_ref(reference)
     if "/" in filename or "\x00" in filename or filename in (".", ".."):
         raise InvalidInput(f"{filename!r} is not a file name")
     upload = await run_in_threadpool(evidence.begin_import, a.svc, session, ref, filename, kind,
                                      note, escaped=escaped)  # fmt: skip
-    with SealedSpool() as spool:
+    with SealedSpool(a.svc.config.data_dir) as spool:  # on disk, not a tmpfs in memory
         async for chunk in request.stream():
             if chunk:
                 await run_in_threadpool(spool.write, chunk)
