@@ -41,6 +41,16 @@ ASSEMBLY_LOCK = "assembly.lock"
 PRIVATE_UMASK = 0o077  # what the service's processes create: owner-only (0700 / 0600)
 
 
+def write_new_private(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data``, owner-only (0600), durably; FileExistsError if
+    something is there already (a key file is never overwritten)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def check_private(data_dir: Path) -> None:
     """Refuse a data directory that its group or others may reach: the directory itself
     and everything directly in it must be owner-only (what lies deeper is made so by the

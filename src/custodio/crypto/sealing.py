@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 from pathlib import Path
 
+from custodio import datadir
 from custodio.crypto.aead import KEY_SIZE, NONCE_SIZE, TAG_SIZE, Aead
 from custodio.errors import ConfigError, IntegrityError
 
@@ -70,11 +70,7 @@ class SealingKey:
 def create_key_file(path: Path) -> SealingKey:
     """Write a new random key to ``path`` (owner-only); FileExistsError if one is there."""
     key = secrets.token_bytes(KEY_SIZE)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-        f.flush()
-        os.fsync(f.fileno())
+    datadir.write_new_private(path, key)
     return SealingKey(key)
 
 
