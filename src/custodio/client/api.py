@@ -68,10 +68,9 @@ def error_of(status: int, body: bytes) -> errors.CustodioError:
     except (ValueError, KeyError, TypeError):
         code, message, hint = "http_error", f"the service answered HTTP {status}", None
     base = _classes().get(code) or _BY_STATUS.get(status, errors.CustodioError)
-    error = type(base.__name__, (base, ServiceError), {"code": code})(
-        message, hint=str(hint) if hint else None
-    )
-    return error
+    # the class of that code (its exit code), and a ServiceError that knows the code
+    kind: type[errors.CustodioError] = type(base.__name__, (base, ServiceError), {"code": code})
+    return kind(message, hint=str(hint) if hint else None)
 
 
 class Api:
