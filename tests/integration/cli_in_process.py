@@ -43,9 +43,7 @@ def service_url(line: Line) -> Iterator[str]:
 
 
 @pytest.fixture
-def environment(
-    line: Line, service_url: str, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
+def environment(line: Line, service_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Only the line's settings (none of the caller's ``CUSTODIO_*``); the environment a
     real process gets too. The users' commands are given no vault passphrase: only
     [local] ones may use it."""
