@@ -277,6 +277,15 @@ def pcap(svc: Service, session: Session, vault: Vault, comm_id: int, purpose: st
     return vault.get(*product.stored())
 
 
+def pcap_view(
+    svc: Service, session: Session, vault: Vault, comm_id: int, purpose: str | None
+) -> ObjectView:
+    """:func:`pcap` as a view read by ranges (as :func:`audio_view`), allowed and audited
+    before it is opened."""
+    product = _content_product(svc, session, comm_id, "pcap", purpose)
+    return vault.view(*product.stored())
+
+
 READ_WITH = {"audio": "comms audio", "message": "comms message", "pcap": "comms pcap",
              "transcript": "comms transcript"}  # fmt: skip
 """The command that reads each kind of product (``pdus``: the PDUs as received, exported)."""

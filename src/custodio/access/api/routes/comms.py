@@ -130,7 +130,7 @@ def pcap(
     purpose: Purpose,
     range_: Annotated[str | None, Header(alias="Range", max_length=100)] = None,
 ) -> Response:
-    data = service.pcap(a.svc, session, vault, comm_id, purpose)
+    data = service.pcap_view(a.svc, session, vault, comm_id, purpose)
     name = f'attachment; filename="communication-{comm_id}.pcap"'
     return ranges.respond(data, range_, "application/vnd.tcpdump.pcap",
                           {"Content-Disposition": name})  # fmt: skip
