@@ -53,14 +53,24 @@ def test_serve_assembles_calls_as_they_arrive(line: Line) -> None:
         while time.monotonic() < deadline and _closed(line) < 2:
             time.sleep(0.1)
         assert _closed(line) == 2
+        # the investigator asks the running service (the users' commands are its clients)
+        served = next(x for x in lines if "http://" in x)
+        base = "http://" + served.split("http://", 1)[1].split("/", 1)[0].split()[0]
+        user_env = {
+            k: v for k, v in env.items() if k not in ("CUSTODIO_DATA", "CUSTODIO_VAULT_PASSPHRASE")
+        }
+        listed = subprocess.run(
+            [*CUSTODIO, "--user", "inv1", "comms", "list", "--case", "DP 123/2026", "--json"],
+            env={**user_env, "CUSTODIO_SERVER": base},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    listed = subprocess.run(
-        [*CUSTODIO, "--user", "inv1", "comms", "list", "--case", "DP 123/2026", "--json"],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
     rows = json.loads(listed.stdout)
     assert [(r["kind"], r["status"]) for r in rows] == [("voice", "complete")] * 2
 
