@@ -16,11 +16,11 @@ import shutil
 import stat
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 
 import custodio
@@ -75,17 +75,28 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
-def python_for_uid() -> tuple[list[str], dict[str, str]]:
-    """This run's Python and packages as uid 65534 may run them: this interpreter where
-    that uid may execute it (a virtual environment made from the system's Python, as
-    CI's is); else (an interpreter in root's home, as pyenv puts it) the system's Python
-    of the same version with this run's packages on its path."""
+def python_for_uid(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+    """This run's Python as uid 65534 may run it: this interpreter with its packages where
+    that uid may reach them (a virtual environment in a directory others may enter);
+    else a system Python of the same version with a copy of what a users' command needs
+    — ``custodio.client``, ``custodio.errors``, ``custodio.config`` and click, no more —
+    on its path (this checkout may lie in a 0700 directory, as a CI clone under
+    ``mktemp -d`` does). That the copy suffices shows again that the client needs nothing
+    of the service."""
     probe = [*AS_UID, sys.executable, "-c", "import custodio.client.main"]
     if subprocess.run(probe, capture_output=True, cwd="/", check=False).returncode == 0:
         return [sys.executable], {}
+    code = tmp_path / "client-code"
+    source = Path(custodio.__file__).parent
+    for name in ("__init__.py", "errors.py", "config.py"):
+        (code / "custodio").mkdir(parents=True, exist_ok=True)
+        shutil.copy(source / name, code / "custodio" / name)
+    shutil.copytree(source / "client", code / "custodio" / "client")
+    shutil.copytree(Path(click.__file__).parent, code / "click")
+    for path in (code, *code.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    env = {"PYTHONPATH": str(code)}
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    packages = [str(Path(custodio.__file__).parents[1]), sysconfig.get_paths()["purelib"]]
-    env = {"PYTHONPATH": os.pathsep.join(packages)}
     for system in (Path("/usr/bin") / version, Path("/usr/local/bin") / version):
         probe = [*AS_UID, str(system), "-c", "import custodio.client.main"]
         if system.exists() and subprocess.run(probe, env=env, capture_output=True, cwd="/",
@@ -113,6 +124,7 @@ def test_the_investigators_cli_needs_nothing_of_the_data_directory(
     bound: World,  # noqa: F811
     served: ServedCli,
     home: Path,
+    tmp_path: Path,
 ) -> None:
     """Proves that a user's commands need no access to the service's files, keys or
     passphrase: as another uid, which the data directory's mode keeps out (asserted),
@@ -130,7 +142,7 @@ def test_the_investigators_cli_needs_nothing_of_the_data_directory(
     deliver_one_call(served)
     wait_for(lambda: closed(bound) == 1)
 
-    python, paths = python_for_uid()
+    python, paths = python_for_uid(tmp_path)
 
     def custodio_(*args: str, **env: str) -> str:
         done = as_uid([*python, "-m", "custodio.client.main", *args], home,
