@@ -111,11 +111,12 @@ def test_jobs_list_retry_and_classify_through_the_commands(
     job_ctx = JobContext(dataclasses.replace(svc.config, settings=settings), svc.db, line.vault)
     executor = LocalExecutor(job_ctx, workers=1, stop_grace_seconds=10)
     executor.start()
-    try:
-        done = custodio("inv1", "classify", "--case", CASE, "--wait")
+    try:  # --redo: the job is queued by this very command (the executor could have run
+        # the one queued above before a plain --wait asked which jobs there are to run)
+        done = custodio("inv1", "classify", "--case", CASE, "--redo", "--wait")
     finally:
         executor.stop()
-    assert "0 communication(s)" in done.stdout and "1 job(s) to run" in done.stdout
+    assert "queued 1 communication(s)" in done.stdout and "1 job(s) to run" in done.stdout
     assert "classify: 1/1 (100%)" in done.stderr
     (state,) = line.rows("SELECT state FROM jobs")
     assert state["state"] in ("done", "failed")
