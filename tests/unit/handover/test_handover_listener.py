@@ -211,7 +211,9 @@ def test_random_mutations_of_valid_streams_do_not_stop_the_receiver(tmp_path: Pa
                 writer.write(_mutate(rng, valid))
                 writers.append(writer)
             for writer in writers:
-                writer.write_eof()
+                # the receiver may have cut a hostile peer off already (ENOTCONN)
+                with contextlib.suppress(OSError):
+                    writer.write_eof()
                 await _close(writer)
 
     async def main() -> None:
